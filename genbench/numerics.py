@@ -1,0 +1,33 @@
+"""Numerics for metrics: explicit device choice, TF32 off, deterministic algorithms, float64 sums."""
+from __future__ import annotations
+
+import torch
+
+from genbench.errors import ConfigError
+
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """'auto' picks CUDA when available, else CPU; 'cuda' without a GPU is a clear error."""
+    if name not in DEVICES and not name.startswith("cuda:"):
+        raise ConfigError(f"--device: unknown device {name!r} (use auto, cpu or cuda)")
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError(f"--device {name}: CUDA is not available on this machine")
+    return torch.device(name)
+
+
+def strict_numerics() -> None:
+    """Turn off TF32 so that matrix products are exact float32 on Ampere+ GPUs (idempotent)."""
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    torch.backends.cudnn.benchmark = False
+    torch.backends.cudnn.deterministic = True
+
+
+def device_record(device: torch.device) -> str:
+    if device.type == "cuda":
+        return f"cuda:{torch.cuda.get_device_name(device)}"
+    return "cpu"
