@@ -1,7 +1,7 @@
 """Built-in datasets. Images are uint8 [N, 3, H, W]; 2-D mixtures are float64 [N, 2].
 
 - digits, digits-train, digits-test: scikit-learn's bundled 1,797 8x8 digits (values 0..16 scaled to
-  0..255 by rounding), split 80/20 by a fixed seeded permutation (seed 0): 1,437 train / 360 test.
+  0..255 by rounding), split 80/20 by a fixed seeded permutation (seed 0): 1,438 train / 359 test.
 - stacked-digits, stacked-digits-test: after Stacked MNIST (VEEGAN): three digits as the R, G, B channels,
   1,000 modes labelled 100*a + 10*b + c; drawn with seed 0 (train) / seed 1 (test) from the same split.
 - toy2d-ring8: 8 Gaussians on the unit circle, sigma 0.01; toy2d-grid25: 25 Gaussians on {-4,-2,0,2,4}^2,
@@ -95,8 +95,8 @@ def _toy2d(name: str, n: int = TOY2D_SIZE, seed: int = SPLIT_SEED) -> Dataset:
 
 
 DATASETS.add("digits", lambda: _digits("digits", None, "all 1,797"))
-DATASETS.add("digits-train", lambda: _digits("digits-train", _split_indices()[0], "train split (1,437)"))
-DATASETS.add("digits-test", lambda: _digits("digits-test", _split_indices()[1], "test split (360)"))
+DATASETS.add("digits-train", lambda: _digits("digits-train", _split_indices()[0], "train split (1,438)"))
+DATASETS.add("digits-test", lambda: _digits("digits-test", _split_indices()[1], "test split (359)"))
 DATASETS.add("stacked-digits", lambda: _stacked("stacked-digits", 0, 0, STACKED_SIZE))
 DATASETS.add("stacked-digits-test", lambda: _stacked("stacked-digits-test", 1, 1, STACKED_SIZE))
 DATASETS.add("toy2d-ring8", lambda: _toy2d("toy2d-ring8"))
