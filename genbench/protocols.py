@@ -1,0 +1,127 @@
+"""Named, versioned evaluation protocols: the unit a leaderboard ranks by.
+
+A protocol fixes the feature spaces (extractor + metrics + output suffix), sample counts, reference
+split, metric settings (k, splits, subsets, bootstrap) and the release-gate defaults. Two results are
+comparable only when their protocol name, version and sample counts agree.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from genbench.metrics.base import MetricConfig
+from genbench.registry import Registry
+
+
+@dataclass(frozen=True)
+class FeatureSpace:
+    extractor: str  # a registered extractor name, or "points" for 2-D sets
+    metrics: tuple[str, ...]
+    suffix: str = ""  # appended to every output name (e.g. "_pixels")
+    optional: bool = False  # skipped (with the reason recorded) when its weights are not installed
+
+
+@dataclass(frozen=True)
+class GateRule:
+    """`metric` may not move in its bad direction by more than `tolerance` (absolute)."""
+
+    metric: str
+    tolerance: float
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Protocol:
+    name: str
+    version: str
+    description: str
+    spaces: tuple[FeatureSpace, ...]
+    primary: str  # output name that ranks a leaderboard
+    reference: str | None = None  # default reference set (dataset name)
+    num_samples: int | None = None  # default generated-sample count (None: all given)
+    num_reference: int | None = None
+    config: MetricConfig = field(default_factory=MetricConfig)
+    gate_rules: tuple[GateRule, ...] = ()
+    paper: str = ""
+
+    def record(self) -> dict:
+        return {"protocol": self.name, "protocol_version": self.version, "primary": self.primary,
+                "spaces": [{"extractor": s.extractor, "metrics": list(s.metrics), "suffix": s.suffix,
+                            "optional": s.optional} for s in self.spaces],
+                "metric_config": {k: (list(v) if isinstance(v, tuple) else v)
+                                  for k, v in self.config.__dict__.items()}}
+
+
+PROTOCOLS: Registry[Protocol] = Registry("protocol")
+
+_DIGITS_METRICS = ("fd", "kid", "is", "pr", "dc", "vendi", "modes", "ndb", "duplicates", "copying",
+                   "ssim_diversity")
+
+PROTOCOLS.add("digits-default", Protocol(
+    name="digits-default", version="1",
+    description="Built-in digits suite: digits-classifier features (FD, KID, IS, PR, DC, Vendi, modes, "
+                "NDB, duplicates, copying), pixel FD/PR, and Inception/CLIP metrics when verified weights "
+                "are installed; 1,000 generated samples vs the 359-image digits-test split.",
+    spaces=(FeatureSpace("digits-classifier", _DIGITS_METRICS),
+            FeatureSpace("pixels", ("fd", "pr"), suffix="_pixels"),
+            FeatureSpace("inception-v3-tf", ("fid", "kid", "is"), suffix="_inception", optional=True),
+            FeatureSpace("clip-vit-b-32", ("cmmd",), optional=True)),
+    primary="fd", reference="digits-test", num_samples=1000,
+    config=MetricConfig(kid_subset_size=300, ssim_pairs=500, ndb_bins=20),
+    # Tolerances calibrated on real-vs-real variation: see genbench/gate.py and BENCHMARKS.md.
+    gate_rules=(GateRule("fd", 2.0, "FD in digits-classifier space may rise by at most 2.0"),
+                GateRule("recall", 0.05, "recall may drop by at most 0.05")),
+))
+
+PROTOCOLS.add("stacked-digits-default", Protocol(
+    name="stacked-digits-default", version="1",
+    description="Stacked digits (1,000 modes): modes captured and KL by the digits classifier per channel; "
+                "10,000 samples vs stacked-digits-test.",
+    spaces=(FeatureSpace("digits-classifier", ("modes", "fd")),),
+    primary="modes_captured", reference="stacked-digits-test", num_samples=10_000,
+    config=MetricConfig(bootstrap=100),
+    gate_rules=(GateRule("modes_captured", 20.0),),
+))
+
+PROTOCOLS.add("toy2d-default", Protocol(
+    name="toy2d-default", version="1",
+    description="2-D Gaussian mixtures (VEEGAN/PacGAN): modes captured, high-quality fraction, reverse KL "
+                "and FD on raw points, 2,500 samples.",
+    spaces=(FeatureSpace("points", ("modes", "fd")),),
+    primary="modes_captured", reference=None, num_samples=2500, num_reference=2500,
+    gate_rules=(GateRule("modes_captured", 1.0),),
+    paper="PacGAN (Lin et al. 2018) Table 1",
+))
+
+PROTOCOLS.add("tf-fid50k", Protocol(
+    name="tf-fid50k", version="1",
+    description="TF-Inception FID and IS on 50,000 samples (DDPM / ADM papers): inception-v3-tf pool3 and "
+                "logits_unbiased, 10 IS splits, training-set reference.",
+    spaces=(FeatureSpace("inception-v3-tf", ("fid", "is", "kid")),),
+    primary="fid", num_samples=50_000, config=MetricConfig(bootstrap=0),
+    gate_rules=(GateRule("fid", 0.5),),
+    paper="DDPM (Ho et al. 2020) Table 1",
+))
+
+PROTOCOLS.add("adm", Protocol(
+    name="adm", version="1",
+    description="ADM evaluation suite subset: FID, IS and precision/recall (k=3) on inception-v3-tf features.",
+    spaces=(FeatureSpace("inception-v3-tf", ("fid", "is", "pr")),),
+    primary="fid", num_samples=50_000, config=MetricConfig(bootstrap=0),
+    gate_rules=(GateRule("fid", 0.5), GateRule("recall", 0.02)),
+))
+
+PROTOCOLS.add("ldm", Protocol(
+    name="ldm", version="1",
+    description="LDM paper protocol: FID and precision/recall (k=3) on inception-v3-tf, 50k samples vs the "
+                "training set.",
+    spaces=(FeatureSpace("inception-v3-tf", ("fid", "pr", "is")),),
+    primary="fid", num_samples=50_000, config=MetricConfig(bootstrap=0),
+    paper="LDM (Rombach et al. 2022)",
+))
+
+
+def custom_protocol(extractor: str, metrics: tuple[str, ...], config: MetricConfig) -> Protocol:
+    """An ad-hoc protocol for `genbench eval --extractor X --metrics ...` (never ranked with presets)."""
+    return Protocol(name=f"custom:{extractor}", version="1", description="ad-hoc evaluation",
+                    spaces=(FeatureSpace(extractor, metrics),), primary=metrics[0] if metrics else "",
+                    config=config)
