@@ -1,0 +1,62 @@
+"""`genbench eval`: score a sample set against a reference; print a table, optionally write JSON."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from genbench.commands.common import add_device, add_weights, parse_weights, positive_int, read_prompts
+from genbench.errors import ConfigError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("eval", help="score generated samples against a reference set")
+    p.add_argument("--samples", required=True, help="folder, .npz/.npy, or built-in dataset name")
+    p.add_argument("--ref", default=None, help="reference: folder, .npz/.npy or dataset (default: the protocol's)")
+    p.add_argument("--protocol", default=None, help="named protocol, e.g. digits-default (see `genbench metrics`)")
+    p.add_argument("--metrics", default=None, help="comma list (e.g. fid,kid,is) or 'all'")
+    p.add_argument("--extractor", default=None, help="feature extractor (default inception-v3-tf)")
+    p.add_argument("--num-samples", type=positive_int, default=None, help="use the first N samples")
+    p.add_argument("--num-ref", type=positive_int, default=None, help="use the first N reference images")
+    p.add_argument("--seed", type=int, default=0, help="seed of every random choice in the metrics")
+    p.add_argument("--batch-size", type=positive_int, default=64)
+    p.add_argument("--bootstrap", type=int, default=None, help="bootstrap replicates B (0: no CIs)")
+    p.add_argument("--cache-dir", default=None, help="feature cache (default $GENBENCH_HOME/cache)")
+    p.add_argument("--no-cache", action="store_true", help="do not read or write the feature cache")
+    p.add_argument("--train", default=None, help="training set, for the copy-rate metric")
+    p.add_argument("--heldout", default=None, help="held-out set, for C_T")
+    p.add_argument("--prompts", default=None, help="text file, one prompt per sample (CLIP score)")
+    p.add_argument("--value-range", default=None, choices=["0,1", "-1,1", "0,255"],
+                   help="value range of float image arrays")
+    p.add_argument("--json", default=None, help="write the result as JSON here")
+    p.add_argument("--name", default=None, help="model name (for --add-to)")
+    p.add_argument("--add-to", default=None, help="append the result's rows to this leaderboard JSONL")
+    add_device(p)
+    add_weights(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from genbench.evaluate import evaluate
+
+    if args.add_to and not args.name:
+        raise ConfigError("--add-to needs --name MODEL")
+    if args.bootstrap is not None and args.bootstrap < 0:
+        raise ConfigError(f"--bootstrap must be >= 0, got {args.bootstrap}")
+    result = evaluate(
+        args.samples, args.ref, protocol=args.protocol, metrics=args.metrics, extractor=args.extractor,
+        num_samples=args.num_samples, num_reference=args.num_ref, seed=args.seed, batch_size=args.batch_size,
+        device=args.device, weights=parse_weights(args.weights), allow_unverified=args.allow_unverified_weights,
+        cache_dir=False if args.no_cache else args.cache_dir, bootstrap=args.bootstrap, train=args.train,
+        heldout=args.heldout, prompts=read_prompts(args.prompts), value_range=args.value_range,
+        progress=sys.stderr.isatty(), name=args.name)
+    print(result.table())
+    if args.json:
+        result.save(args.json)
+        print(f"wrote {args.json}")
+    if args.add_to:
+        from genbench.leaderboard import Leaderboard
+
+        Leaderboard.load(Path(args.add_to)).add_result(result, args.name)
+        print(f"added {args.name} to {args.add_to}")
+    return 0

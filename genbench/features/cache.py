@@ -1,0 +1,65 @@
+"""On-disk feature cache keyed by content hash + configuration hash; atomic writes under a file lock.
+
+key = sha256(sample fingerprint, N, extractor name/version/preprocessing, weights sha256). Entries are
+.npz files holding every output role of the extractor (float32) plus float64 mean/cov of "embedding".
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from genbench.io import atomic_write, lock_for
+
+CACHE_FORMAT = "1"
+
+
+def cache_key(fingerprint: str, n: int, identity: dict) -> str:
+    blob = json.dumps({"format": CACHE_FORMAT, "fingerprint": fingerprint, "n": n, "extractor": identity},
+                      sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+class FeatureCache:
+    def __init__(self, root: str | Path | None) -> None:
+        self.root = None if root is None else Path(root) / "features"
+
+    def path(self, key: str) -> Path:
+        assert self.root is not None
+        return self.root / key[:2] / f"{key}.npz"
+
+    def load(self, key: str) -> dict[str, np.ndarray] | None:
+        if self.root is None or not self.path(key).exists():
+            return None
+        try:
+            with np.load(self.path(key), allow_pickle=False) as z:
+                return {k: z[k] for k in z.files}
+        except Exception:
+            return None  # unreadable entry: recompute and overwrite
+
+    def save(self, key: str, arrays: dict[str, np.ndarray]) -> None:
+        if self.root is None:
+            return
+
+        def write(tmp: Path) -> None:
+            with open(tmp, "wb") as f:
+                np.savez(f, **arrays)
+
+        atomic_write(self.path(key), write)
+
+    def get_or_compute(self, key: str, compute: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+        hit = self.load(key)
+        if hit is not None:
+            return hit
+        if self.root is None:
+            return compute()
+        with lock_for(self.path(key)):
+            hit = self.load(key)  # another process may have written it while we waited
+            if hit is not None:
+                return hit
+            arrays = compute()
+            self.save(key, arrays)
+            return arrays
