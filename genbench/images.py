@@ -25,11 +25,11 @@ def _to_numpy(x: Any, where: str) -> np.ndarray:
 
 
 def _guess_layout(shape: tuple[int, ...]) -> str:
-    if shape[1] in (1, 3, 4) and shape[-1] not in (1, 3, 4):
-        return "NCHW"
-    if shape[-1] in (1, 3, 4):
+    """NCHW unless only the last axis looks like channels; ambiguous shapes default to NCHW (the contract)."""
+    c_first, c_last = shape[1] in (1, 3, 4), shape[-1] in (1, 3, 4)
+    if c_last and (not c_first or (shape[-1] == 3 and shape[1] != 3)):
         return "NHWC"
-    if shape[1] in (1, 3, 4):
+    if c_first:
         return "NCHW"
     raise InputError(f"cannot tell the channel axis of shape {shape}: expected 1, 3 or 4 channels")
 

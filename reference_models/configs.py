@@ -1,0 +1,281 @@
+"""Typed, frozen configurations for the reference models, with named presets (after nanoGPT's GPTConfig).
+
+Every hyperparameter of a run lives in one frozen dataclass per family. A run is `preset + overrides`;
+`config_to_dict` / `config_from_dict` round-trip through config.json and validate every field, so a
+hand-edited or foreign config.json is refused with a ConfigError that names the field.
+
+Presets: `quick` trains on digits (or a 2-D mixture) in a few CPU minutes, `full` is for a GPU, and
+`gan2d` has `paper` (the PacGAN 2-D setup: G 4x400 ReLU, D 3x200, batch 100, Adam) and `pacgan2`.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from genbench.errors import ConfigError, UnknownNameError
+
+IMAGE_SIZES = (8, 16, 32)
+SAMPLERS = ("ddpm", "ddim")
+
+
+@dataclass(frozen=True)
+class BaseConfig:
+    """Fields shared by every family: optimisation, checkpointing and sampling micro-batch."""
+
+    steps: int = 2000            # optimisation steps (LDM: autoencoder + diffusion steps)
+    batch_size: int = 64
+    lr: float = 2e-4
+    checkpoint_every: int = 500  # K: a resumable checkpoint every K steps (and at the end)
+    log_every: int = 25
+    micro_batch: int = 16        # sampling runs the network on fixed padded micro-batches of this size
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            _check_field(self, f)
+        self.validate()
+
+    def validate(self) -> None:
+        _positive(self, "steps", "batch_size", "checkpoint_every", "log_every", "micro_batch")
+        if not self.lr > 0:
+            raise ConfigError(f"config field 'lr' must be > 0, got {self.lr}")
+
+
+@dataclass(frozen=True)
+class ImageConfig(BaseConfig):
+    image_size: int = 16  # digits are 8x8; upsampled (bilinear) to 16 or 32 for training
+
+    def validate(self) -> None:
+        super().validate()
+        if self.image_size not in IMAGE_SIZES:
+            raise ConfigError(f"config field 'image_size' must be one of {IMAGE_SIZES}, got {self.image_size}")
+
+
+@dataclass(frozen=True)
+class VAEConfig(ImageConfig):
+    """Kingma & Welling 2014 / beta-VAE (Higgins et al. 2017): conv encoder/decoder, Bernoulli decoder."""
+
+    channels: tuple[int, ...] = (32, 64)
+    z_dim: int = 16
+    beta: float = 1.0
+    lr: float = 1e-3
+
+
+@dataclass(frozen=True)
+class GANConfig(ImageConfig):
+    """DCGAN (Radford et al. 2016) with the non-saturating BCE loss (Goodfellow et al. 2014)."""
+
+    z_dim: int = 64
+    g_channels: int = 64
+    d_channels: int = 32
+    g_norm: str = "batch"  # DCGAN uses BatchNorm; sampling runs the generator in eval mode
+    lr: float = 2e-4
+    beta1: float = 0.5
+
+    def validate(self) -> None:
+        super().validate()
+        if self.g_norm not in ("batch", "group", "none"):
+            raise ConfigError(f"config field 'g_norm' must be batch, group or none, got {self.g_norm!r}")
+
+
+@dataclass(frozen=True)
+class GAN2DConfig(BaseConfig):
+    """MLP GAN for 2-D mixtures with PacGAN packing (Lin et al. 2018); pack = 1 is the plain GAN."""
+
+    z_dim: int = 2
+    g_hidden: tuple[int, ...] = (400, 400, 400, 400)
+    d_hidden: tuple[int, ...] = (200, 200, 200)
+    pack: int = 1
+    batch_size: int = 100
+    lr: float = 1e-4
+    beta1: float = 0.5
+    micro_batch: int = 100
+
+    def validate(self) -> None:
+        super().validate()
+        _positive(self, "z_dim", "pack")
+
+
+@dataclass(frozen=True)
+class DiffusionFields(BaseConfig):
+    """Ho et al. 2020 (DDPM) schedule and Song et al. 2021 (DDIM) sampler defaults."""
+
+    timesteps: int = 1000
+    beta_start: float = 1e-4
+    beta_end: float = 0.02
+    ema_decay: float = 0.999
+    sampler: str = "ddim"
+    sample_steps: int = 50
+    eta: float = 0.0
+
+    def validate(self) -> None:
+        super().validate()
+        _positive(self, "timesteps", "sample_steps")
+        if not 0 < self.beta_start < self.beta_end < 1:
+            raise ConfigError("config fields 'beta_start' < 'beta_end' must lie in (0, 1)")
+        if not 0 <= self.ema_decay < 1:
+            raise ConfigError(f"config field 'ema_decay' must be in [0, 1), got {self.ema_decay}")
+        check_sampler(self.sampler, self.sample_steps, self.eta, self.timesteps)
+
+
+@dataclass(frozen=True)
+class DDPMConfig(DiffusionFields, ImageConfig):
+    """Pixel-space DDPM: a small U-Net, eps-prediction, linear beta schedule."""
+
+    base_channels: int = 32
+    channel_mult: tuple[int, ...] = (1, 2)
+    num_res_blocks: int = 1
+    lr: float = 5e-4
+    batch_size: int = 64
+
+
+@dataclass(frozen=True)
+class DDPM2DConfig(DiffusionFields):
+    """DDPM with an MLP denoiser for 2-D mixtures."""
+
+    hidden: tuple[int, ...] = (256, 256, 256)
+    lr: float = 1e-3
+    batch_size: int = 256
+    micro_batch: int = 100
+
+
+@dataclass(frozen=True)
+class LDMConfig(DiffusionFields, ImageConfig):
+    """Rombach et al. 2022: KL autoencoder first stage, then a class-conditional DDPM on its latents."""
+
+    ae_steps: int = 1000               # the first ae_steps of `steps` train the autoencoder
+    ae_channels: tuple[int, ...] = (32, 64)  # one 2x downsampling per entry after the first
+    latent_channels: int = 4
+    kl_weight: float = 1e-4
+    ae_lr: float = 1e-3
+    base_channels: int = 64
+    channel_mult: tuple[int, ...] = (1, 2)
+    num_res_blocks: int = 1
+    p_uncond: float = 0.1              # label dropout for classifier-free guidance
+    guidance: float = 2.0              # default guidance scale w (eps = eps_u + w (eps_c - eps_u))
+    conditional: bool = True
+    lr: float = 5e-4
+
+    def validate(self) -> None:
+        super().validate()
+        if not 0 < self.ae_steps < self.steps:
+            raise ConfigError(f"config field 'ae_steps' ({self.ae_steps}) must be in (0, steps={self.steps})")
+        if not 0 <= self.p_uncond < 1:
+            raise ConfigError(f"config field 'p_uncond' must be in [0, 1), got {self.p_uncond}")
+
+
+CONFIG_CLASSES: dict[str, type[BaseConfig]] = {
+    "vae": VAEConfig, "gan": GANConfig, "gan2d": GAN2DConfig,
+    "ddpm": DDPMConfig, "ddpm2d": DDPM2DConfig, "ldm": LDMConfig,
+}
+
+PRESETS: dict[str, dict[str, BaseConfig]] = {
+    "vae": {
+        "quick": VAEConfig(steps=3000, batch_size=64, checkpoint_every=1000),
+        "full": VAEConfig(image_size=32, channels=(64, 128, 256), z_dim=32, steps=50_000, batch_size=128,
+                          checkpoint_every=5000, micro_batch=64),
+    },
+    "gan": {
+        "quick": GANConfig(steps=2500, batch_size=64, checkpoint_every=500),
+        "full": GANConfig(image_size=32, z_dim=100, g_channels=128, d_channels=64, steps=50_000,
+                          batch_size=128, checkpoint_every=5000, micro_batch=64),
+    },
+    "gan2d": {
+        "quick": GAN2DConfig(steps=6000, checkpoint_every=2000),
+        "paper": GAN2DConfig(steps=30_000, checkpoint_every=5000),
+        "pacgan2": GAN2DConfig(steps=30_000, checkpoint_every=5000, pack=2),
+        "full": GAN2DConfig(steps=100_000, checkpoint_every=10_000),
+    },
+    "ddpm": {
+        "quick": DDPMConfig(image_size=8, steps=3000, checkpoint_every=1000, ema_decay=0.995),
+        "full": DDPMConfig(image_size=32, base_channels=64, channel_mult=(1, 2, 2), num_res_blocks=2,
+                           steps=100_000, batch_size=128, lr=2e-4, ema_decay=0.9999, checkpoint_every=5000,
+                           micro_batch=64, sample_steps=100),
+    },
+    "ddpm2d": {
+        "quick": DDPM2DConfig(steps=4000, checkpoint_every=2000, ema_decay=0.995),
+        "full": DDPM2DConfig(hidden=(512, 512, 512, 512), steps=50_000, checkpoint_every=10_000),
+    },
+    "ldm": {
+        "quick": LDMConfig(image_size=8, ae_channels=(32, 64), steps=3500, ae_steps=1000, checkpoint_every=500,
+                           ema_decay=0.995),
+        "full": LDMConfig(image_size=32, ae_channels=(64, 128, 128), latent_channels=4, base_channels=128,
+                          channel_mult=(1, 2), num_res_blocks=2, steps=120_000, ae_steps=20_000,
+                          batch_size=128, lr=2e-4, ema_decay=0.9999, checkpoint_every=5000, micro_batch=64),
+    },
+}
+
+
+def check_sampler(sampler: str, steps: int, eta: float, timesteps: int) -> None:
+    if sampler not in SAMPLERS:
+        raise ConfigError(f"--sampler: unknown sampler {sampler!r} (use ddpm or ddim)")
+    if not 1 <= steps <= timesteps:
+        raise ConfigError(f"--steps: must be in [1, {timesteps}] (the model's T), got {steps}")
+    if not 0 <= eta <= 1:
+        raise ConfigError(f"--eta: must be in [0, 1], got {eta}")
+
+
+def get_preset(family: str, preset: str, **overrides: Any) -> BaseConfig:
+    """The named preset of a family with field overrides (unknown fields or bad values: ConfigError)."""
+    if family not in PRESETS:
+        raise UnknownNameError(f"unknown model family {family!r} (known: {', '.join(sorted(PRESETS))})")
+    if preset not in PRESETS[family]:
+        raise UnknownNameError(f"unknown preset {preset!r} for family {family!r} "
+                               f"(known: {', '.join(sorted(PRESETS[family]))})")
+    cfg = PRESETS[family][preset]
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    _check_names(type(cfg), overrides, f"{family} config")
+    return replace(cfg, **overrides)
+
+
+def config_to_dict(cfg: BaseConfig) -> dict[str, Any]:
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(cfg).items()}
+
+
+def config_from_dict(family: str, d: Any, where: str = "config.json") -> BaseConfig:
+    """Rebuild and validate a config read from JSON; every field must be present and well typed."""
+    if family not in CONFIG_CLASSES:
+        raise UnknownNameError(f"{where}: unknown model family {family!r} (known: {', '.join(sorted(CONFIG_CLASSES))})")
+    cls = CONFIG_CLASSES[family]
+    if not isinstance(d, dict):
+        raise ConfigError(f"{where}: 'config' must be an object, got {type(d).__name__}")
+    _check_names(cls, d, where)
+    missing = sorted({f.name for f in fields(cls)} - set(d))
+    if missing:
+        raise ConfigError(f"{where}: config is missing field(s) {', '.join(missing)}")
+    vals = {f.name: tuple(d[f.name]) if isinstance(d[f.name], list) else d[f.name] for f in fields(cls)}
+    try:
+        return cls(**vals)
+    except ConfigError as e:
+        raise ConfigError(f"{where}: {e}") from None
+
+
+# ---- validation helpers -----------------------------------------------------------------------
+def _check_names(cls: type, d: dict, where: str) -> None:
+    names = {f.name for f in fields(cls)}
+    unknown = sorted(set(d) - names)
+    if unknown:
+        raise ConfigError(f"{where}: unknown field(s) {', '.join(unknown)}")
+
+
+def _check_field(cfg: BaseConfig, f: dataclasses.Field) -> None:
+    v, want = getattr(cfg, f.name), f.type
+    ok = {"int": lambda: isinstance(v, int) and not isinstance(v, bool),
+          "float": lambda: isinstance(v, (int, float)) and not isinstance(v, bool),
+          "str": lambda: isinstance(v, str),
+          "bool": lambda: isinstance(v, bool),
+          "tuple[int, ...]": lambda: isinstance(v, tuple) and len(v) > 0
+          and all(isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in v)}[want]
+    if not ok():
+        raise ConfigError(f"config field {f.name!r} must be {want}, got {v!r}")
+
+
+def _positive(cfg: BaseConfig, *names: str) -> None:
+    for n in names:
+        if getattr(cfg, n) < 1:
+            raise ConfigError(f"config field {n!r} must be >= 1, got {getattr(cfg, n)}")
+
+
+__all__ = ["BaseConfig", "ImageConfig", "VAEConfig", "GANConfig", "GAN2DConfig", "DDPMConfig", "DDPM2DConfig",
+           "LDMConfig", "CONFIG_CLASSES", "PRESETS", "get_preset", "config_to_dict", "config_from_dict",
+           "check_sampler", "field"]
