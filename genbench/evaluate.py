@@ -157,11 +157,15 @@ def _run_space(space: FeatureSpace, fake: SampleSet, real: SampleSet, extra: dic
         arrays = {}
         for p, s in sets.items():
             arrays.update(image_inputs(p, s))
-            arrays.update(feature_inputs(p, ext, s, cache, opts))
+            arrays.update(feature_inputs(p, ext, s, cache, opts, stacked=_is_stacked(real)))
         arrays.update(text_inputs(ext, prompts, len(fake)))
     inputs = MetricInputs(arrays, {"dataset": real.dataset or fake.dataset, "extractor": space.extractor})
     for mname in space.metrics:
         _run_metric(METRICS.get(mname)(), mname, space, inputs, proto, explicit, run)
+
+
+def _is_stacked(real: SampleSet) -> bool:
+    return (real.dataset or "").startswith("stacked-digits")
 
 
 def _first_line(e: Exception) -> str:

@@ -68,7 +68,7 @@ def point_inputs(prefix: str, samples: SampleSet) -> dict[str, Any]:
 
 
 def feature_inputs(prefix: str, extractor: FeatureExtractor, samples: SampleSet, cache: FeatureCache,
-                   opts: ExtractOptions) -> dict[str, Any]:
+                   opts: ExtractOptions, stacked: bool = False) -> dict[str, Any]:
     """Lazy feature arrays of one set, named by role; classifier extras for the digits classifier."""
     box: dict[str, dict[str, np.ndarray]] = {}
 
@@ -82,7 +82,7 @@ def feature_inputs(prefix: str, extractor: FeatureExtractor, samples: SampleSet,
         out[f"{prefix}.clip"] = lambda: feats()["embedding"]
     if extractor.name == "digits-classifier":
         out[f"{prefix}.class_probs"] = lambda: softmax64(feats()["logits"])
-        if samples.dataset and samples.dataset.startswith("stacked-digits") or samples.manifest.get("stacked"):
+        if stacked:  # stacked digits: label each channel separately
             out[f"{prefix}.channel_classes"] = lambda: _channel_classes(extractor, samples, opts)
     return out
 

@@ -1,0 +1,174 @@
+"""`genbench run`: train -> generate -> evaluate -> leaderboard -> report, for a built-in suite.
+
+Each stage is resumable: reference_models.train reuses or resumes a checkpoint whose config matches;
+a sample set is reused when its manifest names the same checkpoint hash, seeds and sampler options;
+features come from the content-addressed cache; a per-model result is reused when its sample set and
+protocol are unchanged.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from genbench.baselines import noise_baseline, real_baseline
+from genbench.export import export_npz
+from genbench.result import EvalResult
+from genbench.samples import SampleSet, open_samples
+from genbench.suites import SUITES, ModelSpec, Suite
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    preset: str = "quick"
+    device: str = "auto"
+    out: Path = Path("runs")
+    board_dir: Path = Path("leaderboards")
+    num_samples: int | None = None
+    batch_size: int = 64
+    seed: int = 0
+    progress: bool = True
+    report: bool = True
+    log: bool = True
+
+
+@dataclass
+class SuiteOutcome:
+    board_path: Path
+    results: dict[str, EvalResult]
+    timings: dict[str, float] = field(default_factory=dict)
+    report_path: Path | None = None
+
+
+class _Stages:
+    """Per-stage wall time, summed over models, printed as it goes."""
+
+    def __init__(self, log: bool) -> None:
+        self.times: dict[str, float] = {}
+        self.log = log
+
+    @contextmanager
+    def stage(self, name: str, what: str) -> Iterator[None]:
+        if self.log:
+            print(f"[{name}] {what} ...", flush=True)
+        t0 = time.perf_counter()
+        yield
+        dt = time.perf_counter() - t0
+        self.times[name] = self.times.get(name, 0.0) + dt
+        if self.log:
+            print(f"[{name}] {what}: {dt:.1f}s", flush=True)
+
+
+def board_name(suite: Suite, preset: str, n: int) -> str:
+    base = suite.name if preset != "tiny" else f"{suite.name}-tiny"
+    return base if n == suite.num_samples[preset] else f"{base}-n{n}"
+
+
+def _train(spec: ModelSpec, suite: Suite, opts: RunOptions) -> Path:
+    import reference_models
+
+    out = opts.out / _run_dir(suite, opts) / spec.name
+    steps = suite.tiny_steps if opts.preset == "tiny" else None
+    preset = "quick" if opts.preset == "tiny" else opts.preset
+    reference_models.train(spec.family, dataset=spec.dataset, preset=preset, out=out, seed=opts.seed,
+                           device=opts.device, steps=steps, overrides=dict(spec.overrides),
+                           progress=opts.progress)
+    return out
+
+
+def _run_dir(suite: Suite, opts: RunOptions) -> str:
+    return f"{suite.name}-{opts.preset}"
+
+
+def _sample_key(checkpoint_sha: str, n: int, options: dict) -> str:
+    blob = json.dumps({"checkpoint": checkpoint_sha, "n": n, "options": options}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _generate(spec: ModelSpec, model_dir: Path, n: int, opts: RunOptions) -> SampleSet:
+    import reference_models
+
+    path = model_dir / f"samples-{n}.npz"
+    model = reference_models.load(model_dir, device=opts.device)
+    options = dict(spec.sample_options)
+    key = _sample_key(model.checkpoint_sha256, n, options)
+    if path.exists():
+        cached = open_samples(str(path))
+        if cached.manifest.get("sample_key") == key:
+            return cached
+    out = model.sample(list(range(n)), batch_size=opts.batch_size, **options)
+    images, labels = out if isinstance(out, tuple) else (out, None)
+    arr = np.asarray(images.cpu().numpy() if hasattr(images, "cpu") else images)
+    samples = SampleSet.from_array(arr, layout="NCHW", source=f"model:{spec.name}", labels=labels,
+                                   manifest={"seeds": list(range(n)), "sample_key": key, "model": spec.name,
+                                             "family": spec.family, "checkpoint_sha256": model.checkpoint_sha256,
+                                             "sample_options": options})
+    export_npz(samples, path)
+    return open_samples(str(path))
+
+
+def _evaluate(name: str, samples: SampleSet, suite: Suite, n: int, opts: RunOptions, where: Path) -> EvalResult:
+    from genbench.evaluate import evaluate
+
+    path = where / f"result-{n}.json"
+    key = hashlib.sha256(f"{samples.fingerprint}|{suite.protocol}|{opts.seed}".encode()).hexdigest()
+    if path.exists():
+        old = EvalResult.load(path)
+        if old.protocol.get("run_key") == key:
+            return old
+    res = evaluate(samples, suite.reference, protocol=suite.protocol, num_samples=n, seed=opts.seed,
+                   batch_size=opts.batch_size, device=opts.device, train=suite.train,
+                   cache_dir=opts.out / "cache", progress=opts.progress, name=name)
+    res.protocol["run_key"] = key
+    res.save(path)
+    return res
+
+
+def _baselines(suite: Suite, n: int) -> dict[str, SampleSet]:
+    ref = open_samples(suite.reference)
+    return {"baseline:real-vs-real": real_baseline(suite.real_baseline, n),
+            "baseline:noise": noise_baseline(ref, n)}
+
+
+def run_suite(name: str, opts: RunOptions) -> SuiteOutcome:
+    from genbench.leaderboard import Leaderboard
+
+    suite = SUITES.get(name)
+    n = opts.num_samples or suite.n(opts.preset)
+    st = _Stages(opts.log)
+    results: dict[str, EvalResult] = {}
+    sample_sets: dict[str, SampleSet] = {}
+    for spec in suite.models:
+        with st.stage("train", f"{suite.name}/{spec.name}"):
+            model_dir = _train(spec, suite, opts)
+        with st.stage("generate", f"{spec.name}: {n} samples"):
+            sample_sets[spec.name] = _generate(spec, model_dir, n, opts)
+        with st.stage("evaluate", f"{spec.name}"):
+            results[spec.name] = _evaluate(spec.name, sample_sets[spec.name], suite, n, opts, model_dir)
+    for bname, samples in _baselines(suite, n).items():
+        where = opts.out / _run_dir(suite, opts) / bname.replace(":", "-")
+        with st.stage("evaluate", bname):
+            results[bname] = _evaluate(bname, samples, suite, n, opts, where)
+        sample_sets[bname] = samples
+    board_path = opts.board_dir / f"{board_name(suite, opts.preset, n)}.jsonl"
+    with st.stage("render", str(board_path)):
+        board = Leaderboard.load(board_path)
+        board.set_results(results)
+        board.render_files()
+        report = _report(board, sample_sets, suite, opts) if opts.report else None
+    return SuiteOutcome(board_path, results, st.times, report)
+
+
+def _report(board, sample_sets: dict[str, SampleSet], suite: Suite, opts: RunOptions) -> Path:
+    from genbench.report import write_report
+
+    path = opts.out / _run_dir(suite, opts) / "report.html"
+    shown = {k: s.read(0, 64) if s.kind == "images" else s.load() for k, s in sample_sets.items()}
+    write_report(board, path, samples=shown)
+    return path
