@@ -21,6 +21,7 @@ import math
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Mapping
 
 import pandas as pd
 
@@ -28,10 +29,6 @@ from genbench.errors import GenbenchError, InputError
 from genbench.io import atomic_write_text, lock_for
 from genbench.metrics.base import MetricValue
 from genbench.result import EvalResult
-
-ROW_KEYS = ("suite", "model", "metric", "value", "std", "ci95", "higher_is_better", "protocol",
-            "protocol_id", "samples", "reference", "skipped", "entry")
-
 
 def protocol_id(result: EvalResult) -> str:
     """"<name>@<version>/n=<N gen>/ref=<reference fingerprint[:12]>" of a result."""
@@ -208,29 +205,37 @@ class Leaderboard:
     # ---- writing ------------------------------------------------------------------------------
     def add_result(self, result: EvalResult, model: str) -> list[dict]:
         """Append a result's rows (atomic, locked). Refuses unverified results and empty model names."""
-        if result.unverified:
-            raise GenbenchError(f"{model}: result computed with UNVERIFIED weights; it is never written to "
-                                f"a leaderboard ({self.path or self.suite})")
-        if not model or not model.strip():
-            raise InputError("model name for the leaderboard is empty")
+        return self.add_results({model: result})
+
+    def add_results(self, results: Mapping[str, EvalResult]) -> list[dict]:
+        """Append several models' results in one locked, atomic write (one entry each, in name order).
+        A model already on the board under the same protocol_id is replaced logically."""
+        for model, result in results.items():
+            _check_addable(result, model, self.path or self.suite)
         if self.path is None:
-            rows = result_rows(result, model, self.suite, _next_entry(self._all))
-            self._all.extend(rows)
-            return rows
+            return self._append(self._all, results)
         with lock_for(self.path):
             existing = read_rows(self.path)
-            rows = result_rows(result, model, self.suite, _next_entry(existing))
-            text = "".join(json.dumps(r, sort_keys=True) + "\n" for r in existing + rows)
-            atomic_write_text(self.path, text)
-        self._all = existing + rows
+            rows = self._append(existing, results)
+            atomic_write_text(self.path, "".join(json.dumps(r, sort_keys=True) + "\n" for r in self._all))
         return rows
 
-    def write_rendered(self, formats: tuple[str, ...] = ("md", "csv")) -> list[Path]:
-        """Write <suite>.md / .csv / .tex next to the JSONL (atomic, locked); returns the paths."""
+    set_results = add_results
+
+    def _append(self, existing: list[dict], results: Mapping[str, EvalResult]) -> list[dict]:
+        rows: list[dict] = []
+        entry = _next_entry(existing)
+        for i, model in enumerate(sorted(results)):
+            rows += result_rows(results[model], model, self.suite, entry + i)
+        self._all = list(existing) + rows
+        return rows
+
+    def render_files(self, formats: tuple[str, ...] = ("md", "csv")) -> list[Path]:
+        """Write <suite>.md / .csv (/ .html table / .tex) next to the JSONL (atomic, locked)."""
         from genbench.render import render
 
         if self.path is None:
-            raise InputError("this leaderboard has no file path; render() it instead")
+            raise InputError("this leaderboard has no file path; use genbench.render.render() instead")
         out = []
         with lock_for(self.path):
             for fmt in formats:
@@ -296,6 +301,14 @@ class Leaderboard:
         if len(pids) > 1:
             raise InputError(f"model {model!r} appears under several protocols ({', '.join(pids)}); name one")
         return _rows_to_result(rows, model)
+
+
+def _check_addable(result: EvalResult, model: str, where: object) -> None:
+    if result.unverified:
+        raise GenbenchError(f"{model}: result computed with UNVERIFIED weights; it is never written to "
+                            f"a leaderboard ({where})")
+    if not model or not model.strip():
+        raise InputError(f"{where}: model name for the leaderboard is empty")
 
 
 def _next_entry(rows: list[dict]) -> int:

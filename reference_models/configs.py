@@ -10,13 +10,55 @@ Presets: `quick` trains on digits (or a 2-D mixture) in a few CPU minutes, `full
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from genbench.errors import ConfigError, UnknownNameError
 
 IMAGE_SIZES = (8, 16, 32)
 SAMPLERS = ("ddpm", "ddim")
+
+
+def check_sampler(sampler: str, steps: int, eta: float, timesteps: int) -> None:
+    if sampler not in SAMPLERS:
+        raise ConfigError(f"--sampler: unknown sampler {sampler!r} (use ddpm or ddim)")
+    if not 1 <= steps <= timesteps:
+        raise ConfigError(f"--steps: must be in [1, {timesteps}] (the model's T), got {steps}")
+    if not 0 <= eta <= 1:
+        raise ConfigError(f"--eta: must be in [0, 1], got {eta}")
+
+
+# ---- validation helpers -----------------------------------------------------------------------
+def _check_names(cls: type, d: dict, where: str) -> None:
+    names = {f.name for f in fields(cls)}
+    unknown = sorted(set(d) - names)
+    if unknown:
+        raise ConfigError(f"{where}: unknown field(s) {', '.join(unknown)}")
+
+
+def _check_field(cfg: BaseConfig, f: dataclasses.Field) -> None:
+    v, want = getattr(cfg, f.name), f.type
+    ok = {"int": lambda: isinstance(v, int) and not isinstance(v, bool),
+          "float": lambda: isinstance(v, (int, float)) and not isinstance(v, bool),
+          "str": lambda: isinstance(v, str),
+          "bool": lambda: isinstance(v, bool),
+          "tuple[int, ...]": lambda: isinstance(v, tuple) and len(v) > 0
+          and all(isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in v)}[want]
+    if not ok():
+        raise ConfigError(f"config field {f.name!r} must be {want}, got {v!r}")
+
+
+def _check_depth(cfg: "ImageConfig", levels: tuple[int, ...]) -> None:
+    """Each extra level halves the resolution; the smallest feature map must stay at least 2x2."""
+    if cfg.image_size >> (len(levels) - 1) < 2:
+        raise ConfigError(f"config: {len(levels)} resolution levels are too many for image_size {cfg.image_size}")
+
+
+def _positive(cfg: BaseConfig, *names: str) -> None:
+    for n in names:
+        if getattr(cfg, n) < 1:
+            raise ConfigError(f"config field {n!r} must be >= 1, got {getattr(cfg, n)}")
+
 
 
 @dataclass(frozen=True)
@@ -60,6 +102,11 @@ class VAEConfig(ImageConfig):
     beta: float = 1.0
     lr: float = 1e-3
 
+    def validate(self) -> None:
+        super().validate()
+        _positive(self, "z_dim")
+        _check_depth(self, self.channels)
+
 
 @dataclass(frozen=True)
 class GANConfig(ImageConfig):
@@ -74,6 +121,7 @@ class GANConfig(ImageConfig):
 
     def validate(self) -> None:
         super().validate()
+        _positive(self, "z_dim", "g_channels", "d_channels")
         if self.g_norm not in ("batch", "group", "none"):
             raise ConfigError(f"config field 'g_norm' must be batch, group or none, got {self.g_norm!r}")
 
@@ -128,6 +176,11 @@ class DDPMConfig(DiffusionFields, ImageConfig):
     lr: float = 5e-4
     batch_size: int = 64
 
+    def validate(self) -> None:
+        super().validate()
+        _positive(self, "base_channels", "num_res_blocks")
+        _check_depth(self, self.channel_mult)
+
 
 @dataclass(frozen=True)
 class DDPM2DConfig(DiffusionFields):
@@ -158,6 +211,10 @@ class LDMConfig(DiffusionFields, ImageConfig):
 
     def validate(self) -> None:
         super().validate()
+        _positive(self, "latent_channels", "base_channels", "num_res_blocks")
+        _check_depth(self, self.ae_channels)
+        if (self.image_size >> (len(self.ae_channels) - 1)) >> (len(self.channel_mult) - 1) < 1:
+            raise ConfigError("config: the U-Net has more levels (channel_mult) than the latent resolution allows")
         if not 0 < self.ae_steps < self.steps:
             raise ConfigError(f"config field 'ae_steps' ({self.ae_steps}) must be in (0, steps={self.steps})")
         if not 0 <= self.p_uncond < 1:
@@ -171,12 +228,12 @@ CONFIG_CLASSES: dict[str, type[BaseConfig]] = {
 
 PRESETS: dict[str, dict[str, BaseConfig]] = {
     "vae": {
-        "quick": VAEConfig(steps=3000, batch_size=64, checkpoint_every=1000),
+        "quick": VAEConfig(image_size=8, steps=2000, batch_size=64, checkpoint_every=500),
         "full": VAEConfig(image_size=32, channels=(64, 128, 256), z_dim=32, steps=50_000, batch_size=128,
                           checkpoint_every=5000, micro_batch=64),
     },
     "gan": {
-        "quick": GANConfig(steps=2500, batch_size=64, checkpoint_every=500),
+        "quick": GANConfig(image_size=8, g_channels=32, d_channels=32, steps=2000, checkpoint_every=500),
         "full": GANConfig(image_size=32, z_dim=100, g_channels=128, d_channels=64, steps=50_000,
                           batch_size=128, checkpoint_every=5000, micro_batch=64),
     },
@@ -187,7 +244,7 @@ PRESETS: dict[str, dict[str, BaseConfig]] = {
         "full": GAN2DConfig(steps=100_000, checkpoint_every=10_000),
     },
     "ddpm": {
-        "quick": DDPMConfig(image_size=8, steps=3000, checkpoint_every=1000, ema_decay=0.995),
+        "quick": DDPMConfig(image_size=8, base_channels=24, steps=2000, checkpoint_every=500, ema_decay=0.995),
         "full": DDPMConfig(image_size=32, base_channels=64, channel_mult=(1, 2, 2), num_res_blocks=2,
                            steps=100_000, batch_size=128, lr=2e-4, ema_decay=0.9999, checkpoint_every=5000,
                            micro_batch=64, sample_steps=100),
@@ -197,22 +254,13 @@ PRESETS: dict[str, dict[str, BaseConfig]] = {
         "full": DDPM2DConfig(hidden=(512, 512, 512, 512), steps=50_000, checkpoint_every=10_000),
     },
     "ldm": {
-        "quick": LDMConfig(image_size=8, ae_channels=(32, 64), steps=3500, ae_steps=1000, checkpoint_every=500,
-                           ema_decay=0.995),
+        "quick": LDMConfig(image_size=8, ae_channels=(24, 48), latent_channels=3, base_channels=32, steps=2400,
+                           ae_steps=600, checkpoint_every=400, ema_decay=0.995),
         "full": LDMConfig(image_size=32, ae_channels=(64, 128, 128), latent_channels=4, base_channels=128,
                           channel_mult=(1, 2), num_res_blocks=2, steps=120_000, ae_steps=20_000,
                           batch_size=128, lr=2e-4, ema_decay=0.9999, checkpoint_every=5000, micro_batch=64),
     },
 }
-
-
-def check_sampler(sampler: str, steps: int, eta: float, timesteps: int) -> None:
-    if sampler not in SAMPLERS:
-        raise ConfigError(f"--sampler: unknown sampler {sampler!r} (use ddpm or ddim)")
-    if not 1 <= steps <= timesteps:
-        raise ConfigError(f"--steps: must be in [1, {timesteps}] (the model's T), got {steps}")
-    if not 0 <= eta <= 1:
-        raise ConfigError(f"--eta: must be in [0, 1], got {eta}")
 
 
 def get_preset(family: str, preset: str, **overrides: Any) -> BaseConfig:
@@ -225,6 +273,10 @@ def get_preset(family: str, preset: str, **overrides: Any) -> BaseConfig:
     cfg = PRESETS[family][preset]
     overrides = {k: v for k, v in overrides.items() if v is not None}
     _check_names(type(cfg), overrides, f"{family} config")
+    if isinstance(cfg, LDMConfig) and "steps" in overrides and "ae_steps" not in overrides:
+        # --steps sets the total; the autoencoder phase keeps its share of it
+        steps = overrides["steps"]
+        overrides["ae_steps"] = max(1, min(steps - 1, round(steps * cfg.ae_steps / cfg.steps)))
     return replace(cfg, **overrides)
 
 
@@ -250,32 +302,6 @@ def config_from_dict(family: str, d: Any, where: str = "config.json") -> BaseCon
         raise ConfigError(f"{where}: {e}") from None
 
 
-# ---- validation helpers -----------------------------------------------------------------------
-def _check_names(cls: type, d: dict, where: str) -> None:
-    names = {f.name for f in fields(cls)}
-    unknown = sorted(set(d) - names)
-    if unknown:
-        raise ConfigError(f"{where}: unknown field(s) {', '.join(unknown)}")
-
-
-def _check_field(cfg: BaseConfig, f: dataclasses.Field) -> None:
-    v, want = getattr(cfg, f.name), f.type
-    ok = {"int": lambda: isinstance(v, int) and not isinstance(v, bool),
-          "float": lambda: isinstance(v, (int, float)) and not isinstance(v, bool),
-          "str": lambda: isinstance(v, str),
-          "bool": lambda: isinstance(v, bool),
-          "tuple[int, ...]": lambda: isinstance(v, tuple) and len(v) > 0
-          and all(isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in v)}[want]
-    if not ok():
-        raise ConfigError(f"config field {f.name!r} must be {want}, got {v!r}")
-
-
-def _positive(cfg: BaseConfig, *names: str) -> None:
-    for n in names:
-        if getattr(cfg, n) < 1:
-            raise ConfigError(f"config field {n!r} must be >= 1, got {getattr(cfg, n)}")
-
-
 __all__ = ["BaseConfig", "ImageConfig", "VAEConfig", "GANConfig", "GAN2DConfig", "DDPMConfig", "DDPM2DConfig",
            "LDMConfig", "CONFIG_CLASSES", "PRESETS", "get_preset", "config_to_dict", "config_from_dict",
-           "check_sampler", "field"]
+           "check_sampler"]

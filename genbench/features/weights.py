@@ -79,14 +79,14 @@ class WeightsStatus:
 
 # ---- hashing and locations ----------------------------------------------------------------------
 def sha256_file(path: Path | str) -> str:
-    """sha256 of a file, streamed in 1 MiB chunks (cached per path, size and mtime)."""
+    """sha256 of a file, streamed in 1 MiB chunks (cached per path, inode, size and mtime)."""
     p = Path(path)
     st = p.stat()
-    return _sha256_cached(str(p.resolve()), st.st_size, st.st_mtime_ns)
+    return _sha256_cached(str(p.resolve()), st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 @functools.lru_cache(maxsize=64)
-def _sha256_cached(path: str, size: int, mtime_ns: int) -> str:
+def _sha256_cached(path: str, inode: int, size: int, mtime_ns: int) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(CHUNK), b""):

@@ -9,6 +9,8 @@ A metric is pure maths over inputs the evaluator gathers. Input keys are "<set>.
          L2-normalised CLIP text embeddings of the fake set's prompts), class_probs (float64 [N, K]
          from the digits classifier, per image), channel_classes (int64 [N, 3]: the digits classifier's
          label of each channel, stacked digits only)
+         text_hessel (like text, but the prompts were encoded with the "A photo depicts " prefix of
+         Hessel et al. 2021; see genbench.metrics.clip_score.HESSEL_PREFIX)
   plus context values: "dataset" (reference dataset name or None), "extractor" (name).
 """
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any, ClassVar, Mapping
 
 import numpy as np
 
-from genbench.errors import MissingInputError
+from genbench.errors import MissingInputError, NotEnoughSamplesError
 from genbench.registry import Registry
 
 
@@ -102,13 +104,23 @@ class Metric(abc.ABC):
     needs: ClassVar[tuple[str, ...]]  # input keys, e.g. ("fake.embedding", "real.embedding")
     version: ClassVar[str] = "1"
     definition: ClassVar[str] = ""
-    bootstrap_sets: ClassVar[tuple[str, ...]] = ("fake", "real")  # () = no bootstrap (paired, diagnostics)
+    bootstrap_sets: ClassVar[tuple[str, ...]] = ("fake", "real")  # () = no bootstrap (diagnostics)
+    paired: ClassVar[bool] = False  # True: row i of every bootstrap set belongs together; resample one index
     min_samples: ClassVar[int] = 2
 
     def available(self, inputs: MetricInputs) -> str | None:
         """None if computable, else the reason it is skipped."""
         missing = [k for k in self.needs if not inputs.has(k)]
         return f"needs {', '.join(missing)}" if missing else None
+
+    def check_samples(self, inputs: MetricInputs, minimum: int | None = None,
+                      keys: tuple[str, ...] | None = None) -> None:
+        """Raise NotEnoughSamplesError (naming the metric and the row counts) if a needed array is too short."""
+        need = self.min_samples if minimum is None else minimum
+        counts = {k: len(inputs.get(k)) for k in (self.needs if keys is None else keys) if inputs.has(k)}
+        if any(n < need for n in counts.values()):
+            got = ", ".join(f"{k}={n}" for k, n in counts.items())
+            raise NotEnoughSamplesError(f"metric {self.name!r} needs at least {need} samples per set; got {got}")
 
     @abc.abstractmethod
     def point(self, inputs: MetricInputs, config: MetricConfig) -> dict[str, float | MetricValue]:
@@ -117,6 +129,7 @@ class Metric(abc.ABC):
     def compute(self, inputs: MetricInputs, config: MetricConfig) -> dict[str, MetricValue]:
         from genbench.metrics.bootstrap import bootstrap_values
 
+        self.check_samples(inputs)
         point = {k: v if isinstance(v, MetricValue) else MetricValue(float(v)) for k, v in
                  self.point(inputs, config).items()}
         if config.bootstrap <= 0 or not self.bootstrap_sets:

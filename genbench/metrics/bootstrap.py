@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from genbench.errors import NotEnoughSamplesError
 from genbench.metrics.base import MetricConfig, MetricInputs, MetricValue
 
 if TYPE_CHECKING:
@@ -24,6 +25,17 @@ def _set_sizes(inputs: MetricInputs, sets: tuple[str, ...]) -> dict[str, int]:
     return sizes
 
 
+def _draw(rng: np.random.Generator, sizes: dict[str, int], paired: bool) -> dict[str, np.ndarray]:
+    """One replicate's row indices per set; a paired metric resamples one index shared by all its sets."""
+    if not paired:
+        return {s: rng.integers(0, n, size=n) for s, n in sizes.items()}
+    if len(set(sizes.values())) > 1:
+        raise NotEnoughSamplesError(f"paired bootstrap needs sets of equal length; got {sizes}")
+    n = next(iter(sizes.values()))
+    shared = rng.integers(0, n, size=n)  # [n] int64
+    return {s: shared for s in sizes}
+
+
 def bootstrap_values(metric: "Metric", inputs: MetricInputs, config: MetricConfig,
                      point: dict[str, MetricValue]) -> dict[str, MetricValue]:
     sizes = _set_sizes(inputs, metric.bootstrap_sets)
@@ -31,7 +43,7 @@ def bootstrap_values(metric: "Metric", inputs: MetricInputs, config: MetricConfi
     reps: dict[str, list[float]] = {k: [] for k in point}
     inner = config.with_(bootstrap=0)
     for _ in range(config.bootstrap):
-        index = {s: rng.integers(0, n, size=n) for s, n in sizes.items()}
+        index = _draw(rng, sizes, metric.paired)
         vals = metric.point(inputs.subset(index), inner)
         for k, v in vals.items():
             if k in reps:

@@ -1,0 +1,40 @@
+"""CLIP score, two named variants that are never mixed.
+
+- `clip_score`: mean over images of 100 · max(cos(image, text), 0) (torchmetrics' CLIPScore formula;
+  torchmetrics clamps the mean rather than each image, identical when no cosine is negative).
+- `clipscore_hessel`: mean of 2.5 · max(cos, 0) (Hessel et al. 2021, "CLIPScore"). Hessel et al. encode
+  each caption with the prefix HESSEL_PREFIX = "A photo depicts ", so this variant reads the input
+  "fake.text_hessel": the evaluator must encode HESSEL_PREFIX + prompt with the CLIP text tower for it.
+"""
+from __future__ import annotations
+
+from genbench.metrics import functional as fn
+from genbench.metrics.base import METRICS, Metric, MetricConfig, MetricInputs, MetricValue
+
+HESSEL_PREFIX = "A photo depicts "
+
+
+@METRICS.register("clip_score")
+class CLIPScore(Metric):
+    name = "clip_score"
+    outputs = ("clip_score",)
+    higher_is_better = {"clip_score": True}
+    needs = ("fake.clip", "fake.text")
+    definition = "mean over images of 100·max(cos(CLIP image, CLIP prompt), 0) (torchmetrics convention)"
+    bootstrap_sets = ("fake",)
+    min_samples = 1
+    scale = 100.0
+
+    def point(self, inputs: MetricInputs, config: MetricConfig) -> dict[str, float | MetricValue]:
+        image, text = inputs.get(self.needs[0]), inputs.get(self.needs[1])  # [N, 512] each, row-aligned
+        return {self.outputs[0]: MetricValue(fn.clip_score(image, text, self.scale), details={"n": len(image)})}
+
+
+@METRICS.register("clipscore_hessel")
+class CLIPScoreHessel(CLIPScore):
+    name = "clipscore_hessel"
+    outputs = ("clipscore_hessel",)
+    higher_is_better = {"clipscore_hessel": True}
+    needs = ("fake.clip", "fake.text_hessel")
+    definition = f"mean of 2.5·max(cos, 0), prompts encoded as {HESSEL_PREFIX!r} + prompt (Hessel et al. 2021)"
+    scale = 2.5

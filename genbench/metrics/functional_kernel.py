@@ -1,0 +1,119 @@
+"""Kernel and embedding metrics: KID, CMMD, Vendi score, CLIP score.
+
+- KID (Bińkowski et al. 2018): unbiased MMD² with k(x,y) = (xᵀy/d + 1)³ over seeded subsets; the
+  estimator is torch-fidelity's `metric_kid.mmd2(..., mmd_est="unbiased")` (within-set sums exclude the
+  diagonal, the cross term keeps it and divides by m²); std over subsets with ddof=0 like torch-fidelity.
+- CMMD (Jayasumana et al. 2024): MMD² with a Gaussian kernel exp(−‖x−y‖²/(2σ²)), σ = 10, × 1000, the
+  unbiased estimator (within-set sums exclude the diagonal, divided by n(n−1); cross term by n·m).
+  The authors' reference code (google-research/cmmd) uses the biased V-statistic instead; the two differ
+  by O(1/n). Sums are tiled (genbench.metrics.knn.kernel_sum), so no n × n matrix is held.
+- Vendi (Friedman & Dieng 2023): exp(−Σ λ log λ), λ the eigenvalues of K/n, K the cosine-similarity
+  kernel. With unit rows X̂ [n, d], K/n = X̂X̂ᵀ/n and X̂ᵀX̂/n share their non-zero eigenvalues, so the
+  smaller of the two Gram matrices is decomposed (same value, the reference `vendi_score` uses n × n).
+- CLIP score: torchmetrics' `clip_score` formula 100·cos(image, text); genbench clamps each image's
+  score at 0 before averaging (PROTOCOLS.md), torchmetrics clamps the mean. Identical whenever no
+  cosine is negative. `clipscore_hessel` uses 2.5·max(cos, 0) (Hessel et al. 2021).
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from genbench.errors import ConfigError, NotEnoughSamplesError
+from genbench.metrics.knn import Tiling, kernel_sum
+
+
+def _rows(x: np.ndarray, name: str) -> np.ndarray:
+    a = np.asarray(x, dtype=np.float64)
+    if a.ndim != 2:
+        raise ConfigError(f"{name}: expected a 2-D [N, D] array, got shape {a.shape}")
+    return a
+
+
+def _poly_kernel(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return (x @ y.T / x.shape[1] + 1.0) ** 3  # [m, m] float64
+
+
+def mmd2_unbiased_poly(x: np.ndarray, y: np.ndarray) -> float:
+    """KID's unbiased MMD² between equal-size sets x, y [m, D] with the cubic polynomial kernel."""
+    m = len(x)
+    kxx, kyy, kxy = _poly_kernel(x, x), _poly_kernel(y, y), _poly_kernel(x, y)
+    within = (kxx.sum() - np.trace(kxx) + kyy.sum() - np.trace(kyy)) / (m * (m - 1))
+    return float(within - 2.0 * kxy.sum() / (m * m))
+
+
+def kernel_inception_distance(fake: np.ndarray, real: np.ndarray, subsets: int = 100,
+                              subset_size: int = 1000, seed: int = 0) -> tuple[float, float, int]:
+    """(mean, std, m): MMD² over `subsets` random subsets of size m = min(subset_size, N_fake, N_real)."""
+    x, y = _rows(fake, "fake"), _rows(real, "real")
+    m = min(subset_size, len(x), len(y))
+    if m < 2:
+        raise NotEnoughSamplesError(f"kid: subsets need at least 2 rows; got fake={len(x)}, real={len(y)}")
+    rng = np.random.default_rng([seed, 0x41D])
+    vals = np.empty(subsets)  # [subsets] float64
+    for s in range(subsets):
+        vals[s] = mmd2_unbiased_poly(x[rng.choice(len(x), m, replace=False)],
+                                     y[rng.choice(len(y), m, replace=False)])
+    return float(vals.mean()), float(vals.std()), m
+
+
+def mmd2_unbiased_gaussian(x: np.ndarray, y: np.ndarray, sigma: float, tiling: Tiling = Tiling()) -> float:
+    """Unbiased MMD² with exp(−‖x−y‖²/(2σ²)); sets may differ in size; tiled kernel sums."""
+    if sigma <= 0:
+        raise ConfigError(f"cmmd_sigma: must be positive, got {sigma}")
+    tx, ty = tiling.tensor(x), tiling.tensor(y)
+    n, m = len(tx), len(ty)
+    if n < 2 or m < 2:
+        raise NotEnoughSamplesError(f"cmmd: needs at least 2 rows per set; got fake={n}, real={m}")
+    gamma = 1.0 / (2.0 * sigma * sigma)
+
+    def k(d2: torch.Tensor) -> torch.Tensor:
+        return torch.exp(-gamma * d2)
+
+    kxx = kernel_sum(tx, None, k, tiling.tile) / (n * (n - 1))
+    kyy = kernel_sum(ty, None, k, tiling.tile) / (m * (m - 1))
+    return kxx + kyy - 2.0 * kernel_sum(tx, ty, k, tiling.tile) / (n * m)
+
+
+def cmmd(fake_clip: np.ndarray, real_clip: np.ndarray, sigma: float = 10.0, tiling: Tiling = Tiling()) -> float:
+    """CMMD = 1000 × unbiased Gaussian MMD² between CLIP image embeddings."""
+    return 1000.0 * mmd2_unbiased_gaussian(fake_clip, real_clip, sigma, tiling)
+
+
+def _unit_rows(x: np.ndarray, name: str) -> np.ndarray:
+    a = _rows(x, name)
+    norms = np.linalg.norm(a, axis=1, keepdims=True)  # [N, 1]
+    if np.any(norms == 0):
+        raise ConfigError(f"{name}: a row has zero norm; cosine similarity is undefined")
+    return a / norms
+
+
+def vendi_score(features: np.ndarray) -> float:
+    """exp(−Σ λ log λ) over the positive eigenvalues of K/n, K = cosine similarity of the rows."""
+    x = _unit_rows(features, "features")  # [n, d]
+    n, d = x.shape
+    gram = x @ x.T if n <= d else x.T @ x  # [min(n,d), min(n,d)]
+    lam = np.linalg.eigvalsh(gram / n)
+    lam = lam[lam > 0]
+    return float(np.exp(-(lam * np.log(lam)).sum()))
+
+
+def vendi_score_direct(features: np.ndarray) -> float:
+    """Reference form: eigenvalues of the n × n kernel K/n itself (for tests and small n)."""
+    x = _unit_rows(features, "features")
+    lam = np.linalg.eigvalsh(x @ x.T / len(x))
+    lam = lam[lam > 0]
+    return float(np.exp(-(lam * np.log(lam)).sum()))
+
+
+def clip_cosines(image: np.ndarray, text: np.ndarray) -> np.ndarray:
+    """[N] cosine between row-aligned image and text embeddings (re-normalised in float64)."""
+    a, b = _unit_rows(image, "fake.clip"), _unit_rows(text, "fake.text")
+    if a.shape != b.shape:
+        raise ConfigError(f"clip score: image embeddings {a.shape} and text embeddings {b.shape} differ")
+    return (a * b).sum(axis=1)
+
+
+def clip_score(image: np.ndarray, text: np.ndarray, scale: float = 100.0) -> float:
+    """mean_i scale · max(cos(image_i, text_i), 0); scale 100 (torchmetrics) or 2.5 (Hessel et al.)."""
+    return float((scale * np.clip(clip_cosines(image, text), 0.0, None)).mean())

@@ -1,0 +1,124 @@
+"""Nearest-neighbour metrics on features, all tiled (genbench.metrics.knn): no N × N matrix is held.
+
+- Precision / recall (Kynkäänniemi et al. 2019), k = 3, membership with `<=` (ADM / StyleGAN code).
+- Density / coverage (Naeem et al. 2020), k = 5, strict `<`, equal to `prdc.compute_prdc`.
+- Duplicates and the birthday paradox (Arora & Zhang 2017): threshold t = 1st percentile (numpy linear
+  interpolation) of real-to-nearest-other-real distances. duplicate_rate = fraction of fake samples whose
+  nearest other fake sample is at distance < t; pair_rate p = fraction of the N(N−1)/2 fake pairs at
+  distance < t (counted exactly, by tiles); P(a duplicate in a batch of s) = 1 − (1 − p)^(s(s−1)/2), which
+  treats the pairs of a batch as independent.
+- Copying: threshold = 1st percentile of train-to-nearest-other-train distances; copy_rate = fraction of
+  fake samples whose nearest training sample is closer than it.
+- C_T (Meehan et al. 2020): cells from k-means on train; per cell π the Mann-Whitney U of the fake
+  samples' and held-out samples' distances to their nearest training sample, Z_U(π) = (U − mn/2) /
+  sqrt(mn(m+n+1)/12) with U = #{(fake j, heldout i): L(fake j) > L(heldout i)} (ties ½);
+  C_T = Σ_π P_n(π) Z_U(π) / Σ_π P_n(π) over cells holding ≥ `min_fake` fake samples, P_n(π) the held-out
+  fraction in π. C_T ≪ 0: fakes sit closer to the training set than fresh data does (data copying).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from genbench.errors import NotEnoughSamplesError
+from genbench.metrics.knn import Tiling, count_pairs_below, knn_radii, manifold_pass, nearest_distance
+
+
+def precision_recall(real: np.ndarray, fake: np.ndarray, k: int = 3,
+                     tiling: Tiling = Tiling()) -> tuple[float, float]:
+    """(precision, recall) with k-NN manifolds and `<=` membership."""
+    r, f = tiling.tensor(real), tiling.tensor(fake)  # [N_r, D], [N_f, D]
+    rr, rf = knn_radii(r, (k,), tiling.tile)[k], knn_radii(f, (k,), tiling.tile)[k]
+    c = manifold_pass(r, f, tiling.tile, real_radii_le=rr, fake_radii_le=rf)
+    return float(c.fake_in_real.double().mean()), float(c.real_in_fake.double().mean())
+
+
+def density_coverage(real: np.ndarray, fake: np.ndarray, k: int = 5,
+                     tiling: Tiling = Tiling()) -> tuple[float, float]:
+    """(density, coverage) with k-NN balls around real samples and strict `<`."""
+    r, f = tiling.tensor(real), tiling.tensor(fake)
+    rr = knn_radii(r, (k,), tiling.tile)[k]
+    c = manifold_pass(r, f, tiling.tile, real_radii_lt=rr, nearest=True)
+    density = float(c.fake_density.double().sum()) / (k * len(f))
+    return density, float((c.real_nearest < rr).double().mean())
+
+
+def prdc(real: np.ndarray, fake: np.ndarray, pr_k: int = 3, dc_k: int = 5,
+         tiling: Tiling = Tiling()) -> dict[str, float]:
+    """All four with shared passes: one over real×real (both k), one fake×fake, one real×fake."""
+    r, f = tiling.tensor(real), tiling.tensor(fake)
+    rr = knn_radii(r, (pr_k, dc_k), tiling.tile)
+    rf = knn_radii(f, (pr_k,), tiling.tile)[pr_k]
+    c = manifold_pass(r, f, tiling.tile, real_radii_le=rr[pr_k], real_radii_lt=rr[dc_k],
+                      fake_radii_le=rf, nearest=True)
+    return {"precision": float(c.fake_in_real.double().mean()),
+            "recall": float(c.real_in_fake.double().mean()),
+            "density": float(c.fake_density.double().sum()) / (dc_k * len(f)),
+            "coverage": float((c.real_nearest < rr[dc_k]).double().mean())}
+
+
+def nn_threshold(x: np.ndarray, percentile: float = 1.0, tiling: Tiling = Tiling()) -> float:
+    """The given percentile of each row's distance to its nearest other row."""
+    d = nearest_distance(tiling.tensor(x), None, tiling.tile)  # [N]
+    return float(np.percentile(d.cpu().numpy(), percentile))
+
+
+def birthday_probability(pair_rate: float, batch: int) -> float:
+    """P(at least one duplicate pair in a batch of `batch` samples), pairs taken as independent."""
+    return float(1.0 - (1.0 - pair_rate) ** (batch * (batch - 1) / 2.0))
+
+
+def duplicates(fake: np.ndarray, real: np.ndarray, sizes: tuple[int, ...] = (16, 32, 64, 128),
+               tiling: Tiling = Tiling()) -> dict:
+    """duplicate_rate, pair_rate, threshold and P(duplicate | batch size s) for each s."""
+    t = nn_threshold(real, 1.0, tiling)
+    f = tiling.tensor(fake)
+    n = len(f)
+    rate = float((nearest_distance(f, None, tiling.tile) < t).double().mean())
+    pair_rate = count_pairs_below(f, t, tiling.tile) / (n * (n - 1) / 2.0)
+    return {"duplicate_rate": rate, "pair_rate": pair_rate, "threshold": t,
+            "birthday": {str(s): birthday_probability(pair_rate, s) for s in sizes}}
+
+
+def copy_rate(fake: np.ndarray, train: np.ndarray, tiling: Tiling = Tiling()) -> tuple[float, float]:
+    """(copy_rate, threshold): fraction of fakes nearer to train than train's 1st-percentile NN distance."""
+    t = nn_threshold(train, 1.0, tiling)
+    d = nearest_distance(tiling.tensor(fake), tiling.tensor(train), tiling.tile)
+    return float((d < t).double().mean()), t
+
+
+def mann_whitney_z(fake_d: np.ndarray, held_d: np.ndarray) -> float:
+    """Z_U of Meehan et al.: U counts (fake, heldout) pairs with the fake distance larger (ties ½)."""
+    m, n = len(fake_d), len(held_d)
+    ranks = _average_ranks(np.concatenate([fake_d, held_d]))
+    u = ranks[:m].sum() - m * (m + 1) / 2.0
+    return float((u - m * n / 2.0) / np.sqrt(m * n * (m + n + 1) / 12.0))
+
+
+def _average_ranks(x: np.ndarray) -> np.ndarray:
+    from scipy.stats import rankdata
+
+    return rankdata(x, method="average")  # 1-based, ties share the mean rank
+
+
+def c_t(fake: np.ndarray, train: np.ndarray, heldout: np.ndarray, cells: int, seed: int = 0,
+        min_fake: int = 20, tiling: Tiling = Tiling()) -> dict:
+    """C_T of Meehan et al. 2020 with `cells` k-means cells fitted on train (seeded)."""
+    from sklearn.cluster import KMeans
+
+    if min(len(train), len(heldout), len(fake)) < cells:
+        raise NotEnoughSamplesError(f"c_t: {cells} cells need that many rows per set; got fake={len(fake)}, "
+                                    f"train={len(train)}, heldout={len(heldout)}")
+    km = KMeans(n_clusters=cells, n_init=1, random_state=seed).fit(np.asarray(train, dtype=np.float64))
+    tr = tiling.tensor(train)
+    lf = nearest_distance(tiling.tensor(fake), tr, tiling.tile).cpu().numpy()  # [m]
+    lh = nearest_distance(tiling.tensor(heldout), tr, tiling.tile).cpu().numpy()  # [n]
+    cf = km.predict(np.asarray(fake, dtype=np.float64))
+    ch = km.predict(np.asarray(heldout, dtype=np.float64))
+    z, w = [], []
+    for cell in range(cells):
+        f_in, h_in = lf[cf == cell], lh[ch == cell]
+        if len(f_in) >= min_fake and len(h_in) > 0:
+            z.append(mann_whitney_z(f_in, h_in))
+            w.append(len(h_in) / len(lh))
+    value = float(np.dot(w, z) / np.sum(w)) if w else float("nan")
+    return {"c_t": value, "cells": cells, "cells_used": len(w), "min_fake_per_cell": min_fake}

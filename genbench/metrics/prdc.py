@@ -1,0 +1,45 @@
+"""Precision / recall (Kynkäänniemi et al. 2019) and density / coverage (Naeem et al. 2020).
+
+k-NN manifolds computed by tiles (genbench.metrics.knn), never an N × N matrix. Precision/recall use
+`<=` (ADM / StyleGAN code), density/coverage strict `<`; density and coverage equal
+`prdc.compute_prdc`. Note: the bootstrap resamples with replacement, and a resampled duplicate is a
+neighbour at distance 0, which shrinks k-NN radii; the intervals are therefore somewhat conservative
+for precision and coverage.
+"""
+from __future__ import annotations
+
+from genbench.metrics import functional as fn
+from genbench.metrics.base import METRICS, Metric, MetricConfig, MetricInputs, MetricValue
+from genbench.metrics.knn import Tiling
+
+
+@METRICS.register("pr")
+class PrecisionRecall(Metric):
+    name = "pr"
+    outputs = ("precision", "recall")
+    higher_is_better = {"precision": True, "recall": True}
+    needs = ("fake.embedding", "real.embedding")
+    definition = "fraction of fakes inside the real k-NN manifold (<=), and of reals inside the fake one; k=3"
+
+    def point(self, inputs: MetricInputs, config: MetricConfig) -> dict[str, float | MetricValue]:
+        self.check_samples(inputs, config.pr_k + 1)
+        p, r = fn.precision_recall(inputs.get("real.embedding"), inputs.get("fake.embedding"), config.pr_k,
+                                   Tiling.from_config(config))
+        return {"precision": MetricValue(p, details={"k": config.pr_k}),
+                "recall": MetricValue(r, details={"k": config.pr_k})}
+
+
+@METRICS.register("dc")
+class DensityCoverage(Metric):
+    name = "dc"
+    outputs = ("density", "coverage")
+    higher_is_better = {"density": True, "coverage": True}
+    needs = ("fake.embedding", "real.embedding")
+    definition = "density: mean #real k-NN balls (<) holding a fake / k; coverage: reals whose ball holds a fake"
+
+    def point(self, inputs: MetricInputs, config: MetricConfig) -> dict[str, float | MetricValue]:
+        self.check_samples(inputs, config.dc_k + 1, keys=("real.embedding",))
+        d, c = fn.density_coverage(inputs.get("real.embedding"), inputs.get("fake.embedding"), config.dc_k,
+                                   Tiling.from_config(config))
+        return {"density": MetricValue(d, details={"k": config.dc_k}),
+                "coverage": MetricValue(c, details={"k": config.dc_k})}

@@ -1,0 +1,129 @@
+"""Benchmark: images/s of `inception-v3-tf` feature extraction, genbench vs torch-fidelity, same inputs and device.
+
+Both run torch-fidelity's Inception-v3 with one file of seeded random weights (the real weights are not
+available offline; speed does not depend on the values). torch-fidelity runs through its own extraction loop
+(`get_featuresdict_from_dataset`, DataLoader with num_workers=0); genbench through `extract`. Median of
+`--repeats` interleaved timed runs after one warm-up batch each. Prints a Markdown table and replaces the section
+"## Inception feature extraction" in BENCHMARKS.md (other sections are kept).
+
+    OMP_NUM_THREADS=1 .venv/bin/python -m tests.benchmarks.bench_inception [--n 48] [--size 32] [--batch 16]
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from genbench.features.extract import build_extractor, extract
+from genbench.io import atomic_write_text
+from genbench.numerics import device_record, resolve_device
+from tests.parity.inception_helpers import (TensorDataset, random_inception_weights, smooth_images,
+                                            torch_fidelity_inception)
+
+HEADER = "## Inception feature extraction"
+BENCHMARKS = Path(__file__).resolve().parents[2] / "BENCHMARKS.md"
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    n: int = 48
+    size: int = 32
+    batch: int = 16
+    repeats: int = 3
+    device: str = "cpu"
+
+
+def _time_interleaved(fns: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
+    """Median seconds per function; runs alternate so that load from other processes hits both alike."""
+    times: dict[str, list[float]] = {k: [] for k in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t0)
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+def bench(cfg: BenchConfig, weights: Path) -> dict[str, float]:
+    from torch_fidelity.utils import get_featuresdict_from_dataset
+
+    images = smooth_images(cfg.n, size=cfg.size, seed=0)  # [n, 3, size, size] uint8
+    device = resolve_device(cfg.device)
+    ours = build_extractor("inception-v3-tf", device=cfg.device, weights_path=weights, allow_unverified=True)
+    theirs = torch_fidelity_inception(weights).to(device)
+    data = TensorDataset(images)
+    cuda = device.type == "cuda"
+
+    def run_ours() -> object:
+        return extract(ours, images, batch_size=cfg.batch)
+
+    def run_theirs() -> object:
+        return get_featuresdict_from_dataset(data, theirs, cfg.batch, cuda, True, False)
+
+    extract(ours, images[:cfg.batch], batch_size=cfg.batch)  # warm-up
+    get_featuresdict_from_dataset(TensorDataset(images[:cfg.batch]), theirs, cfg.batch, cuda, True, False)
+    got, ref = run_ours()["embedding"], run_theirs()["2048"].numpy()
+    secs = _time_interleaved({"genbench": run_ours, "torch-fidelity": run_theirs}, cfg.repeats)
+    return {**{k: cfg.n / v for k, v in secs.items()}, "max_abs_diff": float(np.abs(got - ref).max())}
+
+
+def render(cfg: BenchConfig, res: dict[str, float]) -> str:
+    device = device_record(resolve_device(cfg.device))
+    lines = [HEADER, "",
+             f"`inception-v3-tf` (torch-fidelity's Inception-v3, seeded random weights), {cfg.n} images "
+             f"{cfg.size}x{cfg.size} uint8 resized to 299, batch {cfg.batch}, device {device}, "
+             f"{torch.get_num_threads()} CPU thread(s), torch {torch.__version__}; "
+             f"median of {cfg.repeats} interleaved runs. "
+             "Reproduce: `OMP_NUM_THREADS=1 .venv/bin/python -m tests.benchmarks.bench_inception`.", "",
+             "| implementation | images/s | relative |", "|---|---:|---:|"]
+    base = res["torch-fidelity"]
+    for name in ("genbench", "torch-fidelity"):
+        lines.append(f"| {name} | {res[name]:.2f} | {res[name] / base:.2f}x |")
+    lines += ["", f"Same network and weights: max |genbench - torch-fidelity| pool3 = {res['max_abs_diff']:.3g}. "
+              "genbench runs under torch.inference_mode without a DataLoader; torch-fidelity under no_grad "
+              "with one. On a shared CPU the figures move by about 10-20% from run to run.", ""]
+    return "\n".join(lines)
+
+
+def write_section(section: str, path: Path = BENCHMARKS) -> None:
+    """Replace (or append) the section starting at HEADER up to the next '## ' heading."""
+    from filelock import FileLock
+
+    lock = Path(tempfile.gettempdir()) / f"genbench-{path.name}.lock"  # outside the tree: nothing to commit
+    with FileLock(str(lock)):  # other benchmarks may rewrite their own sections concurrently
+        text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+        pattern = re.compile(rf"^{re.escape(HEADER)}\n.*?(?=^## |\Z)", re.S | re.M)
+        if pattern.search(text):
+            text = pattern.sub(lambda _: section.rstrip("\n") + "\n\n", text, count=1)
+        else:
+            text = text.rstrip("\n") + "\n\n" + section.rstrip("\n") + "\n"
+        atomic_write_text(path, text.rstrip("\n") + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    for field in ("n", "size", "batch", "repeats"):
+        p.add_argument(f"--{field}", type=int, default=getattr(BenchConfig, field))
+    p.add_argument("--device", default=BenchConfig.device)
+    p.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
+    a = p.parse_args(argv)
+    cfg = BenchConfig(n=a.n, size=a.size, batch=a.batch, repeats=a.repeats, device=a.device)
+    with tempfile.TemporaryDirectory() as d:
+        res = bench(cfg, random_inception_weights(Path(d) / "random-inception.pth", seed=0))
+    section = render(cfg, res)
+    print(section)
+    if not a.no_write:
+        write_section(section)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

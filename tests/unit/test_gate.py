@@ -1,0 +1,115 @@
+"""Release gate: rule parsing, pass / fail / inconclusive decisions, default rules, the command."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from genbench.cli import main
+from genbench.commands.gate import decide_gate
+from genbench.errors import ConfigError, InputError
+from genbench.gate import FAIL, INCONCLUSIVE, PASS, Rule, calibrate_tolerances, compare, decide, parse_rule
+from genbench.leaderboard import Leaderboard
+from genbench.metrics.base import MetricValue
+from genbench.result import EvalResult
+
+
+def result(fd: float, recall: float, *, fd_std: float = 0.1, recall_std: float = 0.005, n: int = 1000,
+           name: str | None = None) -> EvalResult:
+    metrics = {"fd": MetricValue(fd, fd_std, (fd - 1.96 * fd_std, fd + 1.96 * fd_std)),
+               "recall": MetricValue(recall, recall_std, (recall - 1.96 * recall_std, recall + 1.96 * recall_std))}
+    record = {"protocol": "digits-default", "protocol_version": "1", "primary": "fd", "n_gen": n, "n_ref": 359,
+              "reference_fingerprint": "12" * 32, "seed": 0, "unverified": False}
+    return EvalResult(metrics, record, {"n": n}, {"n": 359, "fingerprint": "12" * 32}, {},
+                      {"fd": False, "recall": True}, name)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("fd<=+2.0", Rule("fd", "<=", 2.0)), ("recall>=-0.02", Rule("recall", ">=", -0.02)),
+    (" fid_inception <= 0.5 ", Rule("fid_inception", "<=", 0.5)), ("kid>=-1e-3", Rule("kid", ">=", -0.001)),
+])
+def test_parse_rule(text: str, expected: Rule) -> None:
+    assert parse_rule(text) == expected
+
+
+@pytest.mark.parametrize("text", ["fd", "fd<2", "fd<=", "<=2", "fd=>+2", "fd<=abc", "fd<=+2.0x", "", "fd<=nan"])
+def test_parse_rule_errors(text: str) -> None:
+    with pytest.raises(ConfigError, match="--rule"):
+        parse_rule(text)
+
+
+def test_identical_candidate_passes() -> None:
+    base = result(10.0, 0.6)
+    report, code = decide_gate(result(10.0, 0.6), base, [], None, strict=True)
+    assert report.status == PASS and code == 0
+    assert [str(o.rule) for o in report.outcomes] == ["fd<=+2", "recall>=-0.05"]  # digits-default defaults
+
+
+def test_clearly_worse_fails() -> None:
+    report, code = decide_gate(result(20.0, 0.6), result(10.0, 0.6), [parse_rule("fd<=+2.0")], None, False)
+    assert report.status == FAIL and code == 1
+    o = report.outcomes[0]
+    assert o.diff == pytest.approx(10.0)
+    assert o.lo == pytest.approx(10.0 - 1.96 * (0.02 ** 0.5), rel=1e-3)
+    assert "FAIL" in report.table(only=(FAIL,))
+
+
+def test_recall_drop_fails_and_improvement_passes() -> None:
+    report = compare(result(10.0, 0.40), result(10.0, 0.60), ["recall>=-0.02"])
+    assert report.status == FAIL
+    assert compare(result(5.0, 0.7), result(10.0, 0.6)).status == PASS
+
+
+def test_straddling_is_inconclusive_and_strict_fails() -> None:
+    cand, base = result(12.0, 0.6, fd_std=1.0), result(10.0, 0.6, fd_std=1.0)
+    report, code = decide_gate(cand, base, [parse_rule("fd<=+2.0")], None, strict=False)
+    assert report.status == INCONCLUSIVE and code == 0
+    assert any("inconclusive" in w for w in report.warnings)
+    assert decide_gate(cand, base, [parse_rule("fd<=+2.0")], None, strict=True)[1] == 1
+
+
+def test_interval_from_ci_when_no_std() -> None:
+    rule = parse_rule("fd<=+1.0")
+    base, cand = MetricValue(10.0, None, (9.0, 11.0)), MetricValue(10.5, None, (10.0, 11.0))
+    o = decide(rule, base, cand)
+    assert (o.lo, o.hi) == pytest.approx((0.5 - (1 + 0.25) ** 0.5, 0.5 + (1 + 0.25) ** 0.5))
+    assert o.status == INCONCLUSIVE
+    bare = decide(rule, MetricValue(10.0), MetricValue(12.0))
+    assert bare.status == FAIL and not bare.has_interval
+
+
+def test_bad_inputs() -> None:
+    with pytest.raises(InputError, match="different protocols"):
+        compare(result(1.0, 0.5, n=500), result(1.0, 0.5))
+    with pytest.raises(InputError, match="'precision'"):
+        compare(result(1.0, 0.5), result(1.0, 0.5), ["precision>=-0.1"])
+
+
+def test_calibrate_tolerances() -> None:
+    runs = [result(v, r) for v, r in ((1.0, 0.60), (1.5, 0.62), (1.2, 0.59))]
+    tol = calibrate_tolerances(runs, ["fd", "recall"])
+    assert tol == pytest.approx({"fd": 0.5, "recall": 0.03})
+    assert calibrate_tolerances(runs, ["fd"], method="2sd")["fd"] > 0
+    with pytest.raises(ConfigError):
+        calibrate_tolerances(runs[:1], ["fd"])
+
+
+def test_gate_command(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    base, worse, same = tmp_path / "base.json", tmp_path / "worse.json", tmp_path / "same.json"
+    result(10.0, 0.6).save(base)
+    result(20.0, 0.6).save(worse)
+    result(10.1, 0.6).save(same)
+    out = tmp_path / "gate.json"
+    assert main(["gate", "--candidate", str(worse), "--baseline", str(base), "--rule", "fd<=+2.0",
+                 "--rule", "recall>=-0.02", "--json", str(out)]) == 1
+    printed = capsys.readouterr().out
+    assert "REGRESSION" in printed and "fd<=+2" in printed
+    report = json.loads(out.read_text())
+    assert report["status"] == "fail" and report["exit_code"] == 1
+    assert main(["gate", "--candidate", str(same), "--baseline", str(base)]) == 0
+    assert main(["gate", "--candidate", str(same), "--baseline", str(base), "--rule", "fd<2"]) == 2
+    board = tmp_path / "digits.jsonl"
+    Leaderboard.load(board).add_result(result(10.0, 0.6), "ddpm")
+    assert main(["gate", "--candidate", str(worse), "--baseline", "ddpm", "--board", str(board)]) == 1
+    assert main(["gate", "--candidate", str(worse), "--baseline", "nope", "--board", str(board)]) == 2
