@@ -5,7 +5,8 @@ They depend on genbench's public interfaces only (datasets, seeding, errors, reg
 The two calls other code relies on (keep them stable):
 
     model = reference_models.train(family, dataset, preset="quick", *, out=DIR, seed=0, steps=None,
-                                   device="auto", config=None, progress=False, **field_overrides)
+                                   device="auto", config=None, overrides=None, progress=False,
+                                   **field_overrides)
         Trains into DIR (model.safetensors, config.json, train_log.csv, loss.png, ckpt/), resuming from
         DIR's last checkpoint, or reusing DIR when it already holds the finished run of the same config.
         Returns a ReferenceModel.

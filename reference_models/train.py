@@ -38,17 +38,19 @@ LOG, PLOT = "train_log.csv", "loss.png"
 
 def train(family: str, dataset: str, preset: str = "quick", *, out: str | Path, seed: int = 0,
           steps: int | None = None, device: str = "auto", config: BaseConfig | None = None,
-          progress: bool = False, stop_after: int | None = None, **overrides: Any) -> ReferenceModel | None:
+          overrides: dict[str, Any] | None = None, progress: bool = False, stop_after: int | None = None,
+          **field_overrides: Any) -> ReferenceModel | None:
     """Train (or resume, or reuse) a reference model into `out`; returns the trained model in eval mode.
 
-    `config` replaces the preset entirely (tests use tiny configs); `overrides` replace preset fields
-    (e.g. pack=2, image_size=16). `stop_after` stops after that many total steps without finishing,
-    as an interruption would (returns None); calling again resumes from the last checkpoint.
+    `config` replaces the preset entirely (tests use tiny configs); `overrides` (a dict) and keyword
+    `field_overrides` replace preset fields (e.g. pack=2, image_size=16). `stop_after` stops after that
+    many total steps without finishing, as an interruption would (returns None); calling again resumes.
     """
     cls = FAMILIES.get(family)
     if not isinstance(seed, int) or seed < 0:
         raise ConfigError(f"--seed: must be a non-negative integer, got {seed!r}")
-    cfg = config if config is not None else get_preset(family, preset, steps=steps, **overrides)
+    fields = {**(overrides or {}), **field_overrides}
+    cfg = config if config is not None else get_preset(family, preset, steps=steps, **fields)
     data = load_train_data(dataset, cls.kind, getattr(cfg, "image_size", 0))
     chash = config_hash(family, cfg, data.info, seed)
     run_dir = Path(out)

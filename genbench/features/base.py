@@ -53,7 +53,7 @@ class FeatureExtractor(abc.ABC):
 
     def run_batches(self, batches: Iterator[np.ndarray]) -> Iterator[dict[str, np.ndarray]]:
         for batch in batches:
-            x = torch.from_numpy(np.ascontiguousarray(batch)).to(self.device)
+            x = torch.from_numpy(np.require(batch, requirements=["C", "W"])).to(self.device)
             with torch.inference_mode():
                 out = self.forward(x)
             yield {k: v.detach().float().cpu().numpy() for k, v in out.items()}

@@ -36,7 +36,9 @@ def test_fid_kid_is_match_torch_fidelity(setup):
     assert tf_fid > 1e-3  # features did not collapse
     assert abs(fid - tf_fid) <= 1e-6 * abs(tf_fid)
     assert res.value("is") == pytest.approx(theirs["inception_score_mean"], rel=1e-5)
-    assert res.value("kid") == pytest.approx(theirs["kernel_inception_distance_mean"], rel=1e-5, abs=1e-9)
+    # torch-fidelity forms the cubic kernel from float32 features in float32 (numpy matmul); genbench
+    # accumulates in float64. The kernel entries are O(1), so the float32 rounding is ~1e-7 absolute.
+    assert res.value("kid") == pytest.approx(theirs["kernel_inception_distance_mean"], abs=1e-6)
 
 
 def test_second_evaluation_hits_the_cache_without_running_the_network(setup, monkeypatch):
