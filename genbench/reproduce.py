@@ -41,7 +41,7 @@ def mode_scores(points: np.ndarray, dataset: str) -> dict[str, float]:
     inputs = MetricInputs({"fake.points": points, "fake.embedding": points}, {"dataset": dataset})
     vals = METRICS.get("modes")().compute(inputs, MetricConfig(bootstrap=0))
     return {"modes_captured": vals["modes_captured"].value,
-            "high_quality_pct": 100.0 * vals["high_quality"].value,
+            "high_quality_pct": 100.0 * vals["high_quality_fraction"].value,
             "reverse_kl": vals["reverse_kl"].value}
 
 

@@ -140,7 +140,9 @@ def read_record(run_dir: Path) -> dict[str, Any]:
         rec = json.loads(path.read_text())
     except (OSError, ValueError) as e:
         raise InputError(f"{path}: unreadable JSON ({e})") from None
-    missing = [k for k in ("family", "config", "data", "seed", "config_hash") if k not in (rec if isinstance(rec, dict) else {})]
+    if not isinstance(rec, dict):
+        raise InputError(f"{path}: expected a JSON object")
+    missing = [k for k in ("family", "config", "data", "seed", "config_hash") if k not in rec]
     if missing:
         raise InputError(f"{path}: missing field(s) {', '.join(missing)}")
     return rec

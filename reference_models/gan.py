@@ -4,7 +4,8 @@ Both use the non-saturating loss of Goodfellow et al. 2014 in its BCE form:
   D: BCE(D(x), 1) + BCE(D(G(z)), 0);   G: BCE(D(G(z)), 1).
 PacGAN (Lin et al. 2018): the discriminator sees `pack` samples concatenated (all real or all fake);
 pack = 1 is the plain GAN. The 2-D defaults follow PacGAN's setup: G 4 hidden layers of 400 ReLU units,
-D 3 of 200, batch 100, Adam. Each step draws batch_size * pack points, so D sees batch_size packs.
+D 3 of 200 (maxout with 5 pieces in the
+authors' setup), batch 100, Adam, weights ~ N(0, 0.02^2). Each step draws batch_size * pack points, so D sees batch_size packs.
 The DCGAN generator may use BatchNorm in training; sampling runs it in eval mode (per-sample).
 """
 from __future__ import annotations
@@ -18,7 +19,7 @@ from torch import nn
 from reference_models.base import RefModel, adam, cpu_randn
 from reference_models.configs import GAN2DConfig, GANConfig
 from reference_models.data import DataInfo
-from reference_models.layers import group_norm, mlp
+from reference_models.layers import group_norm, init_normal_, maxout_mlp, mlp
 from reference_models.sampling import Chunk, SampleOptions
 
 
@@ -37,7 +38,8 @@ class DCGenerator(nn.Module):
         layers: list[nn.Module] = []
         for a, b in zip(self.chs[:-1], self.chs[1:]):
             layers += [_norm(cfg.g_norm, a), nn.ReLU(), nn.ConvTranspose2d(a, b, 4, 2, 1)]
-        layers += [_norm(cfg.g_norm, self.chs[-1]), nn.ReLU(), nn.Conv2d(self.chs[-1], cout, 3, padding=1), nn.Tanh()]
+        layers += [_norm(cfg.g_norm, self.chs[-1]), nn.ReLU(),
+                   nn.Conv2d(self.chs[-1], cout, 3, padding=1), nn.Tanh()]
         self.net = nn.Sequential(*layers)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
@@ -113,7 +115,11 @@ class GAN2D(_GANBase):
         super().__init__(cfg, info)
         self.pack = cfg.pack
         self.G = mlp([cfg.z_dim, *cfg.g_hidden, 2])
-        self.D = nn.Sequential(mlp([2 * cfg.pack, *cfg.d_hidden, 1]), nn.Flatten(0))
+        sizes = [2 * cfg.pack, *cfg.d_hidden, 1]
+        d = maxout_mlp(sizes, cfg.d_maxout) if cfg.d_maxout > 1 else mlp(sizes)
+        self.D = nn.Sequential(d, nn.Flatten(0))
+        if cfg.init_std > 0:
+            init_normal_(self, cfg.init_std)
 
     def items_per_step(self) -> int:
         return self.cfg.batch_size * self.pack

@@ -110,6 +110,31 @@ def mlp(sizes: Sequence[int], act: type[nn.Module] = nn.ReLU, final_act: nn.Modu
     return nn.Sequential(*layers)
 
 
+class Maxout(nn.Module):
+    """Linear to cout * pieces units, then the max over each unit's pieces (Goodfellow et al. 2013)."""
+
+    def __init__(self, cin: int, cout: int, pieces: int) -> None:
+        super().__init__()
+        self.lin, self.pieces = nn.Linear(cin, cout * pieces), pieces
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.lin(x).view(len(x), -1, self.pieces).amax(-1)  # [N, cout]
+
+
+def maxout_mlp(sizes: Sequence[int], pieces: int) -> nn.Sequential:
+    """Maxout hidden layers sizes[0] -> ... -> sizes[-2], then a linear output layer."""
+    layers: list[nn.Module] = [Maxout(a, b, pieces) for a, b in zip(sizes[:-2], sizes[1:-1])]
+    return nn.Sequential(*layers, nn.Linear(sizes[-2], sizes[-1]))
+
+
+def init_normal_(module: nn.Module, std: float) -> None:
+    """Weights ~ N(0, std^2), biases 0, for every Linear layer (uses the caller's seeded RNG)."""
+    for m in module.modules():
+        if isinstance(m, nn.Linear):
+            nn.init.normal_(m.weight, 0.0, std)
+            nn.init.zeros_(m.bias)
+
+
 class ConvEncoder(nn.Module):
     """x [N, C, S, S] -> features [N, channels[-1], S / 2^(len-1), ...]: ResBlocks with stride-2 downsampling."""
 

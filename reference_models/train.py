@@ -49,13 +49,15 @@ def train(family: str, dataset: str, preset: str = "quick", *, out: str | Path, 
     cls = FAMILIES.get(family)
     if not isinstance(seed, int) or seed < 0:
         raise ConfigError(f"--seed: must be a non-negative integer, got {seed!r}")
-    fields = {**(overrides or {}), **field_overrides}
-    cfg = config if config is not None else get_preset(family, preset, steps=steps, **fields)
+    fields = {**(overrides or {}), **field_overrides, **({} if steps is None else {"steps": steps})}
+    if config is not None and fields:
+        raise ConfigError(f"train: give either a config or preset overrides ({', '.join(fields)}), not both")
+    cfg = config if config is not None else get_preset(family, preset, **fields)
     data = load_train_data(dataset, cls.kind, getattr(cfg, "image_size", 0))
     chash = config_hash(family, cfg, data.info, seed)
     run_dir = Path(out)
     if (run_dir / CONFIG).is_file():
-        reused = _existing_run(run_dir, chash)
+        reused = _existing_run(run_dir, chash, device)
         if reused is not None:
             return reused
     record = _record(family, preset if config is None else "custom", cfg, data, seed, chash)
@@ -65,7 +67,7 @@ def train(family: str, dataset: str, preset: str = "quick", *, out: str | Path, 
     return _fit(net, data, run_dir, record, dev, progress, stop_after)
 
 
-def _existing_run(run_dir: Path, chash: str) -> ReferenceModel | None:
+def _existing_run(run_dir: Path, chash: str, device: str) -> ReferenceModel | None:
     from reference_models.api import load
 
     rec = read_record(run_dir)
@@ -73,7 +75,7 @@ def _existing_run(run_dir: Path, chash: str) -> ReferenceModel | None:
         raise ConfigError(f"--out {run_dir}: holds a run of a different configuration "
                           f"({rec.get('family')}/{rec.get('preset')}); use a new folder")
     if rec.get("finished") and (run_dir / WEIGHTS).is_file():
-        return load(run_dir, device="cpu")
+        return load(run_dir, device=device)
     return None
 
 
@@ -127,7 +129,8 @@ def _finish(net: RefModel, run_dir: Path, record: dict, rows: list[dict], second
 
 # ---- log and plot ------------------------------------------------------------------------------
 def _row(step: int, vals: dict[str, float], seconds: float) -> dict[str, Any]:
-    return {"step": step, "seconds": round(seconds, 3), **{k: ("" if not math.isfinite(v) else v) for k, v in vals.items()}}
+    cells = {k: ("" if not math.isfinite(v) else v) for k, v in vals.items()}
+    return {"step": step, "seconds": round(seconds, 3), **cells}
 
 
 def _read_log(path: Path) -> list[dict[str, str]]:

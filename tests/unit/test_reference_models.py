@@ -198,3 +198,12 @@ def test_presets_are_valid_and_round_trip():
     paper = rm.PRESETS["gan2d"]["paper"]
     assert paper.g_hidden == (400,) * 4 and paper.d_hidden == (200,) * 3 and paper.batch_size == 100
     assert set(rm.FAMILIES.names()) == {"vae", "gan", "gan2d", "ddpm", "ddpm2d", "ldm"}
+
+
+def test_preset_with_overrides_dict(tmp_path):
+    """The call the PacGAN reproduction makes: a preset, a step override and an overrides dict."""
+    m = rm.train("gan2d", dataset="toy2d-ring8", preset="paper", out=tmp_path / "p", seed=1, device="cpu",
+                 steps=2, overrides={"pack": 2})
+    assert m.config.pack == 2 and m.config.steps == 2 and m.record["preset"] == "paper"
+    assert m.sample(range(3)).shape == (3, 2)
+    assert get_preset("ldm", "quick", steps=40).ae_steps == 10  # --steps keeps the autoencoder's share

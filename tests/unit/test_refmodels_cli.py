@@ -23,6 +23,7 @@ def run_dir(tmp_path_factory):
 def test_train_writes_run_folder(run_dir):
     rec = json.loads((run_dir / "config.json").read_text())
     assert rec["preset"] == "quick" and rec["config"]["steps"] == 4 and rec["seed"] == 3
+    assert rec["config"]["ae_steps"] == 1 and rec["finished"]
     assert (run_dir / "loss.png").is_file() and (run_dir / "train_log.csv").is_file()
 
 

@@ -61,6 +61,8 @@ def test_eta1_full_steps_is_the_ddpm_ancestral_update():
     t = 500
     out = generalized_step(x, eps, step_coefficients(ab, t, t - 1, 1.0), z, None)
     x0 = (x - np.sqrt(1 - ab[t]) * eps) / np.sqrt(ab[t])
-    mean = (np.sqrt(ab[t - 1]) * betas[t] / (1 - ab[t])) * x0 + (np.sqrt(1 - betas[t]) * (1 - ab[t - 1]) / (1 - ab[t])) * x
+    c0 = np.sqrt(ab[t - 1]) * betas[t] / (1 - ab[t])
+    ct = np.sqrt(1 - betas[t]) * (1 - ab[t - 1]) / (1 - ab[t])
+    mean = c0 * x0 + ct * x
     var = betas[t] * (1 - ab[t - 1]) / (1 - ab[t])
     assert torch.allclose(out, mean + np.sqrt(var) * z, atol=1e-10)
