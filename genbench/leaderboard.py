@@ -223,10 +223,17 @@ class Leaderboard:
     set_results = add_results
 
     def _append(self, existing: list[dict], results: Mapping[str, EvalResult]) -> list[dict]:
+        """Append one entry per model, except where the model's latest rows are already identical
+        (so rerunning a suite that reproduces its results leaves the file unchanged)."""
         rows: list[dict] = []
         entry = _next_entry(existing)
-        for i, model in enumerate(sorted(results)):
-            rows += result_rows(results[model], model, self.suite, entry + i)
+        current = _by_model(latest_rows(existing))
+        for model in sorted(results):
+            new = result_rows(results[model], model, self.suite, entry)
+            if _strip_entry(new) == _strip_entry(current.get((model, new[0]["protocol_id"] if new else ""), [])):
+                continue
+            rows += new
+            entry += 1
         self._all = list(existing) + rows
         return rows
 
@@ -309,6 +316,18 @@ def _check_addable(result: EvalResult, model: str, where: object) -> None:
                             f"a leaderboard ({where})")
     if not model or not model.strip():
         raise InputError(f"{where}: model name for the leaderboard is empty")
+
+
+def _by_model(rows: list[dict]) -> dict[tuple[str, str], list[dict]]:
+    out: dict[tuple[str, str], list[dict]] = {}
+    for r in rows:
+        out.setdefault((r["model"], r["protocol_id"]), []).append(r)
+    return out
+
+
+def _strip_entry(rows: list[dict]) -> list[str]:
+    """Rows compared without their entry number, as canonical JSON (order-independent)."""
+    return sorted(json.dumps({k: v for k, v in r.items() if k != "entry"}, sort_keys=True) for r in rows)
 
 
 def _next_entry(rows: list[dict]) -> int:

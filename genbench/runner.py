@@ -97,17 +97,17 @@ def _generate(spec: ModelSpec, model_dir: Path, n: int, opts: RunOptions) -> Sam
     path = model_dir / f"samples-{n}.npz"
     model = reference_models.load(model_dir, device=opts.device)
     options = dict(spec.sample_options)
-    key = _sample_key(model.checkpoint_sha256, n, options)
+    key = _sample_key(model.checkpoint_hash, n, options)
     if path.exists():
         cached = open_samples(str(path))
         if cached.manifest.get("sample_key") == key:
             return cached
-    out = model.sample(list(range(n)), batch_size=opts.batch_size, **options)
-    images, labels = out if isinstance(out, tuple) else (out, None)
-    arr = np.asarray(images.cpu().numpy() if hasattr(images, "cpu") else images)
+    images, labels = model.sample_labelled(list(range(n)), batch_size=opts.batch_size, progress=opts.progress,
+                                           **options)
+    arr = images.cpu().numpy()
     samples = SampleSet.from_array(arr, layout="NCHW", source=f"model:{spec.name}", labels=labels,
                                    manifest={"seeds": list(range(n)), "sample_key": key, "model": spec.name,
-                                             "family": spec.family, "checkpoint_sha256": model.checkpoint_sha256,
+                                             "family": spec.family, "checkpoint_sha256": model.checkpoint_hash,
                                              "sample_options": options})
     export_npz(samples, path)
     return open_samples(str(path))

@@ -151,3 +151,23 @@ def test_board_cli(board_path: Path, capsys: pytest.CaptureFixture) -> None:
     assert main(["board", "render", str(board_path), "--format", "latex"]) == 0
     assert board_path.with_suffix(".tex").exists()
     assert main(["board", "show", str(board_path.parent / "missing.jsonl")]) == 2
+
+
+def test_readding_identical_results_leaves_the_file_unchanged(tmp_path):
+    from genbench.leaderboard import Leaderboard
+    from genbench.metrics.base import MetricValue
+    from genbench.result import EvalResult
+
+    res = EvalResult({"fd": MetricValue(1.5, 0.1, (1.3, 1.7))},
+                     {"protocol": "digits-default", "protocol_version": "1", "n_gen": 10, "primary": "fd",
+                      "reference_fingerprint": "ab" * 32},
+                     {"source": "x", "fingerprint": "cd" * 32, "n": 10}, {"source": "r"}, {}, {"fd": False}, "m")
+    path = tmp_path / "b.jsonl"
+    Leaderboard.load(path).add_result(res, "m")
+    first = path.read_text()
+    Leaderboard.load(path).add_result(res, "m")
+    assert path.read_text() == first
+    res.metrics["fd"] = MetricValue(2.0)
+    Leaderboard.load(path).add_result(res, "m")
+    assert len(path.read_text().splitlines()) == 2
+    assert Leaderboard.load(path).to_frame().loc["m", "fd"] == 2.0
