@@ -11,6 +11,7 @@ beta1 0.8, N(0, 0.02^2) init, 400 epochs) and `pacgan2` (the same with pack = 2)
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -40,13 +41,13 @@ def _check_names(cls: type, d: dict, where: str) -> None:
 def _check_field(cfg: BaseConfig, f: dataclasses.Field) -> None:
     v, want = getattr(cfg, f.name), f.type
     ok = {"int": lambda: isinstance(v, int) and not isinstance(v, bool),
-          "float": lambda: isinstance(v, (int, float)) and not isinstance(v, bool),
+          "float": lambda: isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v >= 0,
           "str": lambda: isinstance(v, str),
           "bool": lambda: isinstance(v, bool),
           "tuple[int, ...]": lambda: isinstance(v, tuple) and len(v) > 0
           and all(isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in v)}[want]
     if not ok():
-        raise ConfigError(f"config field {f.name!r} must be {want}, got {v!r}")
+        raise ConfigError(f"config field {f.name!r} must be {want}{' (finite, >= 0)' * (want == 'float')}, got {v!r}")
 
 
 def _check_depth(cfg: "ImageConfig", levels: tuple[int, ...]) -> None:
@@ -241,11 +242,12 @@ PRESETS: dict[str, dict[str, BaseConfig]] = {
                           batch_size=128, checkpoint_every=5000, micro_batch=64),
     },
     "gan2d": {
-        "quick": GAN2DConfig(steps=6000, checkpoint_every=2000),
+        # CPU-minutes variant: ReLU discriminator, PyTorch default init, Adam lr 5e-4 beta1 0.5, 6 epochs
+        "quick": GAN2DConfig(steps=6000, checkpoint_every=2000, d_maxout=1, init_std=0.0, beta1=0.5, lr=5e-4),
         # the authors' setup: 400 epochs of the 100,000 points at batch 100 (slow on a CPU: use --steps)
         "paper": GAN2DConfig(steps=400_000, checkpoint_every=20_000),
         "pacgan2": GAN2DConfig(steps=400_000, checkpoint_every=20_000, pack=2),
-        "full": GAN2DConfig(steps=100_000, checkpoint_every=10_000),
+        "full": GAN2DConfig(steps=100_000, checkpoint_every=10_000),  # the paper setup, 100 epochs
     },
     "ddpm": {
         "quick": DDPMConfig(image_size=8, base_channels=24, steps=1500, checkpoint_every=500, ema_decay=0.995),

@@ -4,8 +4,8 @@ Both use the non-saturating loss of Goodfellow et al. 2014 in its BCE form:
   D: BCE(D(x), 1) + BCE(D(G(z)), 0);   G: BCE(D(G(z)), 1).
 PacGAN (Lin et al. 2018): the discriminator sees `pack` samples concatenated (all real or all fake);
 pack = 1 is the plain GAN. The 2-D defaults follow PacGAN's setup: G 4 hidden layers of 400 ReLU units,
-D 3 of 200 (maxout with 5 pieces in the
-authors' setup), batch 100, Adam, weights ~ N(0, 0.02^2). Each step draws batch_size * pack points, so D sees batch_size packs.
+D 3 of 200 (maxout with 5 pieces in the authors' setup), 2-D z, batch 100, Adam, weights ~ N(0, 0.02^2).
+Each step draws batch_size * pack points, so D sees batch_size packs.
 The DCGAN generator may use BatchNorm in training; sampling runs it in eval mode (per-sample).
 """
 from __future__ import annotations
@@ -91,8 +91,8 @@ class _GANBase(RefModel):
         opt["g"].zero_grad(set_to_none=True)
         loss_g.backward()
         opt["g"].step()
-        return {"loss_d": float(loss_d.detach()), "loss_g": float(loss_g.detach()),
-                "d_real": float(torch.sigmoid(d_real.detach()).mean()), "d_fake": float(torch.sigmoid(d_fake.detach()).mean())}
+        return {"loss_d": loss_d.item(), "loss_g": loss_g.item(),
+                "d_real": torch.sigmoid(d_real).mean().item(), "d_fake": torch.sigmoid(d_fake).mean().item()}
 
     def generate(self, chunk: Chunk, opts: SampleOptions) -> torch.Tensor:
         return self.G(chunk.init.randn(self.cfg.z_dim))

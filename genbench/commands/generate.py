@@ -72,7 +72,8 @@ def run(args: argparse.Namespace) -> int:
                                    manifest={"seeds": seeds, "model": str(args.run_dir), "family": model.family,
                                              "checkpoint_sha256": model.checkpoint_hash,
                                              "config_hash": model.record["config_hash"],
-                                             "sampler": settings, "batch_size": args.batch_size})
+                                             "sampler": settings, "batch_size": args.batch_size,
+                                             "device": str(model.device)})
     export(samples, out)
     print(f"wrote {len(seeds)} {model.kind} to {out} (fingerprint {samples.fingerprint[:16]})")
     return 0
