@@ -88,10 +88,13 @@ class MetricInputs:
 
     def subset(self, index: Mapping[str, np.ndarray]) -> "MetricInputs":
         """Row-resampled view: index maps a set name ("fake", "real", ...) to row indices."""
-        arrays = {}
+        arrays: dict[str, Any] = {}
         for key in self._arrays:
             set_name = key.split(".", 1)[0]
-            arrays[key] = self.get(key)[index[set_name]] if set_name in index else self.get(key)
+            if set_name in index:  # lazy: only the inputs a metric reads are resampled (or loaded)
+                arrays[key] = lambda k=key, idx=index[set_name]: self.get(k)[idx]
+            else:
+                arrays[key] = lambda k=key: self.get(k)
         return MetricInputs(arrays, self.context)
 
 
