@@ -6,6 +6,7 @@ compute or load cached features for both sets, then run each metric on lazily ga
 from __future__ import annotations
 
 import platform
+import time
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
@@ -34,6 +35,7 @@ class _Run:
     directions: dict[str, bool | None] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
     extractors: list[dict] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=lambda: {"features": 0.0, "metrics": 0.0})
 
 
 def resolve_protocol(protocol: str | Protocol | None, metrics: Sequence[str] | str | None,
@@ -105,11 +107,13 @@ def evaluate(samples: Any, reference: Any = None, *, protocol: str | Protocol | 
              allow_unverified: bool = False, cache_dir: str | None | bool = None,
              bootstrap: int | None = None, train: Any = None, heldout: Any = None,
              prompts: list[str] | None = None, value_range: str | None = None,
-             progress: bool = False, name: str | None = None) -> EvalResult:
+             progress: bool = False, name: str | None = None,
+             timings: dict[str, float] | None = None) -> EvalResult:
     """Score `samples` against `reference` under a protocol (or an ad-hoc extractor + metric list).
 
     Explicitly requested metrics that cannot be computed raise; metrics that come from a protocol or
-    from --metrics all are skipped with the reason recorded in `EvalResult.skipped`.
+    from --metrics all are skipped with the reason recorded in `EvalResult.skipped`. If `timings` is a
+    dict, the seconds spent on features and on metrics are added to it.
     """
     if batch_size < 1:
         raise ConfigError(f"--batch-size must be >= 1, got {batch_size}")
@@ -124,6 +128,9 @@ def evaluate(samples: Any, reference: Any = None, *, protocol: str | Protocol | 
     for space in proto.spaces:
         _run_space(_expand_all(space), fake, real, extra, proto, dev, weights or {}, allow_unverified, cache,
                    opts, prompts, explicit, run)
+    if timings is not None:
+        for k, v in run.timings.items():
+            timings[k] = timings.get(k, 0.0) + v
     return EvalResult(run.values, _record(proto, fake, real, dev, run, seed), fake.describe(), real.describe(),
                       run.skipped, run.directions, name)
 
@@ -151,7 +158,8 @@ def _run_space(space: FeatureSpace, fake: SampleSet, real: SampleSet, extra: dic
             if not space.optional:
                 raise
             for m in space.metrics:
-                run.skipped[m + space.suffix] = f"{space.extractor} weights not installed ({_first_line(e)})"
+                run.skipped[m + space.suffix] = (f"{space.extractor} weights not installed "
+                                                 f"(genbench weights import {space.extractor} PATH)")
             return
         run.extractors.append(ext.record())
         arrays = {}
@@ -160,16 +168,18 @@ def _run_space(space: FeatureSpace, fake: SampleSet, real: SampleSet, extra: dic
             arrays.update(feature_inputs(p, ext, s, cache, opts, stacked=_is_stacked(real)))
         arrays.update(text_inputs(ext, prompts, len(fake)))
     inputs = MetricInputs(arrays, {"dataset": real.dataset or fake.dataset, "extractor": space.extractor})
+    t0 = time.perf_counter()
+    for key in ("fake.embedding", "real.embedding"):  # extract (or load) features up front: timed apart
+        inputs.get(key)
+    t1 = time.perf_counter()
     for mname in space.metrics:
         _run_metric(METRICS.get(mname)(), mname, space, inputs, proto, explicit, run)
+    run.timings["features"] += t1 - t0
+    run.timings["metrics"] += time.perf_counter() - t1
 
 
 def _is_stacked(real: SampleSet) -> bool:
     return (real.dataset or "").startswith("stacked-digits")
-
-
-def _first_line(e: Exception) -> str:
-    return str(e).splitlines()[0][:160]
 
 
 def _run_metric(metric: Metric, mname: str, space: FeatureSpace, inputs: MetricInputs, proto: Protocol,

@@ -67,9 +67,15 @@ PROTOCOLS.add("digits-default", Protocol(
             FeatureSpace("clip-vit-b-32", ("cmmd",), optional=True)),
     primary="fd", reference="digits-test", num_samples=1000,
     config=MetricConfig(kid_subset_size=300, ssim_pairs=500, ndb_bins=20),
-    # Tolerances calibrated on real-vs-real variation: see genbench/gate.py and BENCHMARKS.md.
-    gate_rules=(GateRule("fd", 2.0, "FD in digits-classifier space may rise by at most 2.0"),
-                GateRule("recall", 0.05, "recall may drop by at most 0.05")),
+    # Tolerances calibrated on real-vs-real variation: 1,000 held-out real digits (digits-train[-1000:])
+    # vs digits-test give bootstrap std 3.58 for fd and 0.031 for recall (B = 200), so the 95% interval
+    # of a difference of two independent results has half-width 1.96*sqrt(2)*std = 9.9 (fd) and 0.087
+    # (recall). A tolerance of 1.5x that lets an identical candidate pass while any shift larger than
+    # the sampling noise fails; smaller sample sets come out inconclusive.
+    gate_rules=(GateRule("fd", 15.0, "FD in digits-classifier space may rise by at most 15 (real-vs-real "
+                                     "95% noise of a difference at N=1000: 9.9)"),
+                GateRule("recall", 0.13, "recall may drop by at most 0.13 (real-vs-real 95% noise of a "
+                                         "difference at N=1000: 0.087)")),
 ))
 
 PROTOCOLS.add("stacked-digits-default", Protocol(

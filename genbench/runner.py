@@ -17,6 +17,8 @@ from typing import Iterator
 
 import numpy as np
 
+import genbench
+
 from genbench.baselines import noise_baseline, real_baseline
 from genbench.export import export_npz
 from genbench.result import EvalResult
@@ -36,6 +38,7 @@ class RunOptions:
     progress: bool = True
     report: bool = True
     log: bool = True
+    bootstrap: int | None = None  # None: the protocol's B (the tiny preset uses 20)
 
 
 @dataclass
@@ -113,18 +116,24 @@ def _generate(spec: ModelSpec, model_dir: Path, n: int, opts: RunOptions) -> Sam
     return open_samples(str(path))
 
 
-def _evaluate(name: str, samples: SampleSet, suite: Suite, n: int, opts: RunOptions, where: Path) -> EvalResult:
+def _evaluate(name: str, samples: SampleSet, suite: Suite, n: int, opts: RunOptions, where: Path,
+              timings: dict[str, float]) -> EvalResult:
     from genbench.evaluate import evaluate
 
+    from genbench.protocols import PROTOCOLS
+
     path = where / f"result-{n}.json"
-    key = hashlib.sha256(f"{samples.fingerprint}|{suite.protocol}|{opts.seed}".encode()).hexdigest()
+    bootstrap = opts.bootstrap if opts.bootstrap is not None else (20 if opts.preset == "tiny" else None)
+    ident = json.dumps([samples.fingerprint, PROTOCOLS.get(suite.protocol).record(), opts.seed, bootstrap,
+                        genbench.__version__], sort_keys=True)
+    key = hashlib.sha256(ident.encode()).hexdigest()
     if path.exists():
         old = EvalResult.load(path)
         if old.protocol.get("run_key") == key:
             return old
     res = evaluate(samples, suite.reference, protocol=suite.protocol, num_samples=n, seed=opts.seed,
-                   batch_size=opts.batch_size, device=opts.device, train=suite.train,
-                   cache_dir=opts.out / "cache", progress=opts.progress, name=name)
+                   batch_size=opts.batch_size, device=opts.device, train=suite.train, bootstrap=bootstrap,
+                   cache_dir=opts.out / "cache", progress=opts.progress, name=name, timings=timings)
     res.protocol["run_key"] = key
     res.save(path)
     return res
@@ -150,11 +159,11 @@ def run_suite(name: str, opts: RunOptions) -> SuiteOutcome:
         with st.stage("generate", f"{spec.name}: {n} samples"):
             sample_sets[spec.name] = _generate(spec, model_dir, n, opts)
         with st.stage("evaluate", f"{spec.name}"):
-            results[spec.name] = _evaluate(spec.name, sample_sets[spec.name], suite, n, opts, model_dir)
+            results[spec.name] = _evaluate(spec.name, sample_sets[spec.name], suite, n, opts, model_dir, st.times)
     for bname, samples in _baselines(suite, n).items():
         where = opts.out / _run_dir(suite, opts) / bname.replace(":", "-")
         with st.stage("evaluate", bname):
-            results[bname] = _evaluate(bname, samples, suite, n, opts, where)
+            results[bname] = _evaluate(bname, samples, suite, n, opts, where, st.times)
         sample_sets[bname] = samples
     board_path = opts.board_dir / f"{board_name(suite, opts.preset, n)}.jsonl"
     with st.stage("render", str(board_path)):
