@@ -71,12 +71,28 @@ def candidate_result(args: argparse.Namespace, baseline: EvalResult) -> EvalResu
     from genbench.evaluate import evaluate
 
     bp = baseline.protocol
-    return evaluate(args.candidate, args.ref, protocol=args.protocol or bp.get("protocol"),
+    proto = args.protocol or bp.get("protocol")
+    return evaluate(args.candidate, args.ref, protocol=proto, metrics=_needed_metrics(proto, args.rule),
                     num_samples=args.num_samples or bp.get("n_gen"),
                     seed=bp.get("seed", 0) if args.seed is None else args.seed, batch_size=args.batch_size,
                     device=args.device, weights=parse_weights(args.weights),
                     allow_unverified=args.allow_unverified_weights, cache_dir=args.cache_dir,
                     progress=sys.stderr.isatty(), name=args.name)
+
+
+def _needed_metrics(protocol: str | None, rule_texts: list[str]) -> list[str] | None:
+    """The protocol's metrics whose outputs the rules read (None: evaluate the whole protocol)."""
+    from genbench.metrics import METRICS, load_all
+    from genbench.protocols import PROTOCOLS
+
+    if protocol is None or protocol not in PROTOCOLS:
+        return None
+    load_all()
+    proto = PROTOCOLS.get(protocol)
+    outputs = {parse_rule(t).metric for t in rule_texts} or {r.metric for r in proto.gate_rules}
+    names = sorted({m for sp in proto.spaces for m in sp.metrics
+                    if any(o + sp.suffix in outputs for o in METRICS.get(m).outputs)})
+    return names or None
 
 
 def decide_gate(candidate: EvalResult, baseline: EvalResult, rules: list[Rule], protocol: str | None,

@@ -39,6 +39,11 @@ def _pacgan(args: argparse.Namespace) -> int:
 
     opts = PacganOptions(trials=args.trials, out=Path(args.out), device=args.device, steps=args.steps,
                          progress=sys.stderr.isatty())
+    if args.steps is None:
+        print("PacGAN setup: 400,000 generator steps (400 epochs of 100,000 points, batch 100) per model and "
+              "trial -- hours per run on a CPU; --steps N shortens it (then it is not the paper's setup).")
+    else:
+        print(f"NOTE: training shortened to {args.steps} steps: not the paper's setup.")
 
     def on_trial(model: str, t: int, row: dict) -> None:
         print(f"  {model} trial {t}: " + ", ".join(f"{k} {v:.3g}" for k, v in row.items()), flush=True)

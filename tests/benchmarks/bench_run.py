@@ -1,4 +1,9 @@
-"""Wall time and peak memory of the built-in digits suite (`make run`), cold and warm, per stage."""
+"""Wall time and peak memory of `make run` (the digits suite, quick preset), cold and warm, per stage.
+
+Usage: python -m tests.benchmarks.bench_run [CLONE]
+CLONE is a clean clone of the repository (default: a fresh `git clone` of this one into a temporary
+folder); `make run` is timed there twice: cold (no runs/ folder) and warm (everything reused).
+"""
 from __future__ import annotations
 
 import re
@@ -11,14 +16,14 @@ from pathlib import Path
 
 from tests.benchmarks.sections import write_section
 
+ROOT = Path(__file__).resolve().parents[2]
 STAGE = re.compile(r"^stage times: (.*)$", re.M)
+STAGES = ("train", "generate", "features", "metrics", "render")
 
 
-def _run(out: Path, boards: Path, preset: str) -> tuple[float, dict[str, float], float]:
-    cmd = [sys.executable, "-m", "genbench.cli", "run", "--suite", "digits", "--preset", preset,
-           "--out", str(out), "--board-dir", str(boards), "--device", "cpu"]
+def _make_run(clone: Path) -> tuple[float, dict[str, float], float]:
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    proc = subprocess.run(["make", "run"], cwd=clone, capture_output=True, text=True, check=True)
     wall = time.perf_counter() - t0
     peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     m = STAGE.search(proc.stdout)
@@ -26,20 +31,28 @@ def _run(out: Path, boards: Path, preset: str) -> tuple[float, dict[str, float],
     return wall, stages, peak_mib
 
 
-def main(preset: str = "quick") -> None:
-    with tempfile.TemporaryDirectory() as d:
-        out, boards = Path(d) / "runs", Path(d) / "boards"
-        cold = _run(out, boards, preset)
-        warm = _run(out, boards, preset)
-    stages = sorted(set(cold[1]) | set(warm[1]))
-    rows = ["| run | wall (s) | " + " | ".join(f"{s} (s)" for s in stages) + " | peak RSS (MiB) |",
-            "|---|---:|" + "---:|" * len(stages) + "---:|"]
+def measure(clone: Path) -> str:
+    cold = _make_run(clone)
+    warm = _make_run(clone)
+    rows = ["| run | wall (s) | " + " | ".join(f"{s} (s)" for s in STAGES) + " | peak RSS (MiB) |",
+            "|---|---:|" + "---:|" * len(STAGES) + "---:|"]
     for name, (wall, st, peak) in (("cold", cold), ("warm", warm)):
-        rows.append(f"| {name} | {wall:.1f} | " + " | ".join(f"{st.get(s, 0):.1f}" for s in stages)
+        rows.append(f"| {name} | {wall:.1f} | " + " | ".join(f"{st.get(s, 0):.1f}" for s in STAGES)
                     + f" | {peak:.0f} |")
-    body = (f"`genbench run --suite digits --preset {preset} --device cpu` on this 2-core CPU machine, "
-            "cold (empty work folder) then warm (everything reused). Peak RSS is the largest child process "
-            "(ru_maxrss of children, cumulative max).\n\n" + "\n".join(rows))
+    return ("`make run` (digits suite, quick preset, CPU) in a clean clone on the 2-core CPU machine: cold "
+            "(no runs/ folder; the virtualenv already installed) then warm (checkpoints, samples, features "
+            "and results reused). Stage times are summed over the four models and two baselines; wall "
+            "includes start-up and the report. Peak RSS is the largest process (ru_maxrss of children).\n\n"
+            + "\n".join(rows))
+
+
+def main(clone: str | None = None) -> None:
+    if clone is None:
+        with tempfile.TemporaryDirectory() as d:
+            subprocess.run(["git", "clone", "-q", str(ROOT), d + "/genbench"], check=True)
+            body = measure(Path(d) / "genbench")
+    else:
+        body = measure(Path(clone))
     write_section("make run (digits suite)", body)
     print(body)
 
