@@ -59,8 +59,9 @@ def _summarise(rows: list[dict[str, float]]) -> dict[str, tuple[float, float]]:
     out = {}
     for col in PACGAN_COLUMNS:
         v = np.array([r[col] for r in rows], dtype=np.float64)
+        v = v[np.isfinite(v)]  # reverse KL is undefined for a trial without any high-quality sample
         se = float(v.std(ddof=1) / np.sqrt(len(v))) if len(v) > 1 else float("nan")
-        out[col] = (float(v.mean()), se)
+        out[col] = (float(v.mean()) if len(v) else float("nan"), se)
     return out
 
 

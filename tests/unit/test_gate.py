@@ -43,7 +43,7 @@ def test_identical_candidate_passes() -> None:
     base = result(10.0, 0.6)
     report, code = decide_gate(result(10.0, 0.6), base, [], None, strict=True)
     assert report.status == PASS and code == 0
-    assert [str(o.rule) for o in report.outcomes] == ["fd<=+2", "recall>=-0.05"]  # digits-default defaults
+    assert [str(o.rule) for o in report.outcomes] == ["fd<=+15", "recall>=-0.13"]  # digits-default defaults
 
 
 def test_clearly_worse_fails() -> None:
@@ -98,7 +98,7 @@ def test_calibrate_tolerances() -> None:
 def test_gate_command(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     base, worse, same = tmp_path / "base.json", tmp_path / "worse.json", tmp_path / "same.json"
     result(10.0, 0.6).save(base)
-    result(20.0, 0.6).save(worse)
+    result(40.0, 0.6).save(worse)
     result(10.1, 0.6).save(same)
     out = tmp_path / "gate.json"
     assert main(["gate", "--candidate", str(worse), "--baseline", str(base), "--rule", "fd<=+2.0",
