@@ -106,7 +106,8 @@ def evaluate(samples: Any, reference: Any = None, *, protocol: str | Protocol | 
              batch_size: int = 64, device: str = "auto", weights: dict[str, str] | None = None,
              allow_unverified: bool = False, cache_dir: str | None | bool = None,
              bootstrap: int | None = None, train: Any = None, heldout: Any = None,
-             prompts: list[str] | None = None, value_range: str | None = None,
+             prompts: list[str] | None = None, prompt_template: str | None = None,
+             value_range: str | None = None,
              progress: bool = False, name: str | None = None,
              timings: dict[str, float] | None = None) -> EvalResult:
     """Score `samples` against `reference` under a protocol (or an ad-hoc extractor + metric list).
@@ -122,6 +123,8 @@ def evaluate(samples: Any, reference: Any = None, *, protocol: str | Protocol | 
     explicit = metrics is not None and _metric_names(metrics) != ["all"]
     fake, real = _open_sets(samples, reference, proto, num_samples, num_reference, value_range)
     extra = {k: open_samples(v, what=f"--{k}") for k, v in (("train", train), ("heldout", heldout)) if v is not None}
+    if prompt_template is not None:
+        prompts = prompts_from_template(prompt_template, fake)
     cache = FeatureCache(None if cache_dir is False else (cache_dir or default_cache_dir()))
     opts = ExtractOptions(batch_size=batch_size, progress=progress)
     run = _Run()
@@ -133,6 +136,15 @@ def evaluate(samples: Any, reference: Any = None, *, protocol: str | Protocol | 
             timings[k] = timings.get(k, 0.0) + v
     return EvalResult(run.values, _record(proto, fake, real, dev, run, seed), fake.describe(), real.describe(),
                       run.skipped, run.directions, name)
+
+
+def prompts_from_template(template: str, samples: SampleSet) -> list[str]:
+    """One prompt per sample from a class template such as "a handwritten digit {label}"."""
+    if samples.labels is None:
+        raise InputError(f"--prompt-template: {samples.source} has no class labels (give --prompts FILE instead)")
+    if "{label}" not in template:
+        raise ConfigError(f"--prompt-template {template!r}: must contain {{label}}")
+    return [template.replace("{label}", str(int(v))) for v in samples.labels]
 
 
 def _build(space: FeatureSpace, dev: torch.device, weights: dict[str, str], allow_unverified: bool):

@@ -26,6 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--train", default=None, help="training set, for the copy-rate metric")
     p.add_argument("--heldout", default=None, help="held-out set, for C_T")
     p.add_argument("--prompts", default=None, help="text file, one prompt per sample (CLIP score)")
+    p.add_argument("--prompt-template", default=None,
+                   help='CLIP score prompts from the samples\' class labels, e.g. "a handwritten digit {label}"')
     p.add_argument("--value-range", default=None, choices=["0,1", "-1,1", "0,255"],
                    help="value range of float image arrays")
     p.add_argument("--json", default=None, help="write the result as JSON here")
@@ -48,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
         num_samples=args.num_samples, num_reference=args.num_ref, seed=args.seed, batch_size=args.batch_size,
         device=args.device, weights=parse_weights(args.weights), allow_unverified=args.allow_unverified_weights,
         cache_dir=False if args.no_cache else args.cache_dir, bootstrap=args.bootstrap, train=args.train,
-        heldout=args.heldout, prompts=read_prompts(args.prompts), value_range=args.value_range,
+        heldout=args.heldout, prompts=read_prompts(args.prompts), prompt_template=args.prompt_template,
+        value_range=args.value_range,
         progress=sys.stderr.isatty(), name=args.name)
     print(result.table())
     if args.json:

@@ -115,3 +115,19 @@ def test_subprocess_has_no_traceback(tmp_path):
                           capture_output=True, text=True)
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and "none" in proc.stderr
+
+
+def test_prompt_template_needs_labels(tmp_path, capsys):
+    np.save(tmp_path / "x.npy", np.zeros((4, 3, 8, 8), np.uint8))
+    code = main(["eval", "--samples", str(tmp_path / "x.npy"), "--ref", "digits-test", "--extractor", "pixels",
+                 "--metrics", "fd", "--prompt-template", "a handwritten digit {label}", "--cache-dir", str(tmp_path)])
+    assert code == 2 and "no class labels" in capsys.readouterr().err
+
+
+def test_prompts_from_template_uses_labels():
+    from genbench.evaluate import prompts_from_template
+    from genbench.samples import open_samples
+
+    s = open_samples("digits-test")
+    p = prompts_from_template("a handwritten digit {label}", s)
+    assert len(p) == len(s) and p[0] == f"a handwritten digit {int(s.labels[0])}"
