@@ -81,9 +81,10 @@ def feature_inputs(prefix: str, extractor: FeatureExtractor, samples: SampleSet,
     if extractor.name == "clip-vit-b-32":
         out[f"{prefix}.clip"] = lambda: feats()["embedding"]
     if extractor.name == "digits-classifier":
-        out[f"{prefix}.class_probs"] = lambda: softmax64(feats()["logits"])
-        if stacked:  # stacked digits: label each channel separately
+        if stacked:  # stacked digits: label each channel separately (a whole-image class means nothing)
             out[f"{prefix}.channel_classes"] = lambda: _channel_classes(extractor, samples, opts)
+        else:
+            out[f"{prefix}.class_probs"] = lambda: softmax64(feats()["logits"])
     return out
 
 

@@ -83,9 +83,9 @@ PROTOCOLS.add("stacked-digits-default", Protocol(
     description="Stacked digits (1,000 modes): modes captured and KL by the digits classifier per channel; "
                 "10,000 samples vs stacked-digits-test.",
     spaces=(FeatureSpace("digits-classifier", ("modes", "fd")),),
-    primary="modes_captured", reference="stacked-digits-test", num_samples=10_000,
+    primary="stacked_modes_captured", reference="stacked-digits-test", num_samples=10_000,
     config=MetricConfig(bootstrap=100),
-    gate_rules=(GateRule("modes_captured", 20.0),),
+    gate_rules=(GateRule("stacked_modes_captured", 20.0),),
 ))
 
 PROTOCOLS.add("toy2d-default", Protocol(
