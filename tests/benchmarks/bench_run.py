@@ -7,7 +7,6 @@ folder); `make run` is timed there twice: cold (no runs/ folder) and warm (every
 from __future__ import annotations
 
 import re
-import resource
 import subprocess
 import sys
 import tempfile
@@ -19,13 +18,18 @@ from tests.benchmarks.sections import write_section
 ROOT = Path(__file__).resolve().parents[2]
 STAGE = re.compile(r"^stage times: (.*)$", re.M)
 STAGES = ("train", "generate", "features", "metrics", "render")
+# Runs a command in a fresh interpreter and reports the peak RSS of that command's process tree alone.
+WRAP = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]); "
+        "print('PEAK_KIB', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); "
+        "sys.exit(r.returncode)")
 
 
 def _make_run(clone: Path) -> tuple[float, dict[str, float], float]:
     t0 = time.perf_counter()
-    proc = subprocess.run(["make", "run"], cwd=clone, capture_output=True, text=True, check=True)
+    proc = subprocess.run([sys.executable, "-c", WRAP, "make", "run"], cwd=clone, capture_output=True, text=True,
+                          check=True)
     wall = time.perf_counter() - t0
-    peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    peak_mib = int(re.search(r"PEAK_KIB (\d+)", proc.stderr).group(1)) / 1024
     m = STAGE.search(proc.stdout)
     stages = {k: float(v.rstrip("s")) for k, v in (p.split() for p in m.group(1).split(", "))} if m else {}
     return wall, stages, peak_mib
@@ -42,7 +46,7 @@ def measure(clone: Path) -> str:
     return ("`make run` (digits suite, quick preset, CPU) in a clean clone on the 2-core CPU machine: cold "
             "(no runs/ folder; the virtualenv already installed) then warm (checkpoints, samples, features "
             "and results reused). Stage times are summed over the four models and two baselines; wall "
-            "includes start-up and the report. Peak RSS is the largest process (ru_maxrss of children).\n\n"
+            "includes start-up and the report. Peak RSS is the largest process of that run.\n\n"
             + "\n".join(rows))
 
 
