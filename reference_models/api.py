@@ -23,11 +23,15 @@ from reference_models.families import FAMILIES
 from reference_models.sampling import SampleOptions, labels_for_seeds, make_chunk, quantize
 
 WEIGHTS, CONFIG = "model.safetensors", "config.json"
+# CPU training runs on this many intra-op threads whatever the machine: multi-threaded CPU kernels split
+# their reductions by thread count, so weights trained with 1 and 2 threads differ in the last bits.
+# Pinning it makes a training run bit-reproducible across machines and OMP_NUM_THREADS settings.
+CPU_TRAIN_THREADS = 1
 
 
 def config_hash(family: str, cfg: BaseConfig, info: DataInfo, seed: int) -> str:
     key = {"family": family, "config": config_to_dict(cfg), "dataset": info.dataset,
-           "fingerprint": info.fingerprint, "seed": int(seed)}
+           "fingerprint": info.fingerprint, "seed": int(seed), "cpu_train_threads": CPU_TRAIN_THREADS}
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
 
 

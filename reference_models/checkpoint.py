@@ -37,9 +37,15 @@ def _cpu(t: torch.Tensor) -> torch.Tensor:
     return t.detach().to("cpu").contiguous().clone()
 
 
+_META_KEY = "genbench"
+
+
 def write_tensors(path: Path, tensors: dict[str, torch.Tensor], metadata: dict[str, str] | None = None) -> None:
+    """safetensors file with the metadata as one sorted-JSON entry: safetensors writes a metadata map in
+    hash order, so several keys would make the file bytes (and the checkpoint hash) vary run to run."""
     cpu = {k: _cpu(v) for k, v in tensors.items()}
-    atomic_write(path, lambda tmp: save_file(cpu, str(tmp), metadata=metadata))
+    meta = None if metadata is None else {_META_KEY: json.dumps(metadata, sort_keys=True)}
+    atomic_write(path, lambda tmp: save_file(cpu, str(tmp), metadata=meta))
 
 
 def read_tensors(path: Path) -> dict[str, torch.Tensor]:
@@ -56,9 +62,13 @@ def read_metadata(path: Path) -> dict[str, str]:
 
     try:
         with safe_open(str(path), framework="pt") as f:
-            return dict(f.metadata() or {})
+            meta = dict(f.metadata() or {})
     except (SafetensorError, OSError, ValueError, RuntimeError) as e:
         raise InputError(f"{path}: corrupt or truncated safetensors file ({e})") from None
+    try:
+        return json.loads(meta[_META_KEY]) if _META_KEY in meta else meta
+    except json.JSONDecodeError:
+        raise InputError(f"{path}: unreadable genbench metadata in the checkpoint") from None
 
 
 def load_into(model: nn.Module, tensors: dict[str, torch.Tensor], where: Path) -> None:

@@ -12,12 +12,13 @@ resumed from its checkpoint ends where an uninterrupted one does.
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import math
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import torch
 
@@ -26,7 +27,7 @@ from genbench.errors import ConfigError
 from genbench.io import atomic_write_json, atomic_write, atomic_write_text
 from genbench.numerics import resolve_device
 from genbench.seeding import generator
-from reference_models.api import CONFIG, WEIGHTS, ReferenceModel, build_model, config_hash, read_record
+from reference_models.api import CONFIG, CPU_TRAIN_THREADS, WEIGHTS, ReferenceModel, build_model, config_hash, read_record
 from reference_models.base import RefModel
 from reference_models.checkpoint import load_state, save_state, save_weights, sha256_file
 from reference_models.configs import BaseConfig, config_to_dict, get_preset
@@ -64,7 +65,19 @@ def train(family: str, dataset: str, preset: str = "quick", *, out: str | Path, 
     atomic_write_json(run_dir / CONFIG, record)
     dev = resolve_device(device)
     net = build_model(family, cfg, data.info, seed).to(dev)
-    return _fit(net, data, run_dir, record, dev, progress, stop_after)
+    with _pinned_threads(CPU_TRAIN_THREADS if dev.type == "cpu" else torch.get_num_threads()):
+        return _fit(net, data, run_dir, record, dev, progress, stop_after)
+
+
+@contextlib.contextmanager
+def _pinned_threads(n: int) -> Iterator[None]:
+    """Run the block on exactly n intra-op threads, then restore the caller's setting."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _existing_run(run_dir: Path, chash: str, device: str) -> ReferenceModel | None:
@@ -82,7 +95,7 @@ def _existing_run(run_dir: Path, chash: str, device: str) -> ReferenceModel | No
 def _record(family: str, preset: str, cfg: BaseConfig, data: TrainData, seed: int, chash: str) -> dict[str, Any]:
     return {"family": family, "preset": preset, "config": config_to_dict(cfg), "data": data.info.to_dict(),
             "seed": seed, "config_hash": chash, "genbench_version": genbench.__version__,
-            "torch_version": torch.__version__, "finished": False}
+            "torch_version": torch.__version__, "cpu_train_threads": CPU_TRAIN_THREADS, "finished": False}
 
 
 def _fit(net: RefModel, data: TrainData, run_dir: Path, record: dict, dev: torch.device, progress: bool,
