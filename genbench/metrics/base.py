@@ -54,7 +54,7 @@ class MetricConfig:
     ssim_pairs: int = 1000
     ndb_bins: int = 100
     birthday_sizes: tuple[int, ...] = (16, 32, 64, 128)
-    fd_inf_points: int = 5
+    fd_inf_points: int = 15
     tile_size: int = 2048  # rows per tile for nearest-neighbour computations
     distance_dtype: str = "float64"
     device: str = "cpu"

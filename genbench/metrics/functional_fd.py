@@ -3,9 +3,16 @@
 FD matches torch-fidelity (`metric_fid.fid_statistics_to_metric`) and pytorch-fid
 (`fid_score.calculate_frechet_distance`) to <= 1e-6 relative on the same features, but computes the trace
 of (Σ₁Σ₂)^½ as Σ√λᵢ of the eigenvalues of the symmetric matrix √Σ₁ Σ₂ √Σ₁ (two `eigh` calls, no sqrtm,
-no complex numbers), with negative rounding noise clipped to 0. IS matches torch-fidelity's
-`metric_isc.isc_features_to_metric`: float64 softmax, splits at i*N//splits, std with ddof=0, and the
-same shuffle (numpy RandomState(seed).permutation) when shuffling is on.
+no complex numbers), with negative rounding noise clipped to 0.
+
+FD∞ matches the authors' code (mchong6/FID_IS_infinity `score_infinity.py`, `calculate_FID_infinity`)
+as generalised by dgm-eval (layer6ai-labs/dgm-eval `dgm_eval/metrics/fd.py`, `compute_FD_infinity`):
+15 subset sizes `np.linspace(min(5000, max(N//10, 2)), N, 15).astype(int32)`, one fresh subset drawn
+without replacement per size, FD of each against the full real set, least-squares line FD = a + b/N,
+FD∞ = a. The only difference is the seeded generator (dgm-eval draws unseeded).
+
+IS has three named modes (see `IS_MODES`); every mode computes the per-split score in float64 like the
+references (the TF code and ADM compute softmax in float32, so values agree to ~1e-6 relative).
 """
 from __future__ import annotations
 
@@ -64,43 +71,78 @@ def frechet_distance_features(fake: np.ndarray, real: np.ndarray) -> float:
     return frechet_distance(*feature_stats(fake), *feature_stats(real))
 
 
-def fd_inf_sizes(n: int, points: int) -> np.ndarray:
-    """`points` subset sizes from n/5 to n, linearly spaced in 1/N (Chong & Forsyth's fit variable)."""
+FD_INF_POINTS = 15  # the authors' num_points and dgm-eval's default
+FD_INF_MIN_SAMPLES = 100  # below this the smallest subsets hold < 10 rows and the 1/N fit is noise
+
+
+def fd_inf_sizes(n: int, points: int = FD_INF_POINTS) -> np.ndarray:
+    """Subset sizes of dgm-eval's `compute_FD_infinity`: `points` sizes evenly spaced in N from
+    min(5000, N//10) to N, truncated to integers (the authors' code starts at 5,000 for N = 50,000 too).
+
+    Refuses (NotEnoughSamplesError) when N < FD_INF_MIN_SAMPLES = 100: dgm-eval would fit on sizes such
+    as [2, 3, 4, ...], where FD is dominated by the singular covariance rather than the 1/N bias term.
+    """
     if points < 2:
         raise ConfigError(f"fd_inf_points: need at least 2 subset sizes, got {points}")
-    inv = np.linspace(5.0 / n, 1.0 / n, points)
-    return np.unique(np.rint(1.0 / inv).astype(np.int64))
+    if n < FD_INF_MIN_SAMPLES:
+        raise NotEnoughSamplesError(f"fd_inf: needs at least {FD_INF_MIN_SAMPLES} generated samples "
+                                    f"(the smallest of its {points} subsets is N/10); got {n}")
+    return np.linspace(min(5000, max(n // 10, 2)), n, points).astype(np.int32).astype(np.int64)
 
 
-def fd_infinity(fake: np.ndarray, real: np.ndarray, points: int = 5, seed: int = 0) -> dict:
-    """FD∞: FD of seeded fake subsets of each size vs the full real set; linear fit FD = a + b/N; a."""
+def fd_infinity(fake: np.ndarray, real: np.ndarray, points: int = FD_INF_POINTS, seed: int = 0) -> dict:
+    """FD∞: FD of a seeded fake subset of each size vs the full real set; linear fit FD = a + b/N; a."""
     fake = _f64(fake, "fake", 2)
-    sizes = fd_inf_sizes(len(fake), points)
+    sizes = fd_inf_sizes(len(fake), points)  # [points] int64
     mu2, sigma2 = feature_stats(real)
     rng = np.random.default_rng([seed, 0xFD])
     fds = []
     for n in sizes:
-        sub = fake[rng.permutation(len(fake))[:n]]  # [n, D]
+        sub = fake[rng.choice(len(fake), n, replace=False)]  # [n, D]
         fds.append(frechet_distance(*feature_stats(sub), mu2, sigma2))
     slope, intercept = np.polyfit(1.0 / sizes, np.asarray(fds), 1)
     return {"fd_inf": float(intercept), "slope": float(slope), "sizes": sizes.tolist(),
             "fd": [float(v) for v in fds]}
 
 
-def inception_score(logits: np.ndarray, splits: int = 10, shuffle: bool = True,
-                    seed: int = 0) -> tuple[float, float]:
-    """(mean, std) of exp(E_x KL(p(y|x) ‖ p(y))) over `splits` chunks; torch-fidelity conventions."""
+IS_MODES = {
+    # original TF code (openai/improved-gan `inception_score/model.py`, get_inception_score), used for the
+    # published IS of DCGAN/BigGAN/DDPM and by StyleGAN2-ADA: samples in the given order, `splits` chunks
+    # [i*N//splits, (i+1)*N//splits); mean and std (ddof=0) of the per-chunk scores.
+    "tf": "no shuffle, `splits` equal chunks (openai/improved-gan inception_score/model.py)",
+    # ADM's evaluator (openai/guided-diffusion `evaluations/evaluator.py`, compute_inception_score): no
+    # shuffle, consecutive chunks of split_size = 5,000 (a shorter last chunk kept); equals `tf` at N = 50k.
+    "adm": "no shuffle, chunks of 5,000 samples, last partial chunk kept (guided-diffusion evaluator.py)",
+    # torch-fidelity (`metric_isc.isc_features_to_metric`): numpy RandomState(2020).permutation first,
+    # then `splits` equal chunks.
+    "torch-fidelity": "RandomState(seed=2020) shuffle, then `splits` equal chunks (torch-fidelity metric_isc.py)",
+}
+
+
+def inception_score(logits: np.ndarray, splits: int = 10, mode: str = "tf", seed: int = 2020,
+                    split_size: int = 5000) -> tuple[float, float]:
+    """(mean, std) of exp(E_x KL(p(y|x) ‖ p(y))) over chunks of the samples, per `IS_MODES[mode]`.
+
+    `splits` is used by "tf" and "torch-fidelity", `split_size` by "adm", `seed` by "torch-fidelity".
+    """
+    if mode not in IS_MODES:
+        raise ConfigError(f"is mode: unknown {mode!r}; choose one of {', '.join(IS_MODES)}")
     x = _f64(logits, "logits", 2)  # [N, C] float64
     n = len(x)
-    if n < splits:
-        raise NotEnoughSamplesError(f"inception_score: {n} samples < is_splits={splits}")
-    if shuffle:
+    if mode == "adm":
+        if split_size < 1:
+            raise ConfigError(f"is split_size: must be >= 1, got {split_size}")
+        bounds = [(i, min(i + split_size, n)) for i in range(0, n, split_size)]
+    else:
+        if n < splits:
+            raise NotEnoughSamplesError(f"inception_score: {n} samples < is_splits={splits}")
+        bounds = [(i * n // splits, (i + 1) * n // splits) for i in range(splits)]
+    if mode == "torch-fidelity":
         x = x[np.random.RandomState(seed).permutation(n)]
     log_p = x - x.max(axis=1, keepdims=True)
     log_p -= np.log(np.exp(log_p).sum(axis=1, keepdims=True))  # log softmax [N, C]
     p = np.exp(log_p)
-    scores = [_split_score(p[i * n // splits:(i + 1) * n // splits], log_p[i * n // splits:(i + 1) * n // splits])
-              for i in range(splits)]
+    scores = [_split_score(p[a:b], log_p[a:b]) for a, b in bounds]
     return float(np.mean(scores)), float(np.std(scores))
 
 

@@ -9,17 +9,12 @@
   treats the pairs of a batch as independent.
 - Copying: threshold = 1st percentile of train-to-nearest-other-train distances; copy_rate = fraction of
   fake samples whose nearest training sample is closer than it.
-- C_T (Meehan et al. 2020): cells from k-means on train; per cell π the Mann-Whitney U of the fake
-  samples' and held-out samples' distances to their nearest training sample, Z_U(π) = (U − mn/2) /
-  sqrt(mn(m+n+1)/12) with U = #{(fake j, heldout i): L(fake j) > L(heldout i)} (ties ½);
-  C_T = Σ_π P_n(π) Z_U(π) / Σ_π P_n(π) over cells holding ≥ `min_fake` fake samples, P_n(π) the held-out
-  fraction in π. C_T ≪ 0: fakes sit closer to the training set than fresh data does (data copying).
+- C_T (Meehan et al. 2020) lives in functional_ct (the authors' in-cell conventions).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from genbench.errors import NotEnoughSamplesError
 from genbench.metrics.knn import Tiling, count_pairs_below, knn_radii, manifold_pass, nearest_distance
 
 
@@ -84,41 +79,3 @@ def copy_rate(fake: np.ndarray, train: np.ndarray, tiling: Tiling = Tiling()) ->
     t = nn_threshold(train, 1.0, tiling)
     d = nearest_distance(tiling.tensor(fake), tiling.tensor(train), tiling.tile)
     return float((d < t).double().mean()), t
-
-
-def mann_whitney_z(fake_d: np.ndarray, held_d: np.ndarray) -> float:
-    """Z_U of Meehan et al.: U counts (fake, heldout) pairs with the fake distance larger (ties ½)."""
-    m, n = len(fake_d), len(held_d)
-    ranks = _average_ranks(np.concatenate([fake_d, held_d]))
-    u = ranks[:m].sum() - m * (m + 1) / 2.0
-    return float((u - m * n / 2.0) / np.sqrt(m * n * (m + n + 1) / 12.0))
-
-
-def _average_ranks(x: np.ndarray) -> np.ndarray:
-    from scipy.stats import rankdata
-
-    return rankdata(x, method="average")  # 1-based, ties share the mean rank
-
-
-def c_t(fake: np.ndarray, train: np.ndarray, heldout: np.ndarray, cells: int, seed: int = 0,
-        min_fake: int = 20, tiling: Tiling = Tiling()) -> dict:
-    """C_T of Meehan et al. 2020 with `cells` k-means cells fitted on train (seeded)."""
-    from sklearn.cluster import KMeans
-
-    if min(len(train), len(heldout), len(fake)) < cells:
-        raise NotEnoughSamplesError(f"c_t: {cells} cells need that many rows per set; got fake={len(fake)}, "
-                                    f"train={len(train)}, heldout={len(heldout)}")
-    km = KMeans(n_clusters=cells, n_init=1, random_state=seed).fit(np.asarray(train, dtype=np.float64))
-    tr = tiling.tensor(train)
-    lf = nearest_distance(tiling.tensor(fake), tr, tiling.tile).cpu().numpy()  # [m]
-    lh = nearest_distance(tiling.tensor(heldout), tr, tiling.tile).cpu().numpy()  # [n]
-    cf = km.predict(np.asarray(fake, dtype=np.float64))
-    ch = km.predict(np.asarray(heldout, dtype=np.float64))
-    z, w = [], []
-    for cell in range(cells):
-        f_in, h_in = lf[cf == cell], lh[ch == cell]
-        if len(f_in) >= min_fake and len(h_in) > 0:
-            z.append(mann_whitney_z(f_in, h_in))
-            w.append(len(h_in) / len(lh))
-    value = float(np.dot(w, z) / np.sum(w)) if w else float("nan")
-    return {"c_t": value, "cells": cells, "cells_used": len(w), "min_fake_per_cell": min_fake}

@@ -24,5 +24,5 @@ class InceptionScore(Metric):
         if len(logits) < 2 * config.is_splits:
             raise NotEnoughSamplesError(f"metric 'is' needs at least {2 * config.is_splits} samples for "
                                         f"is_splits={config.is_splits}; got fake.logits={len(logits)}")
-        mean, std = fn.inception_score(logits, config.is_splits, shuffle=True, seed=config.seed)
+        mean, std = fn.inception_score(logits, config.is_splits, mode="torch-fidelity", seed=config.seed)
         return {"is": MetricValue(mean, std, details={"splits": config.is_splits})}

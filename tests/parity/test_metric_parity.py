@@ -55,12 +55,13 @@ def test_fd_features_match_torch_fidelity_statistics():
 
 
 @pytest.mark.parametrize("shuffle,seed", [(False, 0), (True, 2020), (True, 7)])
-def test_inception_score_matches_torch_fidelity(shuffle, seed):
+def test_inception_score_matches_torch_fidelity(shuffle, seed):  # modes "tf" (no shuffle), "torch-fidelity"
     from torch_fidelity.metric_isc import isc_features_to_metric
 
     logits = 3.0 * np.random.default_rng(4).standard_normal((503, 1008))  # [N, 1008], N not divisible
     ref = isc_features_to_metric(torch.tensor(logits, dtype=torch.float32), 10, shuffle, seed)
-    mean, std = fn.inception_score(logits.astype(np.float32), 10, shuffle=shuffle, seed=seed)
+    mean, std = fn.inception_score(logits.astype(np.float32), 10, mode="torch-fidelity" if shuffle else "tf",
+                                   seed=seed)
     assert mean == pytest.approx(ref["inception_score_mean"], rel=1e-5)
     assert std == pytest.approx(ref["inception_score_std"], rel=1e-5, abs=1e-9)
 
@@ -179,9 +180,9 @@ def test_vendi_gram_trick_equals_direct_eigenvalues():
         assert fn.vendi_score(x) == pytest.approx(fn.vendi_score_direct(x), rel=1e-9)
 
 
-def test_cmmd_equals_dense_unbiased_formula():
+def test_cmmd_unbiased_equals_dense_unbiased_formula():
     x, y = _features(14, 60, 10) / 3, _features(15, 45, 10, shift=0.5) / 3
     k = lambda a, b: np.exp(-((a[:, None] - b[None]) ** 2).sum(-1) / (2 * 10.0**2))  # noqa: E731
     kxx, kyy, kxy = k(x, x), k(y, y), k(x, y)
     ref = (kxx.sum() - np.trace(kxx)) / (60 * 59) + (kyy.sum() - np.trace(kyy)) / (45 * 44) - 2 * kxy.mean()
-    assert fn.cmmd(x, y) == pytest.approx(1000 * ref, rel=1e-9)
+    assert fn.cmmd(x, y, estimator="unbiased") == pytest.approx(1000 * ref, rel=1e-9)

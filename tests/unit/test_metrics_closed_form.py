@@ -59,10 +59,10 @@ def test_fid_is_fd_under_another_name():
     assert _compute("fid", arrays)["fid"].value == _compute("fd", arrays)["fd"].value
 
 
-def test_fd_inf_is_below_finite_fd_and_uses_five_sizes():
+def test_fd_inf_is_below_finite_fd_and_uses_fifteen_sizes_from_n_over_10():
     x, y = _gauss(6, 500, 8, 0.2), _gauss(7, 2000, 8)
     out = _compute("fd_inf", {"fake.embedding": x, "real.embedding": y})["fd_inf"]
-    assert len(out.details["sizes"]) == 5 and out.details["sizes"][-1] == 500 and out.details["sizes"][0] == 100
+    assert len(out.details["sizes"]) == 15 and out.details["sizes"][-1] == 500 and out.details["sizes"][0] == 50
     assert out.value < fn.frechet_distance_features(x, y)
     assert out.details["slope"] > 0
 
@@ -79,7 +79,7 @@ def test_inception_score_bounds():
     uniform = np.zeros((100, 10))
     assert fn.inception_score(uniform, 5)[0] == pytest.approx(1.0)
     confident = np.eye(10)[np.arange(100) % 10] * 50.0  # every class equally often, certain predictions
-    assert fn.inception_score(confident, 5, shuffle=False)[0] == pytest.approx(10.0, rel=1e-6)
+    assert fn.inception_score(confident, 5)[0] == pytest.approx(10.0, rel=1e-6)
 
 
 def test_cmmd_zero_for_identical_distribution_scale():
