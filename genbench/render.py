@@ -2,7 +2,8 @@
 
 One table per protocol_id (the main group first). Cells read "value ± h" where h is the half-width of
 the 95% bootstrap CI (value to 4 significant digits, h to 2), or "value (sd s)" when only a standard
-deviation is known. Headers carry ↑ (higher is better) or ↓. A footnote names the protocol, the
+deviation is known. Headers carry the unit where a metric declares one (e.g. "kid ×10³") and ↑
+(higher is better) or ↓. A footnote names the protocol, the
 extractors with their short weights sha256, N gen / N ref and every skipped metric with its reason.
 Output is a pure function of the current rows: no timestamps, and absolute paths are cut to basenames.
 CSV stays machine-readable: plain metric names, numeric value and CI columns, one row per model.
@@ -119,10 +120,18 @@ def footnote_lines(group: "Group") -> list[str]:
     return [clean(x) for x in lines]
 
 
+def unit(group: "Group", metric: str) -> str:
+    """' ×10³'-style unit of a metric's values (details["unit"] of its rows, e.g. kid), or ''."""
+    for r in group.rows:
+        if r["metric"] == metric and (r.get("details") or {}).get("unit"):
+            return f" {r['details']['unit']}"
+    return ""
+
+
 def table_cells(group: "Group") -> tuple[list[str], list[list[str]]]:
     """Header and body of a group's wide table as display strings."""
     metrics = group.metrics()
-    header = ["#", "model"] + [m + arrow(group.direction(m)) for m in metrics]
+    header = ["#", "model"] + [m + unit(group, m) + arrow(group.direction(m)) for m in metrics]
     body = [[str(i), clean(model)] + [fmt_cell(group.cell(model, m)) for m in metrics]
             for i, model in enumerate(group.ranked_models(), 1)]
     return header, body
@@ -210,7 +219,7 @@ _TEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#
 def _tex(s: str) -> str:
     s = "".join(_TEX.get(ch, ch) for ch in s)
     return (s.replace(" ± ", r" $\pm$ ").replace(" ↑", r" $\uparrow$").replace(" ↓", r" $\downarrow$")
-            .replace("–", "--"))
+            .replace("–", "--").replace("×10³", r"$\times 10^3$"))
 
 
 def render_latex(board: "Leaderboard") -> str:
