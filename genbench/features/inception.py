@@ -97,10 +97,15 @@ def _refuse_pickled_code(path: Path) -> None:
                            f"unpickle it ({type(e).__name__})") from None
 
 
-def _build(device: torch.device, weights: WeightsInfo, path: str | None) -> FeatureExtractor:
+def build_tf_inception(cls: type[TFInceptionBase], device: torch.device, weights: WeightsInfo,
+                       path: str | None) -> FeatureExtractor:
     if path is None:
-        raise WeightsError("inception-v3-tf needs a weights file (resolved by genbench.features.weights)")
-    return InceptionV3TF(device, weights, path)
+        raise WeightsError(f"{cls.name} needs a weights file (resolved by genbench.features.weights)")
+    return cls(device, weights, path)
+
+
+def _build(device: torch.device, weights: WeightsInfo, path: str | None) -> FeatureExtractor:
+    return build_tf_inception(InceptionV3TF, device, weights, path)
 
 
 EXTRACTORS.add("inception-v3-tf", ExtractorSpec(
