@@ -144,3 +144,13 @@ PROTOCOLS.add("clean-fid50k", Protocol(
     gate_rules=(GateRule("fid", 0.5),),
     paper="clean-fid (Parmar et al. 2022)",
 ))
+
+PROTOCOLS.add("fd-dinov2", Protocol(
+    name="fd-dinov2", version="1",
+    description="FD_DINOv2 as EDM2 reports it (Karras et al. 2024; dgm-eval, Stein et al. 2023): Frechet "
+                "distance on dinov2-vit-l-14 CLS features (torch antialiased bicubic resize to 224, EDM2's "
+                "default), 50,000 samples vs the training set.",
+    spaces=(FeatureSpace("dinov2-vit-l-14", ("fd",), suffix="_dinov2"),),
+    primary="fd_dinov2", num_samples=50_000, config=MetricConfig(bootstrap=0),
+    paper="EDM2 (Karras et al. 2024) Table 2",
+))

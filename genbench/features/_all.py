@@ -1,2 +1,2 @@
 """Import every extractor module so that each registers itself in EXTRACTORS (heavy imports stay lazy)."""
-from genbench.features import clip, digits, inception, inception_clean, pixels  # noqa: F401
+from genbench.features import clip, digits, dinov2, inception, inception_clean, pixels  # noqa: F401
