@@ -1,6 +1,10 @@
 """Numerics for metrics: explicit device choice, TF32 off, deterministic algorithms, float64 sums."""
 from __future__ import annotations
 
+import contextlib
+import os
+from typing import Iterator
+
 import torch
 
 from genbench.errors import ConfigError
@@ -25,6 +29,27 @@ def strict_numerics() -> None:
     torch.backends.cudnn.allow_tf32 = False
     torch.backends.cudnn.benchmark = False
     torch.backends.cudnn.deterministic = True
+
+
+@contextlib.contextmanager
+def deterministic_algorithms(device: torch.device) -> Iterator[None]:
+    """On CUDA: TF32 off and torch's deterministic algorithms on (warn where an op has none), restored after.
+
+    cuBLAS needs CUBLAS_WORKSPACE_CONFIG for deterministic matrix products; it is set here unless the user
+    set it (it takes effect if CUDA has not created its cuBLAS handle yet). A no-op on CPU.
+    """
+    if device.type != "cuda":
+        yield
+        return
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    strict_numerics()
+    before, before_warn = torch.are_deterministic_algorithms_enabled(), \
+        torch.is_deterministic_algorithms_warn_only_enabled()
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(before, warn_only=before_warn)
 
 
 def device_record(device: torch.device) -> str:

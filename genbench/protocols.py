@@ -156,3 +156,26 @@ def custom_protocol(extractor: str, metrics: tuple[str, ...], config: MetricConf
     return Protocol(name=f"custom:{extractor}", version="1", description="ad-hoc evaluation",
                     spaces=(FeatureSpace(extractor, metrics),), primary=metrics[0] if metrics else "",
                     config=config or MetricConfig(), params=dict(params or {}))
+
+
+# ---- clean-fid and FD_DINOv2 presets (extractors branch; self-contained) ----------------------------
+PROTOCOLS.add("clean-fid50k", Protocol(
+    name="clean-fid50k", version="1",
+    description="clean-fid 'clean' FID and KID on 50,000 samples (Parmar et al. 2022): inception-v3-clean "
+                "pool3 after PIL bicubic antialiased resize, training-set reference; comparable with "
+                "clean-fid's leaderboards, not with TF-FID tables (use tf-fid50k for those).",
+    spaces=(FeatureSpace("inception-v3-clean", ("fid", "kid")),),
+    primary="fid", num_samples=50_000, config=MetricConfig(bootstrap=0),
+    gate_rules=(GateRule("fid", 0.5),),
+    paper="clean-fid (Parmar et al. 2022)",
+))
+
+PROTOCOLS.add("fd-dinov2", Protocol(
+    name="fd-dinov2", version="1",
+    description="FD_DINOv2 as EDM2 reports it (Karras et al. 2024; dgm-eval, Stein et al. 2023): Frechet "
+                "distance on dinov2-vit-l-14 CLS features (torch antialiased bicubic resize to 224, EDM2's "
+                "default), 50,000 samples vs the training set.",
+    spaces=(FeatureSpace("dinov2-vit-l-14", ("fd",), suffix="_dinov2"),),
+    primary="fd_dinov2", num_samples=50_000, config=MetricConfig(bootstrap=0),
+    paper="EDM2 (Karras et al. 2024) Table 2",
+))

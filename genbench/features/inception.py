@@ -2,30 +2,38 @@
 
 Matches torch-fidelity's `FeatureExtractorInceptionV3` ('inception-v3-compat') exactly, because it *is* that
 network: genbench only wraps it, loads the weights from the checksummed local store (never from the
-network) and names the outputs. The TF-exact preprocessing lives in torch-fidelity's forward: uint8 -> float32,
+network) and names the outputs. It runs torch-fidelity's blocks with faster, bit-identical CPU scheduling
+(genbench.features.inception_net). The TF-exact preprocessing lives in torch-fidelity's forward: uint8 -> float32,
 TF1-compatible bilinear resize to 299x299 (align_corners=False, no antialias), then (x - 128) / 128.
 Heusel et al. 2017 (FID), Salimans et al. 2016 (IS), Binkowski et al. 2018 (KID) use these features.
 """
 from __future__ import annotations
 
+import abc
 from importlib.metadata import version as _pkg_version
 from pathlib import Path
+from typing import Iterator
 
+import numpy as np
 import torch
 
 from genbench.errors import WeightsError
 from genbench.features.base import EXTRACTORS, ExtractorSpec, FeatureExtractor, WeightsInfo
+from genbench.features.inception_net import SIZE, normalise, prefetch, trunk
+from genbench.numerics import deterministic_algorithms
 
 _TF_NAME = "inception-v3-compat"
 _TF_FEATURES = ("2048", "logits_unbiased")  # pool3, logits without the fc bias (torch-fidelity's IS input)
 
 
-class InceptionV3TF(FeatureExtractor):
-    name = "inception-v3-tf"
-    version = f"1/torch-fidelity-{_pkg_version('torch-fidelity')}"
+class TFInceptionBase(FeatureExtractor):
+    """torch-fidelity's TF Inception-v3 behind a `prepare` step (resize + normalise) that subclasses choose.
+
+    `run_batches` prepares batch i+1 in a background thread while the network runs batch i, and the CPU
+    pooling kernels are swapped for bit-identical faster ones (genbench.features.inception_net).
+    """
+
     outputs = ("embedding", "logits")
-    preprocess = ("uint8 -> float32; TF1-compatible bilinear resize to 299x299 (align_corners=False, no "
-                  "antialias); (x - 128) / 128 (torch-fidelity FeatureExtractorInceptionV3)")
 
     def __init__(self, device: torch.device, weights: WeightsInfo, path: str | Path) -> None:
         super().__init__(device, weights)
@@ -33,9 +41,41 @@ class InceptionV3TF(FeatureExtractor):
             _refuse_pickled_code(Path(path))
         self.net = _torch_fidelity_net(Path(path)).to(device)
 
+    @abc.abstractmethod
+    def prepare(self, batch: torch.Tensor) -> torch.Tensor:
+        """uint8 [B, 3, H, W] -> float32 [B, 3, 299, 299] in [-1, 1] on self.device."""
+
     def forward(self, batch: torch.Tensor) -> dict[str, torch.Tensor]:
-        pool3, logits = self.net(batch)  # [B, 2048] float32, [B, 1008] float32
+        return self._run(self.prepare(batch))
+
+    def _run(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        with deterministic_algorithms(self.device):
+            pool3, logits = trunk(self.net, x)  # [B, 2048] float32, [B, 1008] float32
         return {"embedding": pool3, "logits": logits}
+
+    def _prepare_array(self, batch: np.ndarray) -> torch.Tensor:
+        with torch.inference_mode():
+            return self.prepare(torch.from_numpy(np.require(batch, requirements=["C", "W"])))
+
+    def run_batches(self, batches: Iterator[np.ndarray]) -> Iterator[dict[str, np.ndarray]]:
+        for x in prefetch(batches, self._prepare_array):
+            with torch.inference_mode():
+                out = self._run(x)
+            yield {k: v.detach().float().cpu().numpy() for k, v in out.items()}
+
+
+class InceptionV3TF(TFInceptionBase):
+    name = "inception-v3-tf"
+    version = f"1/torch-fidelity-{_pkg_version('torch-fidelity')}"
+    preprocess = ("uint8 -> float32; TF1-compatible bilinear resize to 299x299 (align_corners=False, no "
+                  "antialias); (x - 128) / 128 (torch-fidelity FeatureExtractorInceptionV3)")
+
+    def prepare(self, batch: torch.Tensor) -> torch.Tensor:
+        from torch_fidelity.interpolate_compat_tensorflow import interpolate_bilinear_2d_like_tensorflow1x
+
+        x = batch.to(self.device).to(torch.float32)  # [B, 3, H, W]
+        x = interpolate_bilinear_2d_like_tensorflow1x(x, size=(SIZE, SIZE), align_corners=False)
+        return normalise(x)  # [B, 3, 299, 299]
 
 
 def _torch_fidelity_net(path: Path) -> torch.nn.Module:
@@ -57,10 +97,15 @@ def _refuse_pickled_code(path: Path) -> None:
                            f"unpickle it ({type(e).__name__})") from None
 
 
-def _build(device: torch.device, weights: WeightsInfo, path: str | None) -> FeatureExtractor:
+def build_tf_inception(cls: type[TFInceptionBase], device: torch.device, weights: WeightsInfo,
+                       path: str | None) -> FeatureExtractor:
     if path is None:
-        raise WeightsError("inception-v3-tf needs a weights file (resolved by genbench.features.weights)")
-    return InceptionV3TF(device, weights, path)
+        raise WeightsError(f"{cls.name} needs a weights file (resolved by genbench.features.weights)")
+    return cls(device, weights, path)
+
+
+def _build(device: torch.device, weights: WeightsInfo, path: str | None) -> FeatureExtractor:
+    return build_tf_inception(InceptionV3TF, device, weights, path)
 
 
 EXTRACTORS.add("inception-v3-tf", ExtractorSpec(

@@ -66,6 +66,19 @@ WEIGHTS.add("clip-vit-b-32", WeightsEntry(
 ))
 
 
+WEIGHTS.add("dinov2-vit-l-14", WeightsEntry(
+    name="dinov2-vit-l-14",
+    filename="dinov2_vitl14_pretrain.pth",
+    # Meta publishes no digest for this file (torch.hub loads it without a hash check, and its name carries
+    # none), and it cannot be fetched here, so no sha256 is pinned yet: the empty digest matches no file.
+    # Until one is pinned the weights are unknown-until-verified: `genbench weights import dinov2-vit-l-14 PATH
+    # --allow-unverified-weights` (or --weights dinov2-vit-l-14=PATH with --allow-unverified-weights) uses
+    # them, and every result records weights_verified=false together with the file's actual sha256.
+    sha256="",
+    url="https://dl.fbaipublicfiles.com/dinov2/dinov2_vitl14/dinov2_vitl14_pretrain.pth",
+    description="DINOv2 ViT-L/14 (Meta, official pretrain checkpoint, 304M params); CLS 1024-d (FD_DINOv2)",
+))
+
 @dataclass(frozen=True)
 class WeightsStatus:
     """One row of `genbench weights list`."""
