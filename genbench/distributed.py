@@ -281,14 +281,15 @@ def run_command(fn: Callable[[], int], device: str = "auto") -> int:
 
 
 def cached_collectively(load: Callable[[str], Any], save: Callable[[str, Any], None], key: str,
-                        compute: Callable[[], Any]) -> Any:
+                        compute: Callable[[], Any], everywhere: bool = False) -> Any:
     """A cache lookup under a process group: rank 0 decides hit or miss for everyone; on a miss every rank
-    runs the (collective) compute and only rank 0 writes, the others waiting at a barrier."""
+    runs the (collective) compute and only rank 0 writes (every rank if `everywhere`: a per-process memory
+    cache), the others waiting at a barrier."""
     hit = guarded(lambda: load(key) if is_main() else None)
     if broadcast_object(hit is not None):
         return guarded(lambda: hit if is_main() else _must_load(load, key))
     value = compute()
-    guarded(lambda: save(key, value) if is_main() else None)
+    guarded(lambda: save(key, value) if everywhere or is_main() else None)
     return value
 
 

@@ -5,6 +5,7 @@ with one thread per process (torchrun's default), the setting under which K does
 """
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -55,6 +56,16 @@ def test_eval_json_is_byte_identical_for_1_2_3_ranks(digits_pair):
     r = launch(2, [*EVAL, "--json", "hit.json", "--cache-dir", "cache1"], digits_pair)  # cache hit on both ranks
     assert r.returncode == 0, r.stderr[-2000:]
     assert (digits_pair / "hit.json").read_bytes() == outs[1]
+
+
+def test_evaluator_inside_ddp_equals_single_process_eval(digits_pair):
+    r = launch(1, [*EVAL, "--json", "single.json", "--no-cache"], digits_pair)
+    assert r.returncode == 0, r.stderr[-2000:]
+    worker = str(ROOT / "tests" / "integration" / "dist_evaluator.py")
+    r = launch(2, [worker, "fake.npz", "real.npz", "ddp.json"], digits_pair, module=False)
+    assert r.returncode == 0, r.stderr[-2000:]
+    single, ddp = (json.loads((digits_pair / f).read_text()) for f in ("single.json", "ddp.json"))
+    assert ddp["metrics"] == single["metrics"] and ddp["samples"]["fingerprint"] == single["samples"]["fingerprint"]
 
 
 def test_generate_diffusers_two_ranks_same_bytes(tmp_path):
