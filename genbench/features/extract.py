@@ -64,7 +64,8 @@ def extract(extractor: FeatureExtractor, samples: Any, batch_size: int = 64,
     return {role: np.concatenate(chunks) for role, chunks in parts.items()}
 
 
-def _extract_sharded(extractor: FeatureExtractor, ss: Any, batch_size: int, progress: bool) -> dict[str, np.ndarray]:
+def _extract_sharded(extractor: FeatureExtractor, ss: Any, batch_size: int,
+                     progress: bool) -> dict[str, np.ndarray]:
     """torchrun: this rank's whole batches (same batch boundaries as one process), then all rows in order."""
     from genbench import distributed
     from genbench.samples import SampleSet
@@ -72,6 +73,6 @@ def _extract_sharded(extractor: FeatureExtractor, ss: Any, batch_size: int, prog
     part = distributed.shard(len(ss), block=batch_size)
     view = SampleSet(len(part), lambda a, b: ss.read(part.start + a, part.start + b), kind=ss.kind,
                      shape=ss.item_shape, source=f"{ss.source}[{part.start}:{part.stop}]")
-    feats = distributed.guarded(lambda: extract(extractor, view, batch_size, progress and distributed.is_main(), local=True)
-                                   if len(part) else {})
+    show = progress and distributed.is_main()
+    feats = distributed.guarded(lambda: extract(extractor, view, batch_size, show, local=True) if len(part) else {})
     return {role: distributed.gather_rows(feats.get(role)) for role in extractor.outputs}

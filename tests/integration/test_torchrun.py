@@ -26,7 +26,8 @@ def _env(tmp: Path) -> dict:
     return env
 
 
-def launch(k: int, args: list[str], cwd: Path, module: bool = True, timeout: float = 240) -> subprocess.CompletedProcess:
+def launch(k: int, args: list[str], cwd: Path, module: bool = True,
+           timeout: float = 240) -> subprocess.CompletedProcess:
     target = ["-m", "genbench", *args] if module else args
     cmd = [sys.executable, *(["-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={k}"] if k > 1 else []),
            *target]

@@ -73,8 +73,9 @@ def test_cli_generate_diffusers(pipes, tmp_path, capsys):
 
 def test_reproduce_ddpm_cifar10_checks_weights_before_sampling(pipes, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("GENBENCH_HOME", str(tmp_path / "home"))  # an empty weights store
-    code = main(["reproduce", "ddpm-cifar10", "--model", str(pipes["ddpm"]), "--num", "4", "--ref", "digits",
-                 "--out", str(tmp_path / "work"), "--device", "cpu"])
+    (tmp_path / "ref.npz").write_bytes(b"")
+    code = main(["reproduce", "ddpm-cifar10", "--model", str(pipes["ddpm"]), "--num", "4",
+                 "--ref", str(tmp_path / "ref.npz"), "--out", str(tmp_path / "work"), "--device", "cpu"])
     assert code == 2 and "inception" in capsys.readouterr().err.lower()
     assert not (tmp_path / "work").exists()
 
