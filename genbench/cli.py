@@ -36,12 +36,20 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    from genbench.distributed import run_command  # torchrun: join the group, fail fast (no-op otherwise)
+
+    return run_command(lambda: _dispatch(args), getattr(args, "device", "auto"))
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from genbench.distributed import rank_label
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("default")
             return int(args.func(args) or 0)
     except GenbenchError as e:
-        print(f"genbench {args.command}: error: {e}", file=sys.stderr)
+        print(f"genbench {args.command}: error: {rank_label()}{e}", file=sys.stderr)
         return e.exit_code
     except KeyboardInterrupt:
         print("genbench: interrupted", file=sys.stderr)

@@ -125,7 +125,8 @@ def evaluate(samples: Any, reference: Any = None, *, protocol: str | Protocol | 
     extra = {k: open_samples(v, what=f"--{k}") for k, v in (("train", train), ("heldout", heldout)) if v is not None}
     if prompt_template is not None:
         prompts = prompts_from_template(prompt_template, fake)
-    cache = FeatureCache(None if cache_dir is False else (cache_dir or default_cache_dir()))
+    cache = cache_dir if isinstance(cache_dir, FeatureCache) else FeatureCache(  # an instance: genbench.Evaluator
+        None if cache_dir is False else (cache_dir or default_cache_dir()))
     opts = ExtractOptions(batch_size=batch_size, progress=progress)
     run = _Run()
     for space in proto.spaces:

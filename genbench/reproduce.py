@@ -97,13 +97,19 @@ def reproduce_pacgan(name: str, opts: PacganOptions,
     return compare_with_paper(mixture, ours)
 
 
-def ddpm_cifar10_requirements(samples: str | None, ref: str | None) -> list[str]:
+def ddpm_cifar10_requirements(samples: str | None, ref: str | None, model: str | None = None) -> list[str]:
     """What is missing to evaluate with the DDPM paper's CIFAR-10 protocol (empty list: ready)."""
     missing = []
-    if samples is None:
-        missing.append("--samples: 50,000 generated 32x32 images (folder, or ADM-layout .npz arr_0 uint8 NHWC)")
-    elif not Path(samples).exists():
+    if samples is not None and model is not None:
+        raise ConfigError("ddpm-cifar10: give either --samples or --model, not both")
+    if samples is None and model is None:
+        missing.append("--samples: 50,000 generated 32x32 images (folder, or ADM-layout .npz arr_0 uint8 NHWC), "
+                       "or --model DIR: a diffusers DDPMPipeline folder (e.g. google/ddpm-cifar10-32 saved "
+                       "locally) to regenerate them")
+    elif samples is not None and not Path(samples).exists():
         missing.append(f"--samples {samples}: no such file or folder")
+    elif model is not None and not (Path(model) / "model_index.json").is_file():
+        missing.append(f"--model {model}: not a diffusers pipeline folder (no model_index.json)")
     if ref is None:
         missing.append("--ref: the CIFAR-10 training set (50,000 images), e.g. exported with torchvision's "
                        "CIFAR10(train=True) to a PNG folder or .npz; genbench does not download datasets")
@@ -115,3 +121,14 @@ def ddpm_cifar10_requirements(samples: str | None, ref: str | None) -> list[str]
 def check_not_enough(n: int, needed: int, what: str) -> None:
     if n < needed:
         raise InputError(f"{what}: the DDPM protocol uses {needed:,} images, got {n:,}")
+
+
+def ddpm_cifar10_samples(model: str | Path, num: int, out: Path, opts=None):
+    """Regenerate DDPM's CIFAR-10 samples (seeds 0..num-1, the pipeline's own 1000 steps unless opts.steps)
+    from a local diffusers pipeline folder; rank 0 also writes them to out/samples-<num>.npz."""
+    from genbench.export import export_npz
+    from genbench.sources.diffusers import DiffusersOptions, diffusers_samples
+
+    samples = diffusers_samples(model, range(num), opts or DiffusersOptions())
+    export_npz(samples, Path(out) / f"samples-{num}.npz")
+    return samples

@@ -19,6 +19,7 @@ import numpy as np
 
 import genbench
 
+from genbench import distributed
 from genbench.baselines import noise_baseline, real_baseline
 from genbench.export import export_npz
 from genbench.result import EvalResult
@@ -79,9 +80,9 @@ def _train(spec: ModelSpec, suite: Suite, opts: RunOptions) -> Path:
     out = opts.out / _run_dir(suite, opts) / spec.name
     steps = suite.tiny_steps if opts.preset == "tiny" else None
     preset = "quick" if opts.preset == "tiny" else opts.preset
-    reference_models.train(spec.family, dataset=spec.dataset, preset=preset, out=out, seed=opts.seed,
-                           device=opts.device, steps=steps, overrides=dict(spec.overrides),
-                           progress=opts.progress)
+    distributed.guarded(lambda: distributed.is_main() and reference_models.train(  # torchrun: rank 0 trains
+        spec.family, dataset=spec.dataset, preset=preset, out=out, seed=opts.seed, device=opts.device,
+        steps=steps, overrides=dict(spec.overrides), progress=opts.progress))
     return out
 
 
@@ -105,15 +106,21 @@ def _generate(spec: ModelSpec, model_dir: Path, n: int, opts: RunOptions) -> Sam
         cached = open_samples(str(path))
         if cached.manifest.get("sample_key") == key:
             return cached
-    images, labels = model.sample_labelled(list(range(n)), batch_size=opts.batch_size, progress=opts.progress,
-                                           **options)
-    arr = images.cpu().numpy()
+    arr, labels = distributed.generate_sharded(  # torchrun: each rank samples its block of seeds
+        list(range(n)), lambda part: _sample(model, part, opts, options), model.config.micro_batch,
+        labelled=model.conditional)
     samples = SampleSet.from_array(arr, layout="NCHW", source=f"model:{spec.name}", labels=labels,
                                    manifest={"seeds": list(range(n)), "sample_key": key, "model": spec.name,
                                              "family": spec.family, "checkpoint_sha256": model.checkpoint_hash,
                                              "sample_options": options})
-    export_npz(samples, path)
+    export_npz(samples, path)  # rank 0 writes; the others wait for it
+    distributed.barrier()
     return open_samples(str(path))
+
+
+def _sample(model, seeds: list[int], opts: RunOptions, options: dict) -> tuple[np.ndarray, list[int] | None]:
+    images, labels = model.sample_labelled(seeds, batch_size=opts.batch_size, progress=opts.progress, **options)
+    return images.cpu().numpy(), labels
 
 
 def _evaluate(name: str, samples: SampleSet, suite: Suite, n: int, opts: RunOptions, where: Path,
@@ -171,6 +178,7 @@ def run_suite(name: str, opts: RunOptions) -> SuiteOutcome:
         board.set_results(results)
         board.render_files()
         report = _report(board, sample_sets, suite, opts) if opts.report else None
+    distributed.barrier()  # torchrun: rank 0 has written the board and report before anyone reads them
     return SuiteOutcome(board_path, results, st.times, report)
 
 

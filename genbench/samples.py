@@ -77,6 +77,14 @@ class SampleSet:
         return cls.from_array(np.concatenate(parts), value_range=value_range, source=source,
                               labels=labels or None, manifest={"seeds": seeds})
 
+    @classmethod
+    def from_diffusers(cls, path: str | Path, seeds: Sequence[int], **options: Any) -> "SampleSet":
+        """One image per seed from a local diffusers pipeline folder (DDPM, DDIM, LDM); options: steps, eta,
+        batch_size, device, progress (genbench.sources.diffusers). Needs `pip install -e .[diffusers]`."""
+        from genbench.sources.diffusers import DiffusersOptions, diffusers_samples
+
+        return diffusers_samples(path, seeds, DiffusersOptions(**options))
+
     # ---- access -------------------------------------------------------------------------------
     def __len__(self) -> int:
         return self.n

@@ -1,5 +1,9 @@
 """`genbench generate DIR --num N --out PATH.npz|DIR`: sample a trained reference model from fixed seeds.
 
+`genbench generate --diffusers PIPELINE_DIR --seeds 0-49999 --steps 100 --out x.npz` samples a local
+diffusers pipeline instead (DDPM, DDIM, unconditional LDM; genbench.sources.diffusers). Under torchrun
+each rank samples its block of seeds and rank 0 writes the gathered set (same bytes for any K).
+
 Image k depends only on seed k, so the same seeds give the same bytes whatever --batch-size. Writes an
 ADM-layout .npz (uint8 NHWC arr_0, labels arr_1) or a PNG folder named by seed, plus a manifest with the
 checkpoint hash, seeds, sampler settings and class labels (genbench.export). 2-D models write float64
@@ -14,12 +18,15 @@ from genbench.commands.common import add_device, positive_int
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("generate", help="sample a trained reference model from fixed seeds")
-    p.add_argument("run_dir", metavar="DIR", help="run folder written by `genbench train`")
+    p.add_argument("run_dir", metavar="DIR", nargs="?", default=None, help="run folder written by `genbench train`")
+    p.add_argument("--diffusers", default=None, metavar="PIPELINE_DIR",
+                   help="sample a local diffusers pipeline folder (DDPM, DDIM, LDM) instead of a run folder")
     p.add_argument("--num", type=positive_int, default=None, help="number of samples (seeds S..S+N-1)")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--seed", type=int, default=None, help="first seed (default 0)")
     g.add_argument("--seeds", default=None, help="explicit seeds, e.g. 0-999 or 0,5,10-19")
-    p.add_argument("--batch-size", type=positive_int, default=64)
+    p.add_argument("--batch-size", type=positive_int, default=64,
+                   help="seeds per network call (diffusers: every call is padded to this size)")
     p.add_argument("--sampler", choices=("ddpm", "ddim"), default=None, help="diffusion models: sampler")
     p.add_argument("--steps", type=positive_int, default=None, help="diffusion models: sampling steps K")
     p.add_argument("--eta", type=float, default=None, help="DDIM eta (0 = deterministic)")
@@ -52,28 +59,57 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from genbench.errors import ConfigError
-    from genbench.export import export
+    from genbench.distributed import generate_sharded
     from genbench.samples import SampleSet
     from reference_models.api import load
 
     out = Path(args.out)
     if out.suffix and out.suffix.lower() != ".npz":
         raise ConfigError(f"--out {out}: use a folder path or a .npz file")
+    if (args.run_dir is None) == (args.diffusers is None):
+        raise ConfigError("give either a run folder DIR or --diffusers PIPELINE_DIR")
     seeds = resolve_seeds(args.num, args.seed, args.seeds)
+    if args.diffusers is not None:
+        return _diffusers(args, seeds, out)
     model = load(args.run_dir, device=args.device)
     opts = dict(sampler=args.sampler, steps=args.steps, eta=args.eta, guidance=args.guidance,
                 class_label=args.class_label)
     settings = model.sampler_settings(**opts)  # validates before any sampling
     if model.kind == "points" and out.suffix.lower() != ".npz":
         raise ConfigError(f"--out {out}: 2-D point samples can only be written to a .npz file")
-    x, labels = model.sample_labelled(seeds, args.batch_size, progress=not args.no_progress, **opts)
-    samples = SampleSet.from_array(x.numpy(), layout="NCHW" if model.kind == "images" else "auto",
+    x, labels = generate_sharded(seeds, lambda part: _sample(model, part, args, opts), model.config.micro_batch,
+                                 labelled=model.conditional)
+    samples = SampleSet.from_array(x, layout="NCHW" if model.kind == "images" else "auto",
                                    source=f"model:{args.run_dir}", labels=labels,
                                    manifest={"seeds": seeds, "model": str(args.run_dir), "family": model.family,
                                              "checkpoint_sha256": model.checkpoint_hash,
                                              "config_hash": model.record["config_hash"],
                                              "sampler": settings, "batch_size": args.batch_size,
                                              "device": str(model.device)})
+    return _write(samples, out, model.kind)
+
+
+def _sample(model, seeds: list[int], args: argparse.Namespace, opts: dict):
+    x, labels = model.sample_labelled(seeds, args.batch_size, progress=not args.no_progress, **opts)
+    return x.numpy(), labels
+
+
+def _diffusers(args: argparse.Namespace, seeds: list[int], out) -> int:
+    from genbench.errors import ConfigError
+    from genbench.sources.diffusers import DiffusersOptions, diffusers_samples
+
+    ignored = [f for f in ("sampler", "guidance", "class_label") if getattr(args, f) is not None]
+    if ignored:
+        raise ConfigError(f"--diffusers: --{ignored[0].replace('_label', '')} applies to reference models only")
+    opts = DiffusersOptions(steps=args.steps, eta=args.eta, batch_size=args.batch_size, device=args.device,
+                            progress=not args.no_progress)
+    return _write(diffusers_samples(args.diffusers, seeds, opts), out, "images")
+
+
+def _write(samples, out, kind: str) -> int:
+    """Rank 0 writes (genbench.io writes nothing on other ranks); every rank returns 0."""
+    from genbench.export import export
+
     export(samples, out)
-    print(f"wrote {len(seeds)} {model.kind} to {out} (fingerprint {samples.fingerprint[:16]})")
+    print(f"wrote {len(samples)} {kind} to {out} (fingerprint {samples.fingerprint[:16]})")
     return 0

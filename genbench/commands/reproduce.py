@@ -13,9 +13,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("reproduce", help="reproduce a published table (pacgan-ring, pacgan-grid, ddpm-cifar10)")
     p.add_argument("table", choices=["pacgan-ring", "pacgan-grid", "ddpm-cifar10"])
     p.add_argument("--trials", type=positive_int, default=10, help="PacGAN: trials per model (paper: 10)")
-    p.add_argument("--steps", type=positive_int, default=None, help="PacGAN: override training steps")
+    p.add_argument("--steps", type=positive_int, default=None,
+                   help="PacGAN: override training steps; ddpm-cifar10 --model: sampling steps (default 1000)")
     p.add_argument("--out", default="runs/reproduce", help="work folder for checkpoints")
     p.add_argument("--samples", default=None, help="ddpm-cifar10: the 50,000 generated images")
+    p.add_argument("--model", default=None, help="ddpm-cifar10: a diffusers DDPMPipeline folder to sample from")
+    p.add_argument("--num", type=positive_int, default=50_000,
+                   help="ddpm-cifar10 --model: samples to generate (seeds 0..N-1; paper: 50,000)")
     p.add_argument("--ref", default=None, help="ddpm-cifar10: the CIFAR-10 training set")
     p.add_argument("--num-samples", type=positive_int, default=None,
                    help="ddpm-cifar10: evaluate fewer than 50,000 (then NOT the paper's protocol)")
@@ -67,10 +71,15 @@ def _ddpm(args: argparse.Namespace) -> int:
     from genbench.reproduce import check_not_enough, ddpm_cifar10_requirements
     from genbench.samples import open_samples
 
-    missing = ddpm_cifar10_requirements(args.samples, args.ref)
+    missing = ddpm_cifar10_requirements(args.samples, args.ref, args.model)
     if missing:
         raise InputError("ddpm-cifar10 needs: " + "; ".join(missing))
-    samples = open_samples(args.samples)
+    if args.model is not None:
+        _check_inception_weights(args)  # before hours of sampling
+        samples = _ddpm_samples(args)
+        args.num_samples = args.num_samples or (args.num if args.num < 50_000 else None)
+    else:
+        samples = open_samples(args.samples)
     check_not_enough(args.num_samples or len(samples), 50_000 if args.num_samples is None else 1, "--samples")
     result = evaluate(samples, args.ref, protocol="tf-fid50k", num_samples=args.num_samples, device=args.device,
                       weights=parse_weights(args.weights), allow_unverified=args.allow_unverified_weights,
@@ -83,3 +92,22 @@ def _ddpm(args: argparse.Namespace) -> int:
     if args.json:
         result.save(args.json)
     return 0
+
+
+def _ddpm_samples(args: argparse.Namespace):
+    from genbench.reproduce import ddpm_cifar10_samples
+    from genbench.sources.diffusers import DiffusersOptions
+
+    opts = DiffusersOptions(steps=args.steps, batch_size=args.batch_size, device=args.device,
+                            progress=sys.stderr.isatty())
+    print(f"sampling {args.num:,} images from {args.model} (seeds 0..{args.num - 1})", flush=True)
+    return ddpm_cifar10_samples(args.model, args.num, Path(args.out) / "ddpm-cifar10", opts)
+
+
+def _check_inception_weights(args: argparse.Namespace) -> None:
+    from genbench.features import load_all, weights
+    from genbench.features.base import EXTRACTORS
+
+    load_all()
+    name = EXTRACTORS.get("inception-v3-tf").weights_name
+    weights.resolve(name, parse_weights(args.weights).get("inception-v3-tf"), args.allow_unverified_weights)

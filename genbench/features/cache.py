@@ -51,6 +51,10 @@ class FeatureCache:
         atomic_write(self.path(key), write)
 
     def get_or_compute(self, key: str, compute: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+        from genbench import distributed
+
+        if distributed.active():  # torchrun: rank 0 decides hit/miss and writes; compute() is collective
+            return distributed.cached_collectively(self.load, self.save, key, compute)
         hit = self.load(key)
         if hit is not None:
             return hit

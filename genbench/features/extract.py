@@ -35,13 +35,16 @@ def build_extractor(name: str, device: str = "auto", weights_path: Path | str | 
 
 
 def extract(extractor: FeatureExtractor, samples: Any, batch_size: int = 64,
-            progress: bool = False) -> dict[str, np.ndarray]:
+            progress: bool = False, local: bool = False) -> dict[str, np.ndarray]:
     """Features of every image in `samples` (a SampleSet, path, dataset name or uint8 array), in order.
 
-    Returns {role: float32 [N, D]} for each of the extractor's outputs.
+    Returns {role: float32 [N, D]} for each of the extractor's outputs. Under a torch.distributed process
+    group each rank extracts its contiguous block of whole batches and the rows are gathered in order on
+    every rank (genbench.distributed), unless `local` (this process only).
     """
     from tqdm.auto import tqdm
 
+    from genbench import distributed
     from genbench.samples import open_samples
 
     ss = open_samples(samples)
@@ -49,6 +52,8 @@ def extract(extractor: FeatureExtractor, samples: Any, batch_size: int = 64,
         raise InputError(f"{ss.source}: feature extractor {extractor.name!r} needs images, got {ss.kind}")
     if batch_size < 1:
         raise ConfigError(f"--batch-size {batch_size}: must be at least 1")
+    if not local and distributed.active():
+        return _extract_sharded(extractor, ss, batch_size, progress)
     parts: dict[str, list[np.ndarray]] = {}
     bar = tqdm(total=len(ss), desc=f"features {extractor.name}", unit="img", disable=not progress)
     with bar:
@@ -57,3 +62,17 @@ def extract(extractor: FeatureExtractor, samples: Any, batch_size: int = 64,
                 parts.setdefault(role, []).append(np.asarray(arr, dtype=np.float32))
             bar.update(len(next(iter(out.values()))))
     return {role: np.concatenate(chunks) for role, chunks in parts.items()}
+
+
+def _extract_sharded(extractor: FeatureExtractor, ss: Any, batch_size: int,
+                     progress: bool) -> dict[str, np.ndarray]:
+    """torchrun: this rank's whole batches (same batch boundaries as one process), then all rows in order."""
+    from genbench import distributed
+    from genbench.samples import SampleSet
+
+    part = distributed.shard(len(ss), block=batch_size)
+    view = SampleSet(len(part), lambda a, b: ss.read(part.start + a, part.start + b), kind=ss.kind,
+                     shape=ss.item_shape, source=f"{ss.source}[{part.start}:{part.stop}]")
+    show = progress and distributed.is_main()
+    feats = distributed.guarded(lambda: extract(extractor, view, batch_size, show, local=True) if len(part) else {})
+    return {role: distributed.gather_rows(feats.get(role)) for role in extractor.outputs}
