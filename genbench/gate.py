@@ -3,18 +3,31 @@
 A rule reads `METRIC<=+TOL` or `METRIC>=-TOL`: the difference d = candidate − baseline must stay
 <= TOL (lower-is-better metrics such as fd) or >= TOL (higher-is-better metrics such as recall).
 
-The difference interval. Each side's 95% half-width is h = 1.96·std when the result carries a
-bootstrap std, else half the width of its 95% CI, else 0 (a bare number has no known uncertainty).
-Assuming the two evaluations are independent, d's interval is d ± sqrt(h_cand² + h_base²).
+The difference interval, paired (the default whenever the features are available). Candidate and
+baseline are scored against the same reference set, so the reference's sampling noise moves both
+scores together and cancels in d. genbench.paired bootstraps d itself: each replicate resamples the
+shared reference once and each sample set once, computes both metrics on that one reference draw and
+keeps d*; the interval is the bias-corrected percentile interval of the d* (paired bootstrap, Efron &
+Tibshirani 1993, ch. 16; the shared-test-set argument of Koehn 2004 for comparing two systems). The
+features come from the feature cache (keys from each result's sample fingerprint), from samples given
+on the command line, or from re-opening a result's recorded source (genbench.gate_inputs).
+Significance-tested counts (classes_covered) are not resampled: their difference is exact.
+
+The fallback, independent intervals (only when features are unavailable; the report says so and why).
+Each side's 95% half-width is h = 1.96·std when the result carries a bootstrap std, else half the width
+of its 95% CI, else 0 (a bare number has no known uncertainty); d's interval is d ± sqrt(h_c² + h_b²),
+which counts the shared reference's noise twice and is therefore wider than the paired one.
 
 The decision (for `<=`; `>=` mirrors it):
   pass          the whole interval is within the tolerance   (hi <= TOL)
   fail          the whole interval lies beyond it             (lo >  TOL)
   inconclusive  the interval straddles the tolerance
-The gate fails when any rule fails; it is inconclusive when none fails and some rule is inconclusive
-(exit 0 with a warning, or 1 under --strict). Without explicit rules the protocol's `gate_rules`
-apply, oriented by each metric's direction. `calibrate_tolerances` derives tolerances from several
-real-vs-real evaluations, which is how a protocol's defaults should be set.
+The gate fails when any rule fails; it is inconclusive when none fails and some rule is inconclusive.
+Whether inconclusive passes is the caller's choice (INCONCLUSIVE_FAILS is the CLI's default; see the
+README's gate section for the measured rates behind it). Without explicit rules the protocol's
+`gate_rules` apply, oriented by each metric's direction. A protocol fixes its sample count: results
+scored at another N are refused (check_sample_counts) unless the caller allows it.
+`calibrate_tolerances` derives tolerances from several real-vs-real evaluations.
 """
 from __future__ import annotations
 
@@ -29,10 +42,13 @@ from genbench.errors import ConfigError, InputError
 from genbench.leaderboard import protocol_id
 from genbench.metrics.base import MetricValue
 from genbench.protocols import PROTOCOLS, Protocol
+from genbench.paired import Difference
 from genbench.result import EvalResult
 
 Z95 = 1.959963984540054
 PASS, FAIL, INCONCLUSIVE = "pass", "fail", "inconclusive"
+INDEPENDENT_METHOD = "independent: diff ± sqrt(h_cand² + h_base²), h = 1.96·std, else CI half-width, else 0"
+INCONCLUSIVE_FAILS = True  # the CLI's default; chosen from the measured rates (README, BENCHMARKS.md)
 _RULE = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9_.\-]*)\s*(<=|>=)\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*$")
 
 
@@ -95,26 +111,43 @@ class RuleOutcome:
     hi: float
     status: str
     has_interval: bool
+    method: str = INDEPENDENT_METHOD
 
     def to_json(self) -> dict:
         return {"rule": str(self.rule), "metric": self.rule.metric, "op": self.rule.op,
                 "tolerance": self.rule.tolerance, "source": self.rule.source, "baseline": self.baseline,
                 "candidate": self.candidate, "diff": self.diff, "diff_ci95": [self.lo, self.hi],
-                "status": self.status, "has_interval": self.has_interval}
+                "status": self.status, "has_interval": self.has_interval, "method": self.method}
+
+
+def status_of(rule: Rule, lo: float, hi: float) -> str:
+    """pass / fail / inconclusive of an interval [lo, hi] of the difference under one rule."""
+    if rule.op == "<=":
+        return PASS if hi <= rule.tolerance else FAIL if lo > rule.tolerance else INCONCLUSIVE
+    return PASS if lo >= rule.tolerance else FAIL if hi < rule.tolerance else INCONCLUSIVE
 
 
 def decide(rule: Rule, baseline: MetricValue, candidate: MetricValue) -> RuleOutcome:
-    """Apply one rule to two values with their uncertainties."""
+    """Apply one rule to two values with their own (independent) uncertainties: the fallback."""
     hb, hc = half_width(baseline), half_width(candidate)
     h = math.sqrt((hb or 0.0) ** 2 + (hc or 0.0) ** 2)
     diff = float(candidate.value) - float(baseline.value)
     lo, hi = diff - h, diff + h
-    if rule.op == "<=":
-        status = PASS if hi <= rule.tolerance else FAIL if lo > rule.tolerance else INCONCLUSIVE
-    else:
-        status = PASS if lo >= rule.tolerance else FAIL if hi < rule.tolerance else INCONCLUSIVE
-    return RuleOutcome(rule, float(baseline.value), float(candidate.value), diff, lo, hi, status,
-                       hb is not None or hc is not None)
+    return RuleOutcome(rule, float(baseline.value), float(candidate.value), diff, lo, hi,
+                       status_of(rule, lo, hi), hb is not None or hc is not None)
+
+
+def decide_paired(rule: Rule, d: Difference) -> RuleOutcome:
+    """Apply one rule to a bootstrapped difference d = candidate − baseline (genbench.paired)."""
+    return RuleOutcome(rule, d.b, d.a, d.diff, d.lo, d.hi, status_of(rule, d.lo, d.hi), True, d.method)
+
+
+def paired_outcomes(rules: Sequence[Rule], diffs: dict[str, Difference]) -> tuple[RuleOutcome, ...]:
+    """The outcome of every rule from paired differences keyed by metric (the benchmark calls this too)."""
+    missing = [r.metric for r in rules if r.metric not in diffs]
+    if missing:
+        raise ConfigError(f"no paired difference for {', '.join(missing)}")
+    return tuple(decide_paired(r, diffs[r.metric]) for r in rules)
 
 
 @dataclass(frozen=True)
@@ -124,14 +157,16 @@ class GateReport:
     baseline: str
     protocol_id: str
     warnings: tuple[str, ...] = ()
+    method: str = INDEPENDENT_METHOD  # how the difference intervals were obtained
+    fallback_reason: str | None = None  # why the paired comparison was not possible
 
     @property
     def status(self) -> str:
         states = {o.status for o in self.outcomes}
         return FAIL if FAIL in states else INCONCLUSIVE if INCONCLUSIVE in states else PASS
 
-    def exit_code(self, strict: bool = False) -> int:
-        """0 pass (or inconclusive without strict), 1 regression (or inconclusive under strict)."""
+    def exit_code(self, strict: bool = INCONCLUSIVE_FAILS) -> int:
+        """0 pass (or inconclusive unless strict), 1 regression (or inconclusive under strict)."""
         return 1 if self.status == FAIL or (strict and self.status == INCONCLUSIVE) else 0
 
     def failing(self) -> list[RuleOutcome]:
@@ -151,8 +186,8 @@ class GateReport:
     def to_json(self) -> dict:
         return {"status": self.status, "candidate": self.candidate, "baseline": self.baseline,
                 "protocol_id": self.protocol_id, "rules": [o.to_json() for o in self.outcomes],
-                "warnings": list(self.warnings),
-                "interval": "diff ± sqrt(h_cand² + h_base²), h = 1.96·std, else CI half-width, else 0"}
+                "warnings": list(self.warnings), "interval": self.method, "paired": self.fallback_reason is None
+                and self.method != INDEPENDENT_METHOD, "fallback_reason": self.fallback_reason}
 
 
 def _value(result: EvalResult, metric: str, side: str) -> MetricValue:
@@ -175,19 +210,59 @@ def _check_comparable(candidate: EvalResult, baseline: EvalResult) -> str:
     return a
 
 
-def compare(candidate: EvalResult, baseline: EvalResult, rules: Sequence[Rule | str] | None = None,
-            protocol: Protocol | str | None = None) -> GateReport:
-    """Gate `candidate` against `baseline`: explicit rules, or the protocol's defaults when none given."""
-    pid = _check_comparable(candidate, baseline)
+def check_sample_counts(candidate: EvalResult, baseline: EvalResult, protocol: Protocol | None,
+                        allow: bool = False) -> list[str]:
+    """Refuse (InputError, exit 2) a side scored at another N than the protocol fixes, or two sides at
+    different N; with allow=True the mismatches come back as warnings instead."""
+    problems = []
+    fixed = protocol.num_samples if protocol is not None else None
+    for side, r in (("candidate", candidate), ("baseline", baseline)):
+        n = r.protocol.get("n_gen", r.samples.get("n"))
+        if fixed is not None and n != fixed:
+            problems.append(f"{side} was scored at N = {n} but protocol {protocol.name} fixes N = {fixed}")
+    nc, nb = (r.protocol.get("n_gen", r.samples.get("n")) for r in (candidate, baseline))
+    if nc != nb and not problems:
+        problems.append(f"candidate (N = {nc}) and baseline (N = {nb}) were scored at different N")
+    if problems and not allow:
+        raise InputError("; ".join(problems) + " (metrics such as FD depend on N; re-evaluate at the "
+                         "protocol's N, or pass --allow-n-mismatch)")
+    return problems
+
+
+def resolve_rules(candidate: EvalResult, baseline: EvalResult, rules: Sequence[Rule | str] | None,
+                  protocol: Protocol | str | None) -> list[Rule]:
+    """Explicit rules, or the protocol's defaults oriented by the results' metric directions."""
     parsed = [r if isinstance(r, Rule) else parse_rule(r) for r in (rules or [])]
-    if not parsed:
-        proto = protocol if isinstance(protocol, Protocol) else PROTOCOLS.get(
-            protocol or str(candidate.protocol.get("protocol")))
-        parsed = default_rules(proto, {**baseline.directions, **candidate.directions})
-    outcomes = tuple(decide(r, _value(baseline, r.metric, "baseline"), _value(candidate, r.metric, "candidate"))
-                     for r in parsed)
-    return GateReport(outcomes, candidate.name or "candidate", baseline.name or "baseline", pid,
-                      tuple(_warnings(candidate, baseline, outcomes)))
+    if parsed:
+        return parsed
+    proto = protocol if isinstance(protocol, Protocol) else PROTOCOLS.get(
+        protocol or str(candidate.protocol.get("protocol")))
+    return default_rules(proto, {**baseline.directions, **candidate.directions})
+
+
+def compare(candidate: EvalResult, baseline: EvalResult, rules: Sequence[Rule | str] | None = None,
+            protocol: Protocol | str | None = None, diffs: dict[str, Difference] | None = None,
+            fallback_reason: str | None = None) -> GateReport:
+    """Gate `candidate` against `baseline`: explicit rules, or the protocol's defaults when none given.
+
+    `diffs` (genbench.paired.differences of candidate vs baseline) gives paired intervals; without it the
+    results' own intervals are combined as independent, and `fallback_reason` says why.
+    """
+    pid = _check_comparable(candidate, baseline)
+    parsed = resolve_rules(candidate, baseline, rules, protocol)
+    if diffs is not None:
+        outcomes = paired_outcomes(parsed, diffs)
+        method = "; ".join(sorted({o.method for o in outcomes}))
+    else:
+        outcomes = tuple(decide(r, _value(baseline, r.metric, "baseline"), _value(candidate, r.metric, "candidate"))
+                         for r in parsed)
+        method = INDEPENDENT_METHOD
+    warn = _warnings(candidate, baseline, outcomes)
+    if diffs is None:
+        warn.insert(0, "features unavailable, so the intervals are independent (wider: the shared reference's "
+                       f"noise is counted twice): {fallback_reason or 'no features given'}")
+    return GateReport(outcomes, candidate.name or "candidate", baseline.name or "baseline", pid, tuple(warn),
+                      method, None if diffs is not None else (fallback_reason or "no features given"))
 
 
 def _warnings(candidate: EvalResult, baseline: EvalResult, outcomes: tuple[RuleOutcome, ...]) -> list[str]:

@@ -99,7 +99,9 @@ PROTOCOLS.add("digits-default", Protocol(
     gate_rules=(GateRule("fd", 15.0, "FD in digits-classifier space may rise by at most 15 (real-vs-real "
                                      "95% noise of a difference at N=1000: 9.9)"),
                 GateRule("recall", 0.13, "recall may drop by at most 0.13 (real-vs-real 95% noise of a "
-                                         "difference at N=1000: 0.087)")),
+                                         "difference at N=1000: 0.087)"),
+                GateRule("classes_covered", 0.0, "no class may go missing (a class counts when its count is "
+                                                 "significant given the classifier's confusion)")),
 ))
 
 PROTOCOLS.add("stacked-digits-default", Protocol(

@@ -5,10 +5,17 @@ Writes genbench/assets/digits_classifier.safetensors and digits_classifier.json 
 fixed seed; under a minute on one CPU core.
 
     OMP_NUM_THREADS=1 .venv/bin/python scripts/train_digits_classifier.py [--seed 0] [--epochs 40]
+    .venv/bin/python scripts/train_digits_classifier.py --confusion-only   # re-measure, keep the weights
+
+Both also store the classifier's confusion on `digits-test` (counts[true, predicted]) and, per class c,
+`other_class_rate[c]` = (#test images of other classes predicted as c + 1) / (#test images of other
+classes + 2), the add-one (Laplace) estimate of the rate at which real images of other classes land in c.
+`classes_covered` tests each class's count against it (genbench.metrics.functional_modes).
 """
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -74,6 +81,31 @@ def train(cfg: TrainConfig) -> tuple[digits.DigitsCNN, float]:
     return model.eval(), accuracy(model, xt, yt)
 
 
+def confusion(model: torch.nn.Module) -> dict:
+    """Confusion counts [true, predicted] on digits-test and the add-one other-class rate per class."""
+    xt, yt = _inputs("digits-test")
+    with torch.inference_mode():
+        pred = model.eval()(xt).argmax(1)
+    k = digits.NUM_CLASSES
+    counts = np.zeros((k, k), dtype=np.int64)  # [true, predicted]
+    np.add.at(counts, (yt.numpy(), pred.numpy()), 1)
+    others = counts.sum() - counts.sum(axis=1)  # [K] test images not of class c
+    landed = counts.sum(axis=0) - np.diag(counts)  # [K] of those, predicted as c
+    rate = (landed + 1.0) / (others + 2.0)
+    return {"confusion_split": "digits-test", "confusion": counts.tolist(),
+            "other_class_rate": [round(float(r), 8) for r in rate],
+            "other_class_rate_estimator": "(others predicted as c + 1) / (others + 2), digits-test"}
+
+
+def record_confusion() -> dict:
+    """Add the shipped classifier's confusion to its record (the weights and their sha256 are untouched)."""
+    model, _ = digits.load_classifier()
+    rec = json.loads(digits.RECORD_FILE.read_text())
+    rec.update(confusion(model))
+    atomic_write_json(digits.RECORD_FILE, rec)
+    return rec
+
+
 def save(model: digits.DigitsCNN, acc: float, cfg: TrainConfig, seconds: float) -> str:
     from safetensors.torch import save_file
 
@@ -84,7 +116,7 @@ def save(model: digits.DigitsCNN, acc: float, cfg: TrainConfig, seconds: float) 
         "name": digits.WEIGHTS_NAME, "file": digits.WEIGHTS_FILE.name, "sha256": digest,
         "test_accuracy": round(acc, 6), "test_split": "digits-test", "train_split": "digits-train",
         "training_seed": cfg.seed, "config": asdict(cfg), "torch_version": torch.__version__,
-        "train_seconds": round(seconds, 1), "script": "scripts/train_digits_classifier.py",
+        "train_seconds": round(seconds, 1), "script": "scripts/train_digits_classifier.py", **confusion(model),
     })
     return digest
 
@@ -93,7 +125,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=TrainConfig.seed)
     parser.add_argument("--epochs", type=int, default=TrainConfig.epochs)
+    parser.add_argument("--confusion-only", action="store_true",
+                        help="only re-measure the shipped classifier's confusion on digits-test")
     args = parser.parse_args(argv)
+    if args.confusion_only:
+        rec = record_confusion()
+        print(f"other-class rates {rec['other_class_rate']} written to {digits.RECORD_FILE}")
+        return 0
     cfg = TrainConfig(seed=args.seed, epochs=args.epochs)
     torch.use_deterministic_algorithms(True)
     t0 = time.perf_counter()

@@ -1,7 +1,9 @@
 """`genbench gate`: fail a release when the candidate regresses against a baseline beyond tolerance.
 
-Exit 0 pass (or inconclusive, with a warning), 1 regression (or inconclusive under --strict),
-2 bad input. The decision logic lives in genbench.gate; this module gathers the two EvalResults.
+Exit 0 pass, 1 regression (or inconclusive, unless --lenient), 2 bad input (including a side scored at
+another N than the protocol fixes, unless --allow-n-mismatch). The decision logic lives in
+genbench.gate; the paired intervals in genbench.paired; this module gathers the two EvalResults and the
+sample sets behind them.
 """
 from __future__ import annotations
 
@@ -11,24 +13,39 @@ from pathlib import Path
 
 from genbench.commands.common import add_device, add_weights, parse_weights, positive_int
 from genbench.errors import InputError
-from genbench.gate import FAIL, GateReport, Rule, compare, parse_rule
+from genbench.gate import FAIL, INCONCLUSIVE_FAILS, GateReport, Rule, check_sample_counts, compare, parse_rule
 from genbench.result import EvalResult
+from genbench.samples import SampleSet
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("gate", help="compare a candidate with a baseline using bootstrap intervals")
+    p = sub.add_parser("gate", help="compare a candidate with a baseline using paired bootstrap intervals")
     p.add_argument("--candidate", required=True,
                    help="candidate samples (folder, .npz/.npy, dataset name) or an EvalResult JSON")
-    p.add_argument("--baseline", required=True, help="a RESULT.json, or a model NAME on the --board leaderboard")
+    p.add_argument("--baseline", required=True,
+                   help="a RESULT.json, baseline SAMPLES (folder, .npz/.npy, dataset name), or a model NAME "
+                        "on the --board leaderboard")
     p.add_argument("--board", default="leaderboards/digits.jsonl", help="leaderboard JSONL for a baseline NAME")
     p.add_argument("--ref", default=None, help="reference set (default: the protocol's)")
     p.add_argument("--protocol", default=None, help="protocol (default: the baseline's)")
     p.add_argument("--rule", action="append", default=[], metavar="RULE",
                    help='e.g. "fd<=+2.0" or "recall>=-0.02" (repeatable; default: the protocol\'s rules)')
-    p.add_argument("--strict", action="store_true", help="an inconclusive gate fails (exit 1)")
+    strict = p.add_mutually_exclusive_group()
+    strict.add_argument("--strict", dest="strict", action="store_true", default=INCONCLUSIVE_FAILS,
+                        help="an inconclusive gate fails, exit 1" + (" (the default)" if INCONCLUSIVE_FAILS else ""))
+    strict.add_argument("--lenient", dest="strict", action="store_false",
+                        help="an inconclusive gate passes with a warning, exit 0"
+                             + ("" if INCONCLUSIVE_FAILS else " (the default)"))
+    p.add_argument("--allow-n-mismatch", action="store_true",
+                   help="compare results scored at another N than the protocol fixes (warns instead of exit 2)")
+    p.add_argument("--bootstrap", type=positive_int, default=200,
+                   help="replicates of the paired bootstrap of the difference (default 200)")
+    p.add_argument("--independent", action="store_true",
+                   help="skip the paired comparison: combine the results' own intervals as independent")
     p.add_argument("--json", default=None, help="write the gate report as JSON here")
     p.add_argument("--seed", type=int, default=None, help="metric seed (default: the baseline's)")
-    p.add_argument("--num-samples", type=positive_int, default=None, help="default: the baseline's N")
+    p.add_argument("--num-samples", type=positive_int, default=None,
+                   help="default: the protocol's N (the baseline's without a protocol N)")
     p.add_argument("--batch-size", type=positive_int, default=64)
     p.add_argument("--cache-dir", default=None, help="feature cache (default $GENBENCH_HOME/cache)")
     p.add_argument("--name", default="candidate", help="candidate name in the report")
@@ -39,6 +56,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _is_result_file(spec: str) -> bool:
     return spec.endswith(".json") and Path(spec).is_file()
+
+
+def _is_samples(spec: str) -> bool:
+    from genbench.data import DATASETS
+
+    return not spec.endswith(".json") and (Path(spec).exists() or spec in DATASETS)
 
 
 def load_baseline(spec: str, board: str, protocol: str | None) -> EvalResult:
@@ -62,22 +85,56 @@ def load_baseline(spec: str, board: str, protocol: str | None) -> EvalResult:
     return result
 
 
-def candidate_result(args: argparse.Namespace, baseline: EvalResult) -> EvalResult:
-    """Load the candidate's result, or evaluate its samples with the baseline's protocol, N and seed."""
-    if _is_result_file(args.candidate):
-        res = EvalResult.load(args.candidate)
-        res.name = res.name or args.name
-        return res
+def _score(samples: SampleSet, args: argparse.Namespace, proto: str | None, seed: int, name: str) -> EvalResult:
     from genbench.evaluate import evaluate
 
+    return evaluate(samples, args.ref, protocol=proto, metrics=_needed_metrics(proto, args.rule),
+                    num_samples=len(samples), seed=seed, batch_size=args.batch_size, device=args.device,
+                    weights=parse_weights(args.weights), allow_unverified=args.allow_unverified_weights,
+                    cache_dir=args.cache_dir, progress=sys.stderr.isatty(), name=name)
+
+
+def _open(spec: str, n: int | None, what: str) -> SampleSet:
+    from genbench.samples import open_samples
+
+    s = open_samples(spec, what=what)
+    if n is not None and len(s) < n:
+        raise InputError(f"{what} {spec}: has {len(s)} samples, but N = {n} is needed (the protocol's N; "
+                         f"give --num-samples {len(s)} --allow-n-mismatch to compare at another N)")
+    return s.take(n)
+
+
+def _protocol_n(args: argparse.Namespace, proto: str | None, fallback: int | None) -> int | None:
+    from genbench.protocols import PROTOCOLS
+
+    if args.num_samples is not None:
+        return args.num_samples
+    fixed = PROTOCOLS.get(proto).num_samples if proto in PROTOCOLS else None
+    return fixed or fallback
+
+
+def gather(args: argparse.Namespace) -> tuple[EvalResult, EvalResult, dict[str, SampleSet]]:
+    """(candidate, baseline, sample sets opened here by fingerprint)."""
+    opened: dict[str, SampleSet] = {}
+    if _is_samples(args.baseline):
+        proto = args.protocol
+        if proto is None:
+            raise InputError("--baseline SAMPLES: give --protocol (samples carry none)")
+        s = _open(args.baseline, _protocol_n(args, proto, None), "--baseline")
+        opened[s.fingerprint] = s
+        baseline = _score(s, args, proto, args.seed or 0, "baseline")
+    else:
+        baseline = load_baseline(args.baseline, args.board, args.protocol)
     bp = baseline.protocol
     proto = args.protocol or bp.get("protocol")
-    return evaluate(args.candidate, args.ref, protocol=proto, metrics=_needed_metrics(proto, args.rule),
-                    num_samples=args.num_samples or bp.get("n_gen"),
-                    seed=bp.get("seed", 0) if args.seed is None else args.seed, batch_size=args.batch_size,
-                    device=args.device, weights=parse_weights(args.weights),
-                    allow_unverified=args.allow_unverified_weights, cache_dir=args.cache_dir,
-                    progress=sys.stderr.isatty(), name=args.name)
+    if _is_result_file(args.candidate):
+        candidate = EvalResult.load(args.candidate)
+        candidate.name = candidate.name or args.name
+        return candidate, baseline, opened
+    s = _open(args.candidate, _protocol_n(args, proto, bp.get("n_gen")), "--candidate")
+    opened[s.fingerprint] = s
+    seed = bp.get("seed", 0) if args.seed is None else args.seed
+    return _score(s, args, proto, seed, args.name), baseline, opened
 
 
 def _needed_metrics(protocol: str | None, rule_texts: list[str]) -> list[str] | None:
@@ -96,37 +153,46 @@ def _needed_metrics(protocol: str | None, rule_texts: list[str]) -> list[str] | 
 
 
 def decide_gate(candidate: EvalResult, baseline: EvalResult, rules: list[Rule], protocol: str | None,
-                strict: bool) -> tuple[GateReport, int]:
-    """The gate's verdict and exit code (0 pass/inconclusive, 1 regression or strict-inconclusive)."""
-    report = compare(candidate, baseline, rules or None, protocol)
+                strict: bool, paired: dict | None = None) -> tuple[GateReport, int]:
+    """The gate's verdict and exit code; `paired` holds compare()'s diffs / fallback_reason, if any."""
+    report = compare(candidate, baseline, rules or None, protocol, **(paired or {}))
     return report, report.exit_code(strict)
 
 
 def _print(report: GateReport, code: int) -> None:
     print(f"gate: {report.candidate} vs {report.baseline} under {report.protocol_id}")
+    print(f"intervals: {report.method}")
     print(report.table())
     for w in report.warnings:
         print(f"warning: {w}", file=sys.stderr)
     if report.status == FAIL:
         print("\nREGRESSION: failing rules")
         print(report.table(only=(FAIL,)))
-    verdict = {0: "PASS" if report.status != "inconclusive" else "INCONCLUSIVE (not strict: passing)",
-               1: "FAIL" if report.status == FAIL else "INCONCLUSIVE (--strict: failing)"}[code]
+    verdict = {0: "PASS" if report.status != "inconclusive" else "INCONCLUSIVE (--lenient: passing)",
+               1: "FAIL" if report.status == FAIL else "INCONCLUSIVE (failing; --lenient passes it)"}[code]
     print(f"\nverdict: {verdict}")
 
 
 def run(args: argparse.Namespace) -> int:
+    from genbench.gate_inputs import paired_for_gate
     from genbench.protocols import PROTOCOLS
 
     rules = [parse_rule(r) for r in args.rule]  # bad rules fail before any evaluation
     if args.protocol:
         PROTOCOLS.get(args.protocol)
-    baseline = load_baseline(args.baseline, args.board, args.protocol)
-    candidate = candidate_result(args, baseline)
-    report, code = decide_gate(candidate, baseline, rules, args.protocol, args.strict)
+    candidate, baseline, opened = gather(args)
+    name = args.protocol or baseline.protocol.get("protocol")
+    proto = PROTOCOLS.get(name) if name in PROTOCOLS else None
+    n_warnings = check_sample_counts(candidate, baseline, proto, args.allow_n_mismatch)
+    paired = None if args.independent else paired_for_gate(candidate, baseline, rules, proto, opened, args)
+    report, code = decide_gate(candidate, baseline, rules, args.protocol, args.strict,
+                               paired or {"fallback_reason": "--independent given"})
+    for w in n_warnings:
+        print(f"warning: {w} (--allow-n-mismatch)", file=sys.stderr)
     _print(report, code)
     if args.json:
         from genbench.io import atomic_write_json
 
-        atomic_write_json(args.json, {**report.to_json(), "exit_code": code, "strict": args.strict})
+        atomic_write_json(args.json, {**report.to_json(), "exit_code": code, "strict": args.strict,
+                                      "n_mismatch": n_warnings})
     return code

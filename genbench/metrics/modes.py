@@ -1,33 +1,64 @@
 """Mode-collapse report (`modes`): whichever of three diagnostics the inputs allow.
 
 - 2-D mixtures (VEEGAN, Srivastava et al. 2017; PacGAN, Lin et al. 2018): fake.points with context
-  dataset toy2d-ring8 / toy2d-grid25 -> modes_captured, high_quality_fraction, reverse_kl.
-- Classes covered: fake.class_probs (+ real.class_probs for class_kl) -> classes_covered, class_kl.
-- Stacked digits (VEEGAN's Stacked MNIST): fake.channel_classes -> stacked_modes_captured, stacked_kl.
-Definitions (3σ rule, KL directions, smoothing) in genbench.metrics.functional_modes.
+  dataset toy2d-ring8 / toy2d-grid25 -> modes_captured (+ modes_captured_raw), high_quality_fraction,
+  reverse_kl.
+- Classes: fake.class_probs (+ real.class_probs) -> classes_covered (significant given the digits
+  classifier's measured confusion), classes_hit_raw (>= 1 sample, the literature's count), class_kl,
+  class_hist_p (G-test of the class histograms against the reference).
+- Stacked digits (VEEGAN's Stacked MNIST): fake.channel_classes -> stacked_modes_captured (significant),
+  stacked_modes_raw, stacked_kl.
+Definitions (3σ rule, significance test, KL directions, smoothing) in genbench.metrics.functional_modes.
 """
 from __future__ import annotations
 
+import functools
+import json
+from pathlib import Path
+
+import numpy as np
+
 from genbench.data.builtin import toy2d_modes
-from genbench.errors import MissingInputError
+from genbench.errors import MissingInputError, WeightsError
 from genbench.metrics import functional as fn
 from genbench.metrics.base import METRICS, Metric, MetricConfig, MetricInputs, MetricValue
+from genbench.metrics.functional_modes import ALPHA
 
 TOY2D = ("toy2d-ring8", "toy2d-grid25")
+CLASSIFIER_RECORD = Path(__file__).resolve().parent.parent / "assets" / "digits_classifier.json"
+
+
+@functools.lru_cache(maxsize=1)
+def classifier_confusion() -> tuple[np.ndarray, np.ndarray]:
+    """(confusion counts [10 true, 10 pred], other-class rate [10]) of the shipped digits classifier."""
+    try:
+        rec = json.loads(CLASSIFIER_RECORD.read_text())
+        return np.asarray(rec["confusion"], dtype=np.int64), np.asarray(rec["other_class_rate"], dtype=np.float64)
+    except (OSError, json.JSONDecodeError, KeyError) as e:
+        raise WeightsError(f"{CLASSIFIER_RECORD}: no measured confusion ({e}); run "
+                           "scripts/train_digits_classifier.py --confusion-only") from None
+
+
+def _significance(alpha: float) -> dict:
+    return {"test": "one-sided binomial vs the other-class rate (digits-test)", "alpha": alpha}
 
 
 @METRICS.register("modes")
 class Modes(Metric):
     name = "modes"
-    outputs = ("modes_captured", "high_quality_fraction", "reverse_kl", "classes_covered", "class_kl",
-               "stacked_modes_captured", "stacked_kl")
-    higher_is_better = {"modes_captured": True, "high_quality_fraction": True, "reverse_kl": False,
-                        "classes_covered": True, "class_kl": False, "stacked_modes_captured": True,
+    outputs = ("modes_captured", "modes_captured_raw", "high_quality_fraction", "reverse_kl", "classes_covered",
+               "classes_hit_raw", "class_kl", "class_hist_p", "stacked_modes_captured", "stacked_modes_raw",
+               "stacked_kl")
+    higher_is_better = {"modes_captured": True, "modes_captured_raw": True, "high_quality_fraction": True,
+                        "reverse_kl": False, "classes_covered": True, "classes_hit_raw": True, "class_kl": False,
+                        "class_hist_p": True, "stacked_modes_captured": True, "stacked_modes_raw": True,
                         "stacked_kl": False}
     needs = ("fake.points", "fake.class_probs", "fake.channel_classes")  # alternatives; see available()
-    definition = "modes captured / high-quality fraction / KL for 2-D mixtures, classes, stacked digits"
+    definition = ("modes / classes covered (significant given the classifier's confusion, and raw), KL, "
+                  "class-histogram G-test; 2-D mixtures, classes, stacked digits")
     bootstrap_sets = ()  # a resample holds ~63% distinct samples, so counts of modes captured would drop
     min_samples = 1
+    alpha = ALPHA
 
     def _has_points(self, inputs: MetricInputs) -> bool:
         return inputs.has("fake.points") and inputs.context.get("dataset") in TOY2D
@@ -44,23 +75,36 @@ class Modes(Metric):
         if self._has_points(inputs):
             out.update(self._mixture(inputs))
         if inputs.has("fake.class_probs"):
-            real = inputs.get("real.class_probs") if inputs.has("real.class_probs") else None
-            res = fn.class_coverage(inputs.get("fake.class_probs"), real)
-            out["classes_covered"] = MetricValue(res["classes_covered"], details={"of": res["num_classes"]})
-            if "class_kl" in res:
-                out["class_kl"] = MetricValue(res["class_kl"], details={"smoothing": "laplace+1 on real"})
+            out.update(self._classes(inputs))
         if inputs.has("fake.channel_classes"):
-            res = fn.stacked_modes(inputs.get("fake.channel_classes"))
-            out["stacked_modes_captured"] = MetricValue(res["stacked_modes_captured"], details={"of": 1000})
+            res = fn.stacked_modes(inputs.get("fake.channel_classes"), classifier_confusion()[0], self.alpha)
+            out["stacked_modes_captured"] = MetricValue(res["stacked_modes_captured"],
+                                                        details=dict(_significance(self.alpha), of=1000))
+            out["stacked_modes_raw"] = MetricValue(res["stacked_modes_raw"], details={"of": 1000})
             out["stacked_kl"] = res["stacked_kl"]
         return out
 
-    @staticmethod
-    def _mixture(inputs: MetricInputs) -> dict[str, MetricValue]:
+    def _classes(self, inputs: MetricInputs) -> dict[str, MetricValue]:
+        real = inputs.get("real.class_probs") if inputs.has("real.class_probs") else None
+        res = fn.class_coverage(inputs.get("fake.class_probs"), real, classifier_confusion()[1], self.alpha)
+        of = {"of": res["num_classes"]}
+        out = {"classes_covered": MetricValue(res["classes_covered"], details=dict(
+                   _significance(self.alpha), of=res["num_classes"], counts=res["class_counts"])),
+               "classes_hit_raw": MetricValue(res["classes_hit_raw"], details=dict(of, rule=">= 1 sample"))}
+        if "class_kl" in res:
+            out["class_kl"] = MetricValue(res["class_kl"], details={"smoothing": "laplace+1 on real"})
+            out["class_hist_p"] = MetricValue(res["class_hist_p"], details={"test": "G-test of homogeneity",
+                                                                            "g": res["class_hist_g"]})
+        return out
+
+    def _mixture(self, inputs: MetricInputs) -> dict[str, MetricValue]:
         dataset = inputs.context["dataset"]
         centres, sigma = toy2d_modes(dataset)
-        res = fn.mixture_modes(inputs.get("fake.points"), centres, sigma)
+        res = fn.mixture_modes(inputs.get("fake.points"), centres, sigma, self.alpha)
         info = {"dataset": dataset, "of": len(centres)}
-        return {"modes_captured": MetricValue(res["modes_captured"], details=dict(info, counts=res["mode_counts"])),
+        return {"modes_captured": MetricValue(res["modes_captured"], details=dict(
+                    info, counts=res["mode_counts"], test="one-sided binomial vs the 3σ spill-over rate",
+                    alpha=self.alpha)),
+                "modes_captured_raw": MetricValue(res["modes_captured_raw"], details=info),
                 "high_quality_fraction": MetricValue(res["high_quality_fraction"], details=info),
                 "reverse_kl": MetricValue(res["reverse_kl"], details=info)}

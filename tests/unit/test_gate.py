@@ -18,11 +18,12 @@ from genbench.result import EvalResult
 def result(fd: float, recall: float, *, fd_std: float = 0.1, recall_std: float = 0.005, n: int = 1000,
            name: str | None = None) -> EvalResult:
     metrics = {"fd": MetricValue(fd, fd_std, (fd - 1.96 * fd_std, fd + 1.96 * fd_std)),
-               "recall": MetricValue(recall, recall_std, (recall - 1.96 * recall_std, recall + 1.96 * recall_std))}
+               "recall": MetricValue(recall, recall_std, (recall - 1.96 * recall_std, recall + 1.96 * recall_std)),
+               "classes_covered": MetricValue(10.0)}
     record = {"protocol": "digits-default", "protocol_version": "1", "primary": "fd", "n_gen": n, "n_ref": 359,
               "reference_fingerprint": "12" * 32, "seed": 0, "unverified": False}
     return EvalResult(metrics, record, {"n": n}, {"n": 359, "fingerprint": "12" * 32}, {},
-                      {"fd": False, "recall": True}, name)
+                      {"fd": False, "recall": True, "classes_covered": True}, name)
 
 
 @pytest.mark.parametrize("text,expected", [
@@ -43,7 +44,7 @@ def test_identical_candidate_passes() -> None:
     base = result(10.0, 0.6)
     report, code = decide_gate(result(10.0, 0.6), base, [], None, strict=True)
     assert report.status == PASS and code == 0
-    assert [str(o.rule) for o in report.outcomes] == ["fd<=+15", "recall>=-0.13"]  # digits-default defaults
+    assert [str(o.rule) for o in report.outcomes] == ["fd<=+15", "recall>=-0.13", "classes_covered>=-0"]
 
 
 def test_clearly_worse_fails() -> None:
@@ -113,3 +114,16 @@ def test_gate_command(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     Leaderboard.load(board).add_result(result(10.0, 0.6), "ddpm")
     assert main(["gate", "--candidate", str(worse), "--baseline", "ddpm", "--board", str(board)]) == 1
     assert main(["gate", "--candidate", str(worse), "--baseline", "nope", "--board", str(board)]) == 2
+
+
+def test_gate_command_refuses_another_n(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    base, cand = tmp_path / "base.json", tmp_path / "cand.json"
+    result(10.0, 0.6, n=600).save(base)
+    result(10.0, 0.6, n=600).save(cand)
+    assert main(["gate", "--candidate", str(cand), "--baseline", str(base), "--lenient"]) == 2
+    assert "fixes N = 1000" in capsys.readouterr().err
+    out = tmp_path / "gate.json"
+    assert main(["gate", "--candidate", str(cand), "--baseline", str(base), "--allow-n-mismatch", "--lenient",
+                 "--json", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert report["n_mismatch"] and report["paired"] is False and "fingerprint" in report["fallback_reason"]

@@ -1,0 +1,121 @@
+"""Operating characteristics of `genbench gate` under digits-default's default rules.
+
+How often does the gate fail a candidate that is as good as the baseline (false alarm), and how often
+does it catch a real regression (detection)? Measured at N = 600 and N = 1,000 against the protocol's
+reference (digits-test, 359 images), with the default rules fd<=+15, recall>=-0.13, classes_covered>=-0
+and the CLI's paired bootstrap (B = 200) of each difference.
+
+Draws. digits has 1,797 images: 1,438 in digits-train, 359 in digits-test (the reference). Disjoint
+real subsets of 1,000 cannot be drawn twice from 1,438, so every set (baseline and candidate alike) is
+N rows drawn with replacement from a pool of 1,438: digits-train itself (real), digits-train without
+1 or 2 classes (chosen per trial), digits-train blurred or noised (gate_pools.blur / noise), or 1,438
+samples of a DDPM trained with the quick preset for a quarter of its steps. Each trial draws a fresh
+baseline from digits-train and a fresh candidate; the bootstrap seed is the trial's.
+
+Cost. Features are computed once per pool; each trial then runs genbench.paired.differences and
+genbench.gate.paired_outcomes on index draws: the CLI gate's own decision code, without the network.
+Run: `nice python -m tests.benchmarks.bench_gate [TRIALS_NULL TRIALS_ALT]` (default 100 and 30).
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections import Counter
+
+import numpy as np
+
+from genbench.gate import FAIL, INCONCLUSIVE, PASS, GateReport, default_rules, paired_outcomes
+from genbench.io import atomic_write_json
+from genbench.paired import Side, differences
+from genbench.protocols import PROTOCOLS
+from tests.benchmarks.gate_pools import ROOT, pools
+from tests.benchmarks.sections import write_section
+
+PROTO = PROTOCOLS.get("digits-default")
+DIRECTIONS = {"fd": False, "recall": True, "classes_covered": True}
+SIZES = (600, 1000)
+REPS = 200
+CONDITIONS = ("real-vs-real", "1 class missing", "2 classes missing", "mild blur", "added noise",
+              "DDPM at 1/4 steps")
+OUT = ROOT / "runs" / "bench-gate" / "trials.json"
+
+
+def _candidate_rows(cond: str, rng: np.random.Generator, labels: np.ndarray, n: int) -> tuple[str, np.ndarray]:
+    """(pool name, rows) of one candidate draw."""
+    pool = {"mild blur": "blur", "added noise": "noise", "DDPM at 1/4 steps": "ddpm-quarter"}.get(cond, "real")
+    allowed = np.arange(len(labels))
+    if cond.endswith("missing"):
+        missing = rng.choice(10, size=int(cond[0]), replace=False)
+        allowed = allowed[~np.isin(labels, missing)]
+    return pool, allowed[rng.integers(0, len(allowed), n)]
+
+
+def trial(feats: dict, labels: np.ndarray, ref: dict, cond: str, n: int, i: int, memo: dict) -> dict:
+    rng = np.random.default_rng([n, CONDITIONS.index(cond), i])
+    base = Side(feats["real"], rng.integers(0, len(labels), n))
+    pool, rows = _candidate_rows(cond, rng, labels, n)
+    rules = default_rules(PROTO, DIRECTIONS)
+    diffs = differences([r.metric for r in rules], Side(feats[pool], rows), base, Side(ref), PROTO.config,
+                        reps=REPS, seed=i, context={"dataset": "digits-test"}, memo=memo)
+    outcomes = paired_outcomes(rules, diffs)
+    report = GateReport(outcomes, cond, "real", "digits-default@1")
+    return {"condition": cond, "n": n, "trial": i, "status": report.status,
+            "rules": {o.rule.metric: o.status for o in outcomes},
+            "diff": {o.rule.metric: [o.diff, o.lo, o.hi] for o in outcomes}}
+
+
+def run(trials_null: int, trials_alt: int) -> list[dict]:
+    feats, labels, ref = pools()
+    done = json.loads(OUT.read_text()) if OUT.is_file() else []
+    have = {(d["condition"], d["n"], d["trial"]) for d in done}
+    memo: dict = {}
+    for n in SIZES:
+        for cond in CONDITIONS:
+            for i in range(trials_null if cond == "real-vs-real" else trials_alt):
+                if (cond, n, i) not in have:
+                    done.append(trial(feats, labels, ref, cond, n, i, memo))
+                    atomic_write_json(OUT, done)
+        print(f"N = {n} done", flush=True)
+    return done
+
+
+def _rate(k: int, m: int) -> str:
+    return f"{100.0 * k / m:.0f}% ({k}/{m})"
+
+
+def table(rows: list[dict]) -> str:
+    lines = ["| candidate | N | trials | fail | inconclusive | pass | fail or inconclusive | failing rules |",
+             "|---|---:|---:|---:|---:|---:|---:|---|"]
+    for n in SIZES:
+        for cond in CONDITIONS:
+            sel = [r for r in rows if r["n"] == n and r["condition"] == cond]
+            if not sel:
+                continue
+            c = Counter(r["status"] for r in sel)
+            why = Counter(m for r in sel for m, s in r["rules"].items() if s == FAIL)
+            lines.append(f"| {cond} | {n:,} | {len(sel)} | {_rate(c[FAIL], len(sel))} | "
+                         f"{_rate(c[INCONCLUSIVE], len(sel))} | {_rate(c[PASS], len(sel))} | "
+                         f"{_rate(c[FAIL] + c[INCONCLUSIVE], len(sel))} | "
+                         + (", ".join(f"{m} {k}" for m, k in why.most_common()) or "-") + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    trials_null, trials_alt = (int(args[0]), int(args[1])) if len(args) >= 2 else (100, 30)
+    load0, t0 = os.getloadavg()[0], time.perf_counter()
+    rows = run(trials_null, trials_alt)
+    minutes = (time.perf_counter() - t0) / 60
+    body = (__doc__.split("\n\n", 1)[1].rsplit("\n\nCost.", 1)[0] + "\n\n" + table(rows) + "\n\n"
+            f"Measured on the 2-core CPU machine shared with other jobs (load average {load0:.1f} at the start, "
+            f"{os.getloadavg()[0]:.1f} at the end), {minutes:.1f} min for the trials not already in "
+            f"runs/bench-gate/trials.json. \"fail\" is exit 1 under --lenient; \"fail or inconclusive\" is "
+            f"exit 1 under the default (--strict).")
+    write_section("Release gate: operating characteristics (digits-default)", body)
+    print(table(rows))
+
+
+if __name__ == "__main__":
+    main()

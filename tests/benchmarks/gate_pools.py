@@ -1,0 +1,65 @@
+"""Sample pools for bench_gate: digits-train as is, with classes removed, blurred, noised, and a DDPM
+trained (quick preset) for a quarter of its steps. Features are computed once per pool."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from genbench.data import load_dataset
+from genbench.features.extract import build_extractor
+from genbench.inputs import softmax64
+
+ROOT = Path(__file__).resolve().parents[2]
+QUARTER_DIR = ROOT / "runs" / "bench-gate" / "ddpm-quarter"
+QUICK_DDPM_STEPS = 1500  # reference_models' quick preset for ddpm
+
+
+def blur(images: np.ndarray) -> np.ndarray:
+    """Mild blur: a 3x3 binomial kernel (1 2 1)ᵀ(1 2 1)/16 with weight 0.5 mixed with the original."""
+    x = torch.from_numpy(images.astype(np.float32))  # [N, 3, 8, 8]
+    k = torch.tensor([1.0, 2.0, 1.0])
+    k = (k[:, None] * k[None, :] / 16.0).expand(3, 1, 3, 3)
+    y = torch.nn.functional.conv2d(torch.nn.functional.pad(x, (1, 1, 1, 1), mode="replicate"), k, groups=3)
+    return (0.5 * x + 0.5 * y).round().clamp(0, 255).to(torch.uint8).numpy()
+
+
+def noise(images: np.ndarray, std: float = 25.0, seed: int = 0) -> np.ndarray:
+    """Added Gaussian noise, std 25 of 255 (one draw per pixel, shared across the 3 gray channels)."""
+    rng = np.random.default_rng(seed)
+    n = rng.normal(0.0, std, size=(len(images), 1) + images.shape[2:])
+    return np.clip(np.rint(images + n), 0, 255).astype(np.uint8)
+
+
+def quarter_model_images(n: int) -> np.ndarray:
+    """n samples (seeds 0..n-1, DDIM 50 steps as the digits suite samples) of a DDPM trained on
+    digits-train with the quick preset for 1/4 of its steps (cached under runs/bench-gate)."""
+    import reference_models
+    from genbench.samples import open_samples
+
+    path = QUARTER_DIR / f"samples-{n}.npy"
+    if path.is_file():
+        return open_samples(str(path)).load()
+    reference_models.train("ddpm", "digits-train", "quick", out=QUARTER_DIR, steps=QUICK_DDPM_STEPS // 4, device="cpu")
+    model = reference_models.load(QUARTER_DIR)
+    images = model.sample(list(range(n)), batch_size=256, sampler="ddim").numpy()
+    np.save(path, images, allow_pickle=False)
+    return images
+
+
+def features(images: np.ndarray) -> dict[str, np.ndarray]:
+    """digits-classifier embedding [N, 64] and class probabilities [N, 10] (softmax of the logits)."""
+    ext = build_extractor("digits-classifier", device="cpu")
+    outs = list(ext.run_batches(images[i:i + 512] for i in range(0, len(images), 512)))
+    emb = np.concatenate([o["embedding"] for o in outs])
+    return {"embedding": emb, "class_probs": softmax64(np.concatenate([o["logits"] for o in outs]))}
+
+
+def pools() -> tuple[dict[str, dict[str, np.ndarray]], np.ndarray, dict[str, np.ndarray]]:
+    """(pool features by condition, digits-train labels, digits-test features)."""
+    train = load_dataset("digits-train")
+    n = len(train.data)
+    out = {"real": features(train.data), "blur": features(blur(train.data)),
+           "noise": features(noise(train.data)), "ddpm-quarter": features(quarter_model_images(n))}
+    return out, np.asarray(train.labels), features(load_dataset("digits-test").data)
