@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from genbench.commands.common import add_device, positive_int
+from genbench.commands.common import add_device, check_seed_args, positive_int
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.suffix and out.suffix.lower() != ".npz":
         raise ConfigError(f"--out {out}: use a folder path or a .npz file")
-    seeds = resolve_seeds(args.num, args.seed, args.seeds)
+    seeds = resolve_seeds(*check_seed_args(args.num, args.seed, args.seeds))
     model = load(args.run_dir, device=args.device)
     opts = dict(sampler=args.sampler, steps=args.steps, eta=args.eta, guidance=args.guidance,
                 class_label=args.class_label)
