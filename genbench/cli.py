@@ -11,8 +11,35 @@ from genbench.commands import COMMANDS
 from genbench.errors import GenbenchError
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with the one-line error contract: `genbench eval: error: ... (see genbench eval --help)`.
+
+    argparse's default prints the usage block (up to several lines) before the message; a bad argument is
+    one stderr line like every other bad input. Subparsers inherit this class (argparse's parser_class).
+    """
+
+    def error(self, message: str):  # type: ignore[override]
+        text = " ".join(str(message).split())  # argparse messages may wrap; keep one line
+        self.exit(2, f"{self.prog}: error: {text} (see {self.prog} --help)\n")
+
+    def parse_args(self, args=None, namespace=None):  # type: ignore[override]
+        """Unknown arguments are reported by the subcommand they were given to (`genbench eval: ...`)."""
+        ns, extras = self.parse_known_args(args, namespace)
+        if extras:
+            self._innermost(ns).error(f"unrecognized arguments: {' '.join(extras)}")
+        return ns
+
+    def _innermost(self, ns: argparse.Namespace) -> argparse.ArgumentParser:
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                sub = action.choices.get(getattr(ns, action.dest, None) or "")
+                if isinstance(sub, Parser):
+                    return sub._innermost(ns)
+        return self
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="genbench", description=__doc__)
+    parser = Parser(prog="genbench", description=__doc__)
     parser.add_argument("--version", action="version", version=f"genbench {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
@@ -25,6 +52,14 @@ def build_parser() -> argparse.ArgumentParser:
         module.register(sub)
     return parser
 
+
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings as one stderr line (`genbench: warning: ...`), without the source line Python adds."""
+    print(f"genbench: warning: {_one_line(message)}", file=file or sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,10 +82,15 @@ def _dispatch(args: argparse.Namespace) -> int:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("default")
+            warnings.showwarning = _show_warning
             return int(args.func(args) or 0)
     except GenbenchError as e:
-        print(f"genbench {args.command}: error: {rank_label()}{e}", file=sys.stderr)
+        print(f"genbench {args.command}: error: {rank_label()}{_one_line(e)}", file=sys.stderr)
         return e.exit_code
+    except OSError as e:  # the file system refused (permission, full disk, a folder where a file goes)
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"genbench {args.command}: error: {where}{_one_line(e.strerror or e)}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("genbench: interrupted", file=sys.stderr)
         return 130

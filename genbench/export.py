@@ -7,7 +7,7 @@ import numpy as np
 
 from genbench.errors import InputError
 from genbench.images import nchw_to_nhwc
-from genbench.io import atomic_dir, atomic_write, atomic_write_json
+from genbench.io import atomic_dir, atomic_write, atomic_write_json, check_dir_target, check_file_target
 from genbench.samples import SampleSet
 
 
@@ -33,7 +33,7 @@ def export_npz(samples: SampleSet, out: Path) -> Path:
     return out
 
 
-def export_folder(samples: SampleSet, out: Path) -> Path:
+def export_folder(samples: SampleSet, out: Path, overwrite: bool = False) -> Path:
     from PIL import Image
 
     if samples.kind != "images":
@@ -41,7 +41,7 @@ def export_folder(samples: SampleSet, out: Path) -> Path:
     names = [f"{int(s):06d}.png" for s in samples.manifest.get("seeds", [])]
     if len(names) != len(samples):
         names = [f"{i:06d}.png" for i in range(len(samples))]
-    with atomic_dir(out) as tmp:
+    with atomic_dir(out, overwrite=overwrite) as tmp:
         i = 0
         for batch in samples.batches(256):
             for img in nchw_to_nhwc(batch):
@@ -51,10 +51,23 @@ def export_folder(samples: SampleSet, out: Path) -> Path:
     return out
 
 
-def export(samples: SampleSet, out: str | Path) -> Path:
+def check_target(out: str | Path, overwrite: bool = False) -> Path:
+    """Validate an export target before any work: a .npz file path, or a folder genbench may write
+    (absent, empty, or written by genbench and `overwrite` given; see genbench.io.atomic_dir)."""
     out = Path(out)
     if out.suffix.lower() == ".npz":
-        return export_npz(samples, out)
-    if out.suffix:
+        check_file_target(out, "--out .npz")
+    elif out.suffix and not out.is_dir():
         raise InputError(f"--out {out}: use a folder path or a .npz file")
-    return export_folder(samples, out)
+    else:
+        check_dir_target(out, overwrite)
+    return out
+
+
+def export(samples: SampleSet, out: str | Path, overwrite: bool = False) -> Path:
+    """Write `samples` to a .npz file or a PNG folder; an existing non-empty folder is replaced only with
+    `overwrite=True` and only if genbench wrote it."""
+    out = check_target(out, overwrite)
+    if out.suffix.lower() == ".npz":
+        return export_npz(samples, out)
+    return export_folder(samples, out, overwrite)

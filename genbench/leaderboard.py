@@ -64,24 +64,86 @@ def result_rows(result: EvalResult, model: str, suite: str, entry: int) -> list[
     return rows
 
 
+MAX_NAME_LEN = 200
+_NUM = (int, float)
+
+
+def validate_model_name(name: object, where: object = "--name") -> str:
+    """A model name a leaderboard can carry: printable Unicode (no control characters, no newline, no
+    lone surrogates from undecodable bytes), no surrounding spaces, 1..MAX_NAME_LEN characters."""
+    if not isinstance(name, str):
+        raise InputError(f"{where}: model name must be a string, got {type(name).__name__}")
+    if not name.strip():
+        raise InputError(f"{where}: model name for the leaderboard is empty")
+    if len(name) > MAX_NAME_LEN:
+        raise InputError(f"{where}: model name is {len(name)} characters long (at most {MAX_NAME_LEN})")
+    if not name.isprintable() or name != name.strip():
+        bad = next((c for c in name if not c.isprintable()), name[:1] if name != name.strip() else " ")
+        raise InputError(f"{where}: model name {ascii(name[:60])} contains {ascii(bad)}; use printable "
+                         "characters without control characters, newlines or surrounding spaces")
+    return name
+
+
+_ROW_TYPES: dict[str, tuple[tuple[type, ...], bool]] = {  # field -> (types, required)
+    "model": ((str,), True), "metric": ((str,), True), "value": (_NUM + (type(None),), True),
+    "protocol_id": ((str,), True), "std": (_NUM + (type(None),), False), "entry": ((int,), False),
+    "ci95": ((list, type(None)), False), "higher_is_better": ((bool, type(None)), False),
+    "protocol": ((dict, type(None)), False), "samples": ((dict, type(None)), False),
+    "reference": ((dict, type(None)), False), "skipped": ((dict, type(None)), False),
+    "details": ((dict, type(None)), False), "suite": ((str, type(None)), False),
+}
+
+
 def _check_row(row: object, where: str) -> dict:
-    if not isinstance(row, dict) or any(k not in row for k in ("model", "metric", "value", "protocol_id")):
-        raise InputError(f"{where}: not a leaderboard row (needs model, metric, value, protocol_id)")
+    """A parsed JSONL row with the fields and types a leaderboard relies on, else InputError(where)."""
+    if not isinstance(row, dict):
+        raise InputError(f"{where}: not a leaderboard row (a JSON {type(row).__name__}, expected an object)")
+    for key, (types, required) in _ROW_TYPES.items():
+        if key not in row:
+            if required:
+                raise InputError(f"{where}: not a leaderboard row (missing {key!r}; needs model, metric, value, "
+                                 "protocol_id)")
+            continue
+        v = row[key]
+        if not isinstance(v, types) or (isinstance(v, bool) and bool not in types):
+            raise InputError(f"{where}: field {key!r} has the wrong type ({type(v).__name__})")
+    ci = row.get("ci95")
+    if ci is not None and (len(ci) != 2 or not all(isinstance(x, _NUM) and not isinstance(x, bool) for x in ci)):
+        raise InputError(f"{where}: field 'ci95' must be null or two numbers")
+    if not row["model"] or not row["metric"]:
+        raise InputError(f"{where}: empty model or metric name")
     return row
+
+
+def _lines(path: Path) -> list[tuple[int, str]]:
+    """(line number, text) of a file, refusing invalid UTF-8 with the line that holds it."""
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise InputError(f"{path}: cannot read ({e.strerror})") from None
+    out = []
+    for i, raw in enumerate(data.split(b"\n"), 1):
+        try:
+            out.append((i, raw.decode("utf-8")))
+        except UnicodeDecodeError as e:
+            raise InputError(f"{path}:{i}: invalid UTF-8 at byte {e.start} of the line") from None
+    return out
 
 
 def read_rows(path: Path) -> list[dict]:
     """All rows of a leaderboard JSONL file, in file order ([] if the file does not exist)."""
     if not path.exists():
         return []
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, not a leaderboard file")
     rows = []
-    for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for i, line in _lines(path):
         if not line.strip():
             continue
         try:
-            rows.append(_check_row(json.loads(line), f"{path.name}:{i}"))
-        except json.JSONDecodeError as e:
-            raise InputError(f"{path}:{i}: invalid JSON ({e.msg})") from None
+            rows.append(_check_row(json.loads(line), f"{path}:{i}"))
+        except (json.JSONDecodeError, RecursionError) as e:
+            raise InputError(f"{path}:{i}: invalid JSON ({getattr(e, 'msg', 'nested too deeply')})") from None
     return rows
 
 
@@ -314,8 +376,7 @@ def _check_addable(result: EvalResult, model: str, where: object) -> None:
     if result.unverified:
         raise GenbenchError(f"{model}: result computed with UNVERIFIED weights; it is never written to "
                             f"a leaderboard ({where})")
-    if not model or not model.strip():
-        raise InputError(f"{where}: model name for the leaderboard is empty")
+    validate_model_name(model, where)
 
 
 def _by_model(rows: list[dict]) -> dict[tuple[str, str], list[dict]]:

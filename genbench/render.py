@@ -27,9 +27,13 @@ FORMATS = ("md", "csv", "html", "latex")
 _ABS_PATH = re.compile(r"(?<![\w.~])/(?:[^\s/|,;()]+/)+([^\s/|,;()]+)")
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
 def clean(text: object) -> str:
-    """str(text) with absolute POSIX paths reduced to their basename."""
-    return _ABS_PATH.sub(r"\1", str(text))
+    """str(text) with absolute POSIX paths reduced to their basename and control characters (newlines
+    included) shown as spaces, so that no value can break a table row in any format."""
+    return _CONTROL.sub(" ", _ABS_PATH.sub(r"\1", str(text)))
 
 
 def fmt_num(v: float | None, sig: int = 4) -> str:
@@ -152,8 +156,12 @@ def render_text(board: "Leaderboard") -> str:
 
 
 # ---- Markdown ---------------------------------------------------------------------------------
+_MD = {"\\": "\\\\", "|": "\\|", "<": "&lt;", ">": "&gt;", "&": "&amp;"}
+
+
 def _md_escape(s: str) -> str:
-    return s.replace("|", "\\|")
+    """Table-safe Markdown text: backslash and pipe escaped, HTML tags and entities shown as text."""
+    return "".join(_MD.get(ch, ch) for ch in clean(s))
 
 
 def render_markdown(board: "Leaderboard") -> str:
@@ -169,6 +177,14 @@ def render_markdown(board: "Leaderboard") -> str:
 
 
 # ---- CSV --------------------------------------------------------------------------------------
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(s: str) -> str:
+    """A text cell that spreadsheets do not run as a formula (OWASP CSV injection: prefix with ')."""
+    return "'" + s if s.startswith(_FORMULA_START) else s
+
+
 def render_csv(board: "Leaderboard") -> str:
     """protocol_id, rank, model, then per metric: <metric>, <metric>_ci95_lo, <metric>_ci95_hi."""
     frames = []
@@ -187,7 +203,8 @@ def render_csv(board: "Leaderboard") -> str:
     table = pd.concat(frames, ignore_index=True, sort=False)
     table = table[["protocol_id", "rank", "model"] + [c for c in table.columns
                                                       if c not in ("protocol_id", "rank", "model")]]
-    table["model"] = table["model"].map(clean)
+    for col in ("protocol_id", "model"):
+        table[col] = table[col].map(lambda v: csv_text(clean(v)))
     buf = io.StringIO()
     table.to_csv(buf, index=False, lineterminator="\n", float_format="%.10g")
     return buf.getvalue()
@@ -213,11 +230,12 @@ def render_html_table(board: "Leaderboard") -> str:
 
 # ---- LaTeX ------------------------------------------------------------------------------------
 _TEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-        "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+        "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+        "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}"}
 
 
 def _tex(s: str) -> str:
-    s = "".join(_TEX.get(ch, ch) for ch in s)
+    s = "".join(_TEX.get(ch, ch) for ch in clean(s))
     return (s.replace(" ± ", r" $\pm$ ").replace(" ↑", r" $\uparrow$").replace(" ↓", r" $\downarrow$")
             .replace("–", "--").replace("×10³", r"$\times 10^3$"))
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import warnings
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
@@ -18,6 +17,7 @@ import numpy as np
 
 from genbench.data import DATASETS, load_dataset
 from genbench.errors import InputError
+from genbench.imagefiles import decode_image, image_size
 from genbench.images import to_points, to_uint8_nchw
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
@@ -155,9 +155,24 @@ def _read_manifest(path: Path) -> dict:
     if not mp.exists():
         return {}
     try:
-        return json.loads(mp.read_text())
-    except (OSError, json.JSONDecodeError) as e:
-        raise InputError(f"{mp}: unreadable manifest ({e})") from None
+        man = json.loads(mp.read_bytes().decode("utf-8"))
+    except (OSError, ValueError, RecursionError) as e:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise InputError(f"{mp}: unreadable manifest ({type(e).__name__}: {e})") from None
+    return check_manifest(man, mp)
+
+
+def _is_int_list(v: object) -> bool:
+    return isinstance(v, list) and all(isinstance(x, int) and not isinstance(x, bool) for x in v)
+
+
+def check_manifest(man: object, where: object) -> dict:
+    """A manifest is a JSON object; its `labels` and `seeds`, where present, are lists of integers."""
+    if not isinstance(man, dict):
+        raise InputError(f"{where}: a manifest must be a JSON object, found a JSON {type(man).__name__}")
+    for key in ("labels", "seeds"):
+        if key in man and not _is_int_list(man[key]):
+            raise InputError(f"{where}: manifest field {key!r} must be a list of integers")
+    return man
 
 
 def _load_array_file(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
@@ -204,42 +219,12 @@ def _list_images(folder: Path) -> list[Path]:
     return files
 
 
-def _decode(path: Path, size: tuple[int, int]) -> np.ndarray:
-    from PIL import Image
-
-    try:
-        with Image.open(path) as im:
-            im.load()
-            if im.size != size:
-                raise InputError(f"{path}: image size {im.size[0]}x{im.size[1]} differs from the first image's "
-                                 f"{size[0]}x{size[1]}; all images in a set must have one size")
-            if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
-                warnings.warn(f"{path}: dropping the alpha channel", stacklevel=2)
-            mode = "L" if im.mode in ("L", "LA", "1", "I;16", "I") else "RGB"
-            a = np.asarray(im.convert(mode))
-    except InputError:
-        raise
-    except Exception as e:
-        raise InputError(f"{path}: corrupt or unreadable image ({type(e).__name__}: {e})") from None
-    if a.ndim == 2:
-        a = np.repeat(a[None], 3, axis=0)
-    else:
-        a = a.transpose(2, 0, 1)
-    return a  # [3, H, W] uint8
-
-
 def from_folder(folder: Path) -> SampleSet:
-    from PIL import Image
-
     files = _list_images(folder)
-    try:
-        with Image.open(files[0]) as im:
-            size = im.size
-    except Exception as e:
-        raise InputError(f"{files[0]}: corrupt or unreadable image ({type(e).__name__}: {e})") from None
+    size = image_size(files[0])
 
     def read(a: int, b: int) -> np.ndarray:
-        return np.stack([_decode(p, size) for p in files[a:b]])
+        return np.stack([decode_image(p, size) for p in files[a:b]])
 
     man = _read_manifest(folder)
     labels = _check_labels(man.get("labels"), len(files), str(folder)) if "labels" in man else None

@@ -82,7 +82,16 @@ def load_into(model: nn.Module, tensors: dict[str, torch.Tensor], where: Path) -
         if tuple(tensors[k].shape) != tuple(v.shape) or tensors[k].dtype != v.dtype:
             raise InputError(f"{where}: tensor {k!r} has shape {tuple(tensors[k].shape)} {tensors[k].dtype}, "
                              f"the model expects {tuple(v.shape)} {v.dtype}")
+    check_finite(tensors, where)
     model.load_state_dict(tensors, strict=True)
+
+
+def check_finite(tensors: dict[str, torch.Tensor], where: Path) -> None:
+    """Refuse weights holding NaN or Inf (a diverged or corrupted run would sample all-black images)."""
+    for k, v in tensors.items():
+        if v.is_floating_point() and not bool(torch.isfinite(v).all()):
+            raise InputError(f"{where}: tensor {k!r} holds NaN or Inf values; refusing a diverged or corrupt "
+                             "checkpoint")
 
 
 # ---- final weights -----------------------------------------------------------------------------

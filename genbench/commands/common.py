@@ -38,6 +38,43 @@ def positive_int(text: str) -> int:
     return v
 
 
+MAX_SAMPLES = 1_000_000  # 20x the largest published protocol (50k); a list of this many seeds is ~40 MB
+MAX_SEED = 2 ** 32 - 1
+
+
+def _seed_spec_counts(spec: str) -> tuple[int, int]:
+    """(number of seeds, largest seed) of a --seeds spec, counted without expanding its ranges. Parts that
+    do not parse count as nothing: genbench.seeding.parse_seeds reports them."""
+    count, largest = 0, -1
+    for part in str(spec).split(","):
+        lo, sep, hi = part.strip().partition("-")
+        try:
+            a, b = int(lo), int(hi) if sep else int(lo)
+        except ValueError:
+            continue
+        count += max(b - a + 1, 0)
+        largest = max(largest, a, b)
+    return count, largest
+
+
+def check_seed_args(num: int | None, seed: int | None, spec: str | None) -> tuple[int | None, int | None, str | None]:
+    """Validate --num/--seed/--seeds sizes before any list is built (no MemoryError on '0-10**12');
+    returns the arguments unchanged for genbench.seeding / the command's own resolution."""
+    if num is not None and num > MAX_SAMPLES:
+        raise ConfigError(f"--num {num}: at most {MAX_SAMPLES:,} samples per call")
+    if seed is not None and not 0 <= seed <= MAX_SEED - (num or 1) + 1:
+        raise ConfigError(f"--seed {seed}: seeds must lie in 0..{MAX_SEED} (with --num {num or 1})")
+    if spec is not None:
+        if len(spec) > 100_000:
+            raise ConfigError(f"--seeds: the spec is {len(spec):,} characters long; use ranges like 0-999")
+        count, largest = _seed_spec_counts(spec)
+        if count > MAX_SAMPLES:
+            raise ConfigError(f"--seeds {spec[:40]!r}: {count:,} seeds; at most {MAX_SAMPLES:,} per call")
+        if largest > MAX_SEED:
+            raise ConfigError(f"--seeds {spec[:40]!r}: seed {largest} is above the largest seed {MAX_SEED}")
+    return num, seed, spec
+
+
 def read_prompts(path: str | None) -> list[str] | None:
     if path is None:
         return None

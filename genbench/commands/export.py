@@ -11,15 +11,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("src", help="folder, .npz/.npy or built-in dataset name")
     p.add_argument("--out", required=True, help="output folder or .npz file")
     p.add_argument("--num-samples", type=positive_int, default=None, help="export only the first N")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an existing output folder (only one that genbench wrote)")
     p.add_argument("--value-range", default=None, choices=["0,1", "-1,1", "0,255"])
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from genbench.export import export
+    from genbench.export import check_target, export
     from genbench.samples import open_samples
 
+    check_target(args.out, args.overwrite)  # before reading anything
     samples = open_samples(args.src, value_range=args.value_range, what="SRC").take(args.num_samples)
-    out = export(samples, args.out)
+    out = export(samples, args.out, overwrite=args.overwrite)
     print(f"wrote {len(samples)} items to {out} (fingerprint {samples.fingerprint[:16]})")
     return 0

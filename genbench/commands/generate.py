@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 
-from genbench.commands.common import add_device, positive_int
+from genbench.commands.common import add_device, check_seed_args, positive_int
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--out {out}: use a folder path or a .npz file")
     if (args.run_dir is None) == (args.diffusers is None):
         raise ConfigError("give either a run folder DIR or --diffusers PIPELINE_DIR")
-    seeds = resolve_seeds(args.num, args.seed, args.seeds)
+    seeds = resolve_seeds(*check_seed_args(args.num, args.seed, args.seeds))
     if args.diffusers is not None:
         return _diffusers(args, seeds, out)
     model = load(args.run_dir, device=args.device)

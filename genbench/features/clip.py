@@ -41,10 +41,18 @@ def clip_architecture() -> torch.nn.Module:
     return model.float().eval().requires_grad_(False)
 
 
-def load_clip_state_dict(path: Path) -> dict[str, torch.Tensor]:
-    """A float32 state dict from OpenAI's TorchScript archive or a plain (optionally 'state_dict'-wrapped) one."""
+def load_clip_state_dict(path: Path, verified: bool = True) -> dict[str, torch.Tensor]:
+    """A float32 state dict from OpenAI's TorchScript archive or a plain (optionally 'state_dict'-wrapped) one.
+
+    TorchScript runs code from the archive, so it is read only from a file whose sha256 matched the
+    registry (`verified`). An unverified file (--allow-unverified-weights) must be a plain state dict,
+    read with torch.load(weights_only=True)."""
+    if not verified and _is_torchscript(path):
+        raise WeightsError(f"{path}: unverified CLIP weights must be a plain state dict (torch.save of "
+                           "model.state_dict()); a TorchScript archive is loaded only when its sha256 matches "
+                           "the registry")
     try:
-        if _is_torchscript(path):
+        if verified and _is_torchscript(path):
             with warnings.catch_warnings():  # torch>=2.10 deprecates jit; OpenAI's file is only readable so
                 warnings.simplefilter("ignore", FutureWarning)
                 sd = torch.jit.load(str(path), map_location="cpu").state_dict()
@@ -61,10 +69,13 @@ def load_clip_state_dict(path: Path) -> dict[str, torch.Tensor]:
 
 
 def _is_torchscript(path: Path) -> bool:
-    if not zipfile.is_zipfile(path):
+    try:
+        if not zipfile.is_zipfile(path):
+            return False
+        with zipfile.ZipFile(path) as z:
+            return any(n.endswith("constants.pkl") for n in z.namelist())
+    except (zipfile.BadZipFile, OSError):
         return False
-    with zipfile.ZipFile(path) as z:
-        return any(n.endswith("constants.pkl") for n in z.namelist())
 
 
 def preprocess_images(batch: torch.Tensor) -> torch.Tensor:
@@ -90,7 +101,7 @@ class ClipViTB32(FeatureExtractor):
         super().__init__(device, weights)
         model = clip_architecture()
         try:
-            model.load_state_dict(load_clip_state_dict(Path(path)), strict=True)
+            model.load_state_dict(load_clip_state_dict(Path(path), weights.verified), strict=True)
         except RuntimeError as e:
             raise WeightsError(f"{path}: not open_clip ViT-B-32 weights ({str(e)[:300]})") from None
         self.model = model.to(device)

@@ -100,6 +100,10 @@ def sha256_file(path: Path | str) -> str:
 
 @functools.lru_cache(maxsize=64)
 def _sha256_cached(path: str, inode: int, size: int, mtime_ns: int) -> str:
+    return _hash_file(path)
+
+
+def _hash_file(path: Path | str) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(CHUNK), b""):
@@ -135,9 +139,7 @@ def _check(entry: WeightsEntry, path: Path, allow_unverified: bool) -> WeightsIn
     digest = sha256_file(path)
     ok = digest == entry.sha256
     if not ok and not allow_unverified:
-        raise WeightsError(f"{path}: sha256 {digest} does not match the registered {entry.sha256} for weights "
-                           f"{entry.name!r}; pass --allow-unverified-weights to use it anyway (results are then "
-                           "marked unverified)")
+        raise _mismatch(entry, path, digest)
     return WeightsInfo(name=entry.name, sha256=digest, verified=ok, path=str(path))
 
 
@@ -182,17 +184,32 @@ def parse_weights_args(items: Iterable[str] | None) -> dict[str, Path]:
 
 
 # ---- filling the store ---------------------------------------------------------------------------
+def _mismatch(entry: WeightsEntry, where: object, digest: str) -> WeightsError:
+    return WeightsError(f"{where}: sha256 {digest} does not match the registered {entry.sha256} for weights "
+                        f"{entry.name!r}; pass --allow-unverified-weights to use it anyway (results are then "
+                        "marked unverified)")
+
+
 def import_weights(name: str, src: Path | str, allow_unverified: bool = False) -> WeightsInfo:
-    """Copy a local file into the store (atomically), after checking its sha256."""
+    """Copy a local file into the store. The copy is hashed where it lies in the store (a temporary
+    sibling of the final file) and renamed into place only if that hash matches, so the bytes checked
+    are the bytes stored, whatever happens to `src` meanwhile."""
     entry = WEIGHTS.get(name)
     src = Path(src).expanduser()
     if not src.is_file():
         raise WeightsError(f"genbench weights import {name} {src}: no such file")
-    info = _check(entry, src, allow_unverified)
     dest = store_dir() / entry.filename
+    digest: list[str] = []
+
+    def copy_and_check(tmp: Path) -> None:
+        shutil.copyfile(src, tmp)
+        digest.append(_hash_file(tmp))
+        if digest[0] != entry.sha256 and not allow_unverified:
+            raise _mismatch(entry, src, digest[0])
+
     with lock_for(dest):
-        atomic_write(dest, lambda tmp: shutil.copyfile(src, tmp))
-    return WeightsInfo(name=entry.name, sha256=info.sha256, verified=info.verified, path=str(dest))
+        atomic_write(dest, copy_and_check)
+    return WeightsInfo(name=entry.name, sha256=digest[0], verified=digest[0] == entry.sha256, path=str(dest))
 
 
 def download(name: str, timeout: float = 60.0) -> WeightsInfo:

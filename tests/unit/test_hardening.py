@@ -1,0 +1,231 @@
+"""Silent wrong numbers and poisoned boards: names, escaping, 16-bit images, huge headers, NaN weights, seeds."""
+from __future__ import annotations
+
+import json
+import struct
+import warnings
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from genbench.errors import ConfigError, InputError, WeightsError
+from genbench.leaderboard import Leaderboard, validate_model_name
+from genbench.metrics.base import MetricValue
+from genbench.render import render
+from genbench.result import EvalResult
+
+
+def _result(fd=1.5):
+    return EvalResult({"fd": MetricValue(fd, 0.1, (fd - 0.2, fd + 0.2), {})},
+                      {"protocol": "p", "protocol_version": "1", "primary": "fd", "n_gen": 10},
+                      {"n": 10}, {"fingerprint": "abc"}, {}, {"fd": False}, None)
+
+
+# ---- names -----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["", "  ", "a\nb", "a\rb", "tab\there", "nul\x00", "bell\x07", "x" * 201,
+                                  " lead", "trail ", "bad\udcffutf8", "zero\u200bwidth", "line\u2028sep"])
+def test_bad_model_names_refused(name, tmp_path):
+    with pytest.raises(InputError):
+        validate_model_name(name)
+    board = tmp_path / "b.jsonl"
+    with pytest.raises(InputError):
+        Leaderboard.load(board).add_result(_result(), name)
+    assert not board.exists()
+
+
+@pytest.mark.parametrize("name", ["ddpm", "my model v2", "ÉCOLE-模型", "a|b", "<b>x</b>", "=1+1", "x" * 200])
+def test_printable_names_accepted(name):
+    assert validate_model_name(name) == name
+
+
+def test_renderers_escape_names(tmp_path):
+    path = tmp_path / "b.jsonl"
+    evil = {"pipe|\\|x": 1.0, "<script>alert(1)</script>": 2.0, "=HYPERLINK(\"x\")": 3.0, "-2+3": 4.0,
+            "@SUM(A1)": 5.0, "50% & $x_1^2$ {~#}": 6.0}
+    board = Leaderboard.load(path)
+    board.add_results({name: _result(v) for name, v in evil.items()})
+    board = Leaderboard.load(path)
+    md = render(board, "md")
+    rows = [line for line in md.splitlines() if line.startswith("| ") and "fd" not in line]
+    assert len(rows) == len(evil)
+    assert all(len(row.replace("\\|", "").split("|")) == 5 for row in rows)  # '| # | model | fd |'
+    assert "<script>" not in md and "&lt;script&gt;" in md and "pipe\\|\\\\\\|x" in md
+    csv = render(board, "csv")
+    cells = [line.split(",")[2] for line in csv.splitlines()[1:]]
+    assert not any(c.lstrip('"').startswith(("=", "+", "-", "@")) for c in cells), cells
+    assert "'=HYPERLINK" in csv and "'-2+3" in csv and "'@SUM(A1)" in csv
+    tex = render(board, "latex")
+    assert r"50\% \& \$x\_1\textasciicircum{}2\$ \{\textasciitilde{}\#\}" in tex
+    assert r"pipe\textbar{}\textbackslash{}\textbar{}x" in tex and "<script>" not in tex
+    assert "<script>" not in render(board, "html")
+
+
+def test_newline_in_existing_row_cannot_break_a_table(tmp_path):
+    path = tmp_path / "b.jsonl"
+    Leaderboard.load(path).add_result(_result(), "ok")
+    row = json.loads(path.read_text().splitlines()[0])
+    row["model"] = "two\nlines"
+    path.write_text(json.dumps(row) + "\n")
+    md = render(Leaderboard.load(path), "md")
+    assert "two lines" in md and "two\nlines" not in md
+
+
+BAD_ROWS = {
+    "list": "[1, 2]", "string": '"row"', "number": "3", "missing-model": '{"metric": "fd", "value": 1, '
+    '"protocol_id": "p"}', "model-int": '{"model": 5, "metric": "fd", "value": 1, "protocol_id": "p"}',
+    "value-str": '{"model": "m", "metric": "fd", "value": "high", "protocol_id": "p"}',
+    "ci-short": '{"model": "m", "metric": "fd", "value": 1, "protocol_id": "p", "ci95": [1]}',
+    "entry-str": '{"model": "m", "metric": "fd", "value": 1, "protocol_id": "p", "entry": "1"}',
+    "protocol-list": '{"model": "m", "metric": "fd", "value": 1, "protocol_id": "p", "protocol": []}',
+    "skipped-str": '{"model": "m", "metric": "fd", "value": 1, "protocol_id": "p", "skipped": "x"}',
+    "json": "{not json", "deep": "[" * 100_000,
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_ROWS))
+def test_malformed_board_rows_name_file_and_line(case, tmp_path):
+    path = tmp_path / "b.jsonl"
+    Leaderboard.load(path).add_result(_result(), "ok")
+    path.write_text(path.read_text() + "\n" + BAD_ROWS[case] + "\n")
+    with pytest.raises(InputError, match=r"b\.jsonl:3"):
+        Leaderboard.load(path)
+
+
+def test_invalid_utf8_row_names_the_line(tmp_path):
+    path = tmp_path / "b.jsonl"
+    Leaderboard.load(path).add_result(_result(), "ok")
+    path.write_bytes(path.read_bytes() + b'{"model": "\xff\xfe"}\n')
+    with pytest.raises(InputError, match=r"b\.jsonl:2: invalid UTF-8"):
+        Leaderboard.load(path)
+
+
+# ---- image files ----------------------------------------------------------------------------------
+def _png16_rgb(arr: np.ndarray) -> bytes:
+    """A 16-bit RGB PNG written by hand (PIL cannot write one)."""
+    h, w, _ = arr.shape
+    raw = b"".join(b"\x00" + arr[i].astype(">u2").tobytes() for i in range(h))
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 16, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def test_16bit_gray_png_is_scaled_exactly(tmp_path):
+    from genbench.samples import open_samples
+
+    values = np.array([[0, 128, 129, 257, 32896, 65535, 1000, 65278]], np.uint16)
+    (tmp_path / "d").mkdir()
+    Image.fromarray(values).save(tmp_path / "d" / "a.png")
+    got = open_samples(str(tmp_path / "d")).load()[0, 0, 0]
+    assert got.tolist() == [0, 0, 1, 1, 128, 255, 4, 254]  # round(v / 257)
+
+
+def test_16bit_rgb_png_within_one_level(tmp_path):
+    from genbench.samples import open_samples
+
+    v = np.linspace(0, 65535, 64).astype(np.uint16).reshape(8, 8)
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "a.png").write_bytes(_png16_rgb(np.stack([v, v // 2, 65535 - v], -1)))
+    got = open_samples(str(tmp_path / "d")).load()[0].astype(int)
+    want = np.rint(np.stack([v, v // 2, 65535 - v]) / 257.0)
+    assert np.abs(got - want).max() <= 1 and got[0].max() == 255 and got[0].min() == 0
+
+
+def _huge_header_png(w: int, h: int) -> bytes:
+    def chunk(tag, data):
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\x00" * 10)) + chunk(b"IEND", b""))
+
+
+@pytest.mark.parametrize("size", [(9000, 9000), (100_000, 100_000), (2 ** 26 + 1, 1)])
+def test_huge_header_refused_before_decoding(size, tmp_path):
+    from genbench.samples import open_samples
+
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "a.png").write_bytes(_huge_header_png(*size))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no DecompressionBombWarning may escape
+        with pytest.raises(InputError, match="a.png"):
+            open_samples(str(tmp_path / "d")).load()
+
+
+# ---- checkpoints, seeds, weights -------------------------------------------------------------------
+def test_checkpoint_with_nan_weights_refused(tmp_path):
+    from reference_models.checkpoint import load_into
+
+    net = torch.nn.Linear(2, 2)
+    sd = {k: v.clone() for k, v in net.state_dict().items()}
+    load_into(net, sd, tmp_path / "ok")
+    for bad in (float("nan"), float("inf")):
+        sd["weight"][0, 0] = bad
+        with pytest.raises(InputError, match="NaN or Inf"):
+            load_into(net, sd, tmp_path / "model.safetensors")
+
+
+@pytest.mark.parametrize("num,seed,spec", [
+    (None, None, "0-99999999999"), (None, None, "0-999999,2000000-2999999"), (2_000_000, None, None),
+    (None, None, "5000000000"), (10, 2 ** 32 - 5, None), (None, -1, None), (None, None, "1," * 60_000),
+])
+def test_absurd_seed_ranges_refused_without_building_them(num, seed, spec):
+    from genbench.commands.common import check_seed_args
+
+    with pytest.raises(ConfigError):
+        check_seed_args(num, seed, spec)
+
+
+def test_reasonable_seeds_pass():
+    from genbench.commands.common import check_seed_args
+
+    assert check_seed_args(1000, 0, None) == (1000, 0, None)
+    assert check_seed_args(None, None, "0-49999,60000") == (None, None, "0-49999,60000")
+
+
+def test_weights_import_hashes_the_stored_copy(tmp_path, monkeypatch):
+    from genbench.features import weights as W
+
+    monkeypatch.setenv("GENBENCH_HOME", str(tmp_path / "home"))
+    src = tmp_path / "w.pt"
+    src.write_bytes(b"good bytes")
+    entry = W.WeightsEntry("t", "t.pt", W._hash_file(src), "http://x", "test")
+    monkeypatch.setitem(W.WEIGHTS._items, "t", entry)
+    real_copy = W.shutil.copyfile
+
+    def tampered_copy(a, b):  # the source changes between any check of it and the copy
+        real_copy(a, b)
+        Path(b).write_bytes(b"evil bytes")
+
+    monkeypatch.setattr(W.shutil, "copyfile", tampered_copy)
+    with pytest.raises(WeightsError, match="does not match"):
+        W.import_weights("t", src)
+    assert not (tmp_path / "home" / "weights" / "t.pt").exists()
+    monkeypatch.setattr(W.shutil, "copyfile", real_copy)
+    info = W.import_weights("t", src)
+    assert info.verified and Path(info.path).read_bytes() == b"good bytes"
+
+
+@pytest.mark.filterwarnings("ignore::FutureWarning")
+def test_unverified_clip_torchscript_refused(tmp_path):
+    from genbench.features.clip import load_clip_state_dict
+
+    class Tiny(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.ones(2))
+
+        def forward(self, x):
+            return x * self.w
+
+    jit, plain = tmp_path / "jit.pt", tmp_path / "plain.pt"
+    torch.jit.script(Tiny()).save(str(jit))
+    torch.save(Tiny().state_dict(), plain)
+    with pytest.raises(WeightsError, match="plain state dict"):
+        load_clip_state_dict(jit, verified=False)
+    assert set(load_clip_state_dict(plain, verified=False)) == {"w"}
