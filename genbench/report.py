@@ -7,7 +7,8 @@ embedded as base64, so the page needs no other file and no network. Sections:
   chart per metric with its 95% CI as error bars, precision-vs-recall scatters (per feature-space
   suffix), and the mode-collapse report: a table of mode metrics, class histograms (from
   MetricValue.details["class_histogram"] or extra["class_histograms"]) and, for 2-D point samples,
-  a scatter over the mixture's modes (genbench.data.toy2d_modes).
+  a scatter over the mixture's modes (genbench.data.toy2d_modes); optionally per-class tables
+  (genbench.per_class: FD / precision / recall / share within each classifier-assigned class).
 A small inline script records, on load, how many images decoded (body data-images-ok / -total), which
 the headless-browser test reads. The page is a pure function of its inputs: no timestamps.
 """
@@ -244,6 +245,29 @@ def modes_section(board: "Leaderboard", extra: dict) -> str:
     return _section("Mode collapse", body, "mode-collapse")
 
 
+def per_class_section(board: "Leaderboard", per_class: dict[str, list[dict]]) -> str:
+    """Tables of per-class fd / precision / recall / share (genbench.per_class): models x classes."""
+    e = html.escape
+    models = _model_order(board, list(per_class))
+    classes = [r["class"] for r in per_class[models[0]]] if models else []
+    parts = ["<p>Each image is labelled by the classifier's argmax; within class c, the generated images "
+             "labelled c are compared with the reference images labelled c (small sets: per-class FD is "
+             "biased upwards and only comparable at equal N).</p>"]
+    for metric in ("fd", "precision", "recall", "share"):
+        head = "".join(f"<th>{c}</th>" for c in classes)
+        body = ""
+        for m in models:
+            cells = "".join(f"<td>{_fmt_num(r[metric])}</td>" for r in per_class[m])
+            body += f"<tr><td>{e(clean(m))}</td>{cells}</tr>"
+        parts.append(f"<h3>{e(metric)} per class</h3><table class=\"per-class\" id=\"per-class-{metric}\">"
+                     f"<thead><tr><th>model</th>{head}</tr></thead><tbody>{body}</tbody></table>")
+    return _section("Per-class metrics", "\n".join(parts), "per-class")
+
+
+def _fmt_num(v: float) -> str:
+    return "n/a" if v is None or not np.isfinite(v) else (f"{v:.3f}" if abs(v) < 10 else f"{v:.1f}")
+
+
 def _mixture_hint(board: "Leaderboard", extra: dict) -> str | None:
     if extra.get("toy2d"):
         return str(extra["toy2d"])
@@ -258,7 +282,8 @@ def _mixture_hint(board: "Leaderboard", extra: dict) -> str | None:
 def report_html(board: "Leaderboard", samples: dict[str, np.ndarray] | None = None,
                 extra: dict | None = None) -> str:
     """The report page as a string. `extra`: title (str), class_histograms ({model: counts}),
-    toy2d (mixture name for point samples), notes (list of str, shown under the title)."""
+    toy2d (mixture name for point samples), notes (list of str, shown under the title), per_class
+    ({model: rows of genbench.per_class.per_class_metrics})."""
     extra = dict(extra or {})
     title = str(extra.get("title") or f"genbench report: {board.suite}")
     notes = "".join(f"<p>{html.escape(clean(n))}</p>" for n in extra.get("notes") or [])
@@ -268,6 +293,8 @@ def report_html(board: "Leaderboard", samples: dict[str, np.ndarray] | None = No
         sections.append(samples_section(board, samples, _mixture_hint(board, extra)))
     if board.groups():
         sections += [charts_section(board), modes_section(board, extra)]
+    if extra.get("per_class"):
+        sections.append(per_class_section(board, extra["per_class"]))
     body = "\n".join(sections)
     return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>{html.escape(title)}'
             f"</title>\n<style>{_CSS}</style>\n</head>\n<body>\n<h1>{html.escape(title)}</h1>\n{notes}\n"

@@ -112,7 +112,8 @@ def _generate(spec: ModelSpec, model_dir: Path, n: int, opts: RunOptions) -> Sam
     samples = SampleSet.from_array(arr, layout="NCHW", source=f"model:{spec.name}", labels=labels,
                                    manifest={"seeds": list(range(n)), "sample_key": key, "model": spec.name,
                                              "family": spec.family, "checkpoint_sha256": model.checkpoint_hash,
-                                             "sample_options": options})
+                                             "sample_options": options, "conditional": model.conditional,
+                                             "sampler_settings": model.sampler_settings(**options)})
     export_npz(samples, path)  # rank 0 writes; the others wait for it
     distributed.barrier()
     return open_samples(str(path))
@@ -142,6 +143,9 @@ def _evaluate(name: str, samples: SampleSet, suite: Suite, n: int, opts: RunOpti
                    batch_size=opts.batch_size, device=opts.device, train=suite.train, bootstrap=bootstrap,
                    cache_dir=opts.out / "cache", progress=opts.progress, name=name, timings=timings)
     res.protocol["run_key"] = key
+    if "sampler_settings" in samples.manifest:  # a reference model's sampling: guidance scale, steps, ...
+        res.protocol["sampling"] = {"conditional": samples.manifest.get("conditional"),
+                                    **samples.manifest["sampler_settings"]}
     res.save(path)
     return res
 
@@ -187,5 +191,15 @@ def _report(board, sample_sets: dict[str, SampleSet], suite: Suite, opts: RunOpt
 
     path = opts.out / _run_dir(suite, opts) / "report.html"
     shown = {k: s.read(0, 64) if s.kind == "images" else s.load() for k, s in sample_sets.items()}
-    write_report(board, path, samples=shown)
+    write_report(board, path, samples=shown, extra=_per_class(sample_sets, suite, opts))
     return path
+
+
+def _per_class(sample_sets: dict[str, SampleSet], suite: Suite, opts: RunOptions) -> dict:
+    """Per-class FD / precision / recall (genbench.per_class, digits classifier) for suites that ask for it."""
+    from genbench.per_class import per_class_for_samples
+
+    images = {k: s for k, s in sample_sets.items() if s.kind == "images"}
+    if not suite.per_class or not images:
+        return {}
+    return {"per_class": per_class_for_samples(images, suite.reference, device=opts.device)}

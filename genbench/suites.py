@@ -34,6 +34,7 @@ class Suite:
     real_baseline: str  # dataset whose items (disjoint from the reference) form the real-vs-real row
     train: str | None = None  # training split, for copy detection
     tiny_steps: int = 30  # training steps under the 'tiny' preset (tests)
+    per_class: bool = False  # the report adds per-class metrics (genbench.per_class, digits classifier)
     description: str = ""
     extra: dict = field(default_factory=dict)
 
@@ -52,7 +53,7 @@ SUITES.add("digits", Suite(
             ModelSpec("gan", "gan", "digits-train"),
             ModelSpec("ddpm", "ddpm", "digits-train", sample_options=(("sampler", "ddim"),)),
             ModelSpec("ldm", "ldm", "digits-train", sample_options=(("sampler", "ddim"),))),
-    num_samples={"tiny": 200, "quick": 1000, "full": 1000},
+    num_samples={"tiny": 200, "quick": 1000, "full": 1000}, per_class=True,
     description="scikit-learn digits: VAE, DCGAN, DDPM and LDM trained on digits-train, scored against "
                 "digits-test with the digits classifier.",
 ))

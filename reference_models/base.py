@@ -5,6 +5,7 @@ checkpoint. The training loop (train.py) and the sampling wrapper (api.py) only 
 """
 from __future__ import annotations
 
+import math
 from typing import ClassVar
 
 import torch
@@ -37,6 +38,13 @@ class RefModel(nn.Module):
     def make_optimizers(self) -> Optimizers:
         raise NotImplementedError
 
+    def optimizer_phases(self) -> dict[str, tuple[int, int]]:
+        """Optimiser name -> the [start, end) steps it trains in; the LR schedule runs over that phase."""
+        return {}  # default: every optimiser trains for all of [0, cfg.steps)
+
+    def after_training(self, data: TrainData) -> None:
+        """Hook run once after the last step, before the weights are saved (e.g. to fit a prior)."""
+
     def train_step(self, x: torch.Tensor, y: torch.Tensor | None, gen: torch.Generator, step: int,
                    opt: Optimizers) -> dict[str, float]:
         """One optimisation step on batch x [B, ...]; all randomness from `gen` (CPU). Returns log values."""
@@ -55,7 +63,10 @@ class RefModel(nn.Module):
             raise ConfigError(f"{', '.join(bad)}: only diffusion models (ddpm, ddpm2d, ldm) take sampler settings; "
                               f"this is a {self.family} model")
         check_conditioning(self, guidance, class_label)
-        return SampleOptions()
+        if guidance is not None:
+            raise ConfigError(f"--guidance: only diffusion models (ddpm, ldm) use classifier-free guidance; "
+                              f"this is a {self.family} model")
+        return SampleOptions(class_label=class_label)
 
     def generate(self, chunk: Chunk, opts: SampleOptions) -> torch.Tensor:
         """Samples for one padded micro-batch: [M, C, H, W] in [-1, 1] (images) or [M, 2] (points)."""
@@ -70,6 +81,25 @@ def check_conditioning(model: RefModel, guidance: float | None, class_label: int
         raise ConfigError(f"--class: must be in [0, {ncls - 1}] for dataset {model.info.dataset}, got {class_label}")
     if guidance is not None and guidance < 0:
         raise ConfigError(f"--guidance: must be >= 0, got {guidance}")
+
+
+def lr_factor(cfg: BaseConfig, step: int, start: int, end: int) -> float:
+    """Learning-rate multiplier at `step` of a phase [start, end): linear warm-up, then constant or half-cosine."""
+    i, n = max(step - start, 0), max(end - start, 1)
+    warm = min(1.0, (i + 1) / cfg.warmup_steps) if cfg.warmup_steps > 0 else 1.0
+    if cfg.lr_schedule == "cosine":
+        return warm * 0.5 * (1.0 + math.cos(math.pi * min(i, n) / n))
+    return warm
+
+
+def set_learning_rates(model: RefModel, opts: Optimizers, step: int) -> None:
+    """Set each optimiser's LR for this step from its base LR (stored once as 'base_lr' in its groups)."""
+    phases = model.optimizer_phases()
+    for name, opt in opts.items():
+        start, end = phases.get(name, (0, model.cfg.steps))
+        f = lr_factor(model.cfg, step, start, end)
+        for group in opt.param_groups:
+            group["lr"] = group.setdefault("base_lr", group["lr"]) * f
 
 
 def cpu_randn(shape: tuple[int, ...], gen: torch.Generator, device: torch.device) -> torch.Tensor:

@@ -19,6 +19,14 @@ from genbench.errors import ConfigError, UnknownNameError
 
 IMAGE_SIZES = (8, 16, 32)
 SAMPLERS = ("ddpm", "ddim")
+LR_SCHEDULES = ("constant", "cosine")
+NOISE_SCHEDULES = ("linear", "cosine")
+VAE_PRIORS = ("standard", "fitted")
+
+
+def _check_choice(cfg: "BaseConfig", name: str, choices: tuple[str, ...]) -> None:
+    if getattr(cfg, name) not in choices:
+        raise ConfigError(f"config field {name!r} must be one of {', '.join(choices)}, got {getattr(cfg, name)!r}")
 
 
 def check_sampler(sampler: str, steps: int, eta: float, timesteps: int) -> None:
@@ -73,6 +81,8 @@ class BaseConfig:
     checkpoint_every: int = 500  # K: a resumable checkpoint every K steps (and at the end)
     log_every: int = 25
     micro_batch: int = 16        # sampling runs the network on fixed padded micro-batches of this size
+    lr_schedule: str = "constant"  # or "cosine": half-cosine decay to 0 over each optimiser's phase
+    warmup_steps: int = 0        # linear learning-rate warm-up at the start of each optimiser's phase
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -83,6 +93,9 @@ class BaseConfig:
         _positive(self, "steps", "batch_size", "checkpoint_every", "log_every", "micro_batch")
         if not self.lr > 0:
             raise ConfigError(f"config field 'lr' must be > 0, got {self.lr}")
+        _check_choice(self, "lr_schedule", LR_SCHEDULES)
+        if self.warmup_steps < 0:
+            raise ConfigError(f"config field 'warmup_steps' must be >= 0, got {self.warmup_steps}")
 
 
 @dataclass(frozen=True)
@@ -97,17 +110,25 @@ class ImageConfig(BaseConfig):
 
 @dataclass(frozen=True)
 class VAEConfig(ImageConfig):
-    """Kingma & Welling 2014 / beta-VAE (Higgins et al. 2017): conv encoder/decoder, Bernoulli decoder."""
+    """Kingma & Welling 2014 / beta-VAE (Higgins et al. 2017): conv encoder/decoder, Bernoulli decoder.
+
+    conditional: a CVAE (Sohn et al. 2015), q(z|x,y) and p(x|z,y). prior 'fitted': after training, sample
+    z from a full-covariance Gaussian fitted to the posterior means (ex-post density estimation, Ghosh
+    et al. 2020) instead of N(0, I), which closes the gap between the prior and the aggregate posterior.
+    """
 
     channels: tuple[int, ...] = (32, 64)
     z_dim: int = 16
     beta: float = 1.0
     lr: float = 1e-3
+    prior: str = "standard"
+    conditional: bool = False
 
     def validate(self) -> None:
         super().validate()
         _positive(self, "z_dim")
         _check_depth(self, self.channels)
+        _check_choice(self, "prior", VAE_PRIORS)
 
 
 @dataclass(frozen=True)
@@ -120,6 +141,7 @@ class GANConfig(ImageConfig):
     g_norm: str = "batch"  # DCGAN uses BatchNorm; sampling runs the generator in eval mode
     lr: float = 2e-4
     beta1: float = 0.5
+    conditional: bool = False  # cGAN: label embedding into G, projection discriminator (Miyato & Koyama 2018)
 
     def validate(self) -> None:
         super().validate()
@@ -159,10 +181,17 @@ class DiffusionFields(BaseConfig):
     sampler: str = "ddim"
     sample_steps: int = 50
     eta: float = 0.0
+    schedule: str = "linear"           # noise schedule: linear (DDPM) or cosine (Nichol & Dhariwal 2021)
+    conditional: bool = False          # class-conditional with classifier-free guidance (Ho & Salimans 2022)
+    p_uncond: float = 0.1              # label dropout for classifier-free guidance
+    guidance: float = 1.0              # default guidance scale w (eps = eps_u + w (eps_c - eps_u))
 
     def validate(self) -> None:
         super().validate()
         _positive(self, "timesteps", "sample_steps")
+        _check_choice(self, "schedule", NOISE_SCHEDULES)
+        if not 0 <= self.p_uncond < 1:
+            raise ConfigError(f"config field 'p_uncond' must be in [0, 1), got {self.p_uncond}")
         if not 0 < self.beta_start < self.beta_end < 1:
             raise ConfigError("config fields 'beta_start' < 'beta_end' must lie in (0, 1)")
         if not 0 <= self.ema_decay < 1:
@@ -195,6 +224,11 @@ class DDPM2DConfig(DiffusionFields):
     batch_size: int = 256
     micro_batch: int = 100
 
+    def validate(self) -> None:
+        super().validate()
+        if self.conditional:
+            raise ConfigError("config field 'conditional': the 2-D MLP denoiser is unconditional")
+
 
 @dataclass(frozen=True)
 class LDMConfig(DiffusionFields, ImageConfig):
@@ -208,8 +242,7 @@ class LDMConfig(DiffusionFields, ImageConfig):
     base_channels: int = 64
     channel_mult: tuple[int, ...] = (1, 2)
     num_res_blocks: int = 1
-    p_uncond: float = 0.1              # label dropout for classifier-free guidance
-    guidance: float = 2.0              # default guidance scale w (eps = eps_u + w (eps_c - eps_u))
+    guidance: float = 2.0
     conditional: bool = True
     lr: float = 5e-4
 
@@ -221,8 +254,6 @@ class LDMConfig(DiffusionFields, ImageConfig):
             raise ConfigError("config: the U-Net has more levels (channel_mult) than the latent resolution allows")
         if not 0 < self.ae_steps < self.steps:
             raise ConfigError(f"config field 'ae_steps' ({self.ae_steps}) must be in (0, steps={self.steps})")
-        if not 0 <= self.p_uncond < 1:
-            raise ConfigError(f"config field 'p_uncond' must be in [0, 1), got {self.p_uncond}")
 
 
 CONFIG_CLASSES: dict[str, type[BaseConfig]] = {

@@ -1,5 +1,9 @@
 """DDPM (Ho et al. 2020): eps-prediction with a linear beta schedule, a small U-Net, DDPM and DDIM samplers.
 
+Options: the cosine noise schedule of Nichol & Dhariwal 2021, and class conditioning with classifier-free
+guidance (Ho & Salimans 2022): labels are dropped to a null token with probability p_uncond in training,
+and sampling uses eps = eps_u + w (eps_c - eps_u).
+
 The U-Net follows the DDPM paper's design at small scale: sinusoidal time embedding through an MLP,
 GroupNorm residual blocks at each resolution, self-attention at the lowest resolution and in the middle,
 skip connections by concatenation. `ddpm2d` swaps the U-Net for an MLP denoiser on 2-D points (data
@@ -91,9 +95,25 @@ class DiffusionModel(RefModel):
     clip_x0: float | None = 1.0
 
     def setup(self, cfg: DiffusionFields, net: nn.Module) -> None:
-        self.schedule = NoiseSchedule.linear(cfg.timesteps, cfg.beta_start, cfg.beta_end)
+        self.schedule = NoiseSchedule.named(cfg.schedule, cfg.timesteps, cfg.beta_start, cfg.beta_end)
         self.net = net
         self.ema = frozen_copy(net) if cfg.ema_decay > 0 else None
+
+    @property
+    def conditional(self) -> bool:
+        return bool(self.cfg.conditional and self.info.num_classes > 0)
+
+    @property
+    def label_classes(self) -> int | None:
+        """Number of classes for the U-Net's label embedding (None: unconditional)."""
+        return self.info.num_classes if self.conditional else None
+
+    def drop_labels(self, y: torch.Tensor | None, gen: torch.Generator) -> torch.Tensor | None:
+        """Training labels with p_uncond of them replaced by the null token (None if unconditional)."""
+        if not self.conditional:
+            return None
+        drop = (torch.rand(len(y), generator=gen) < self.cfg.p_uncond).to(y.device)  # [B] label dropout
+        return torch.where(drop, torch.full_like(y, self.info.num_classes), y)
 
     @property
     def sampling_net(self) -> nn.Module:
@@ -126,15 +146,33 @@ class DiffusionModel(RefModel):
         return SampleOptions(sampler, int(steps), float(eta), *self.guidance_options(guidance, class_label))
 
     def guidance_options(self, guidance, class_label) -> tuple:
-        return (None, None)
+        if not self.conditional:
+            return (None, None)
+        return (float(self.cfg.guidance if guidance is None else guidance), class_label)
+
+    def guided_eps(self, labels: torch.Tensor | None, w: float | None) -> Callable:
+        """eps(x, t): unconditional, or classifier-free guided eps_u + w (eps_c - eps_u) for `labels` [M]."""
+        net = self.sampling_net
+
+        def eps(x: torch.Tensor, t: int) -> torch.Tensor:
+            tt = torch.full((len(x),), t, dtype=torch.long, device=x.device)
+            if labels is None:
+                return net(x, tt)
+            null = torch.full_like(labels, self.info.num_classes)
+            if w == 0:
+                return net(x, tt, null)
+            e_c = net(x, tt, labels)
+            return e_c if w == 1 else (lambda e_u: e_u + w * (e_c - e_u))(net(x, tt, null))
+
+        return eps
 
     def run_sampler(self, chunk: Chunk, opts: SampleOptions, eps_fn: Callable, shape: tuple[int, ...]) -> torch.Tensor:
         x = chunk.init.randn(*shape)  # [M, *shape] x_T
         return sample_loop(eps_fn, x, self.schedule, steps=opts.steps, eta=opts.eta,
                            noise_fn=lambda: chunk.step.randn(*shape), clip=self.clip_x0)
 
-    def _eps(self, x: torch.Tensor, t: int) -> torch.Tensor:
-        return self.sampling_net(x, torch.full((len(x),), t, dtype=torch.long, device=x.device))
+    def chunk_eps(self, chunk: Chunk, opts: SampleOptions) -> Callable:
+        return self.guided_eps(chunk.labels if self.conditional else None, opts.guidance)
 
 
 class DDPM(DiffusionModel):
@@ -142,17 +180,18 @@ class DDPM(DiffusionModel):
 
     def __init__(self, cfg: DDPMConfig, info: DataInfo) -> None:
         super().__init__(cfg, info)
-        self.setup(cfg, UNet(info.channels, cfg.base_channels, cfg.channel_mult, cfg.num_res_blocks))
+        self.setup(cfg, UNet(info.channels, cfg.base_channels, cfg.channel_mult, cfg.num_res_blocks,
+                             self.label_classes))
 
     def make_optimizers(self):
         return {"opt": adam(self.net.parameters(), self.cfg.lr)}
 
     def train_step(self, x, y, gen, step, opt):
-        return {"loss": self.diffusion_step(x, None, gen, opt["opt"])}
+        return {"loss": self.diffusion_step(x, self.drop_labels(y, gen), gen, opt["opt"])}
 
     def generate(self, chunk: Chunk, opts: SampleOptions) -> torch.Tensor:
         s = self.cfg.image_size
-        return self.run_sampler(chunk, opts, self._eps, (self.info.channels, s, s))  # [M, C, S, S]
+        return self.run_sampler(chunk, opts, self.chunk_eps(chunk, opts), (self.info.channels, s, s))  # [M, C, S, S]
 
 
 class DDPM2D(DiffusionModel):
@@ -176,4 +215,4 @@ class DDPM2D(DiffusionModel):
         return {"loss": self.diffusion_step(x * self.data_scale, None, gen, opt["opt"])}
 
     def generate(self, chunk: Chunk, opts: SampleOptions) -> torch.Tensor:
-        return self.run_sampler(chunk, opts, self._eps, (2,)) / self.data_scale  # [M, 2]
+        return self.run_sampler(chunk, opts, self.chunk_eps(chunk, opts), (2,)) / self.data_scale  # [M, 2]

@@ -49,16 +49,15 @@ class LDM(DiffusionModel):
         super().__init__(cfg, info)
         self.ae = KLAutoencoder(info.channels, cfg.ae_channels, cfg.latent_channels)
         self.latent_size = cfg.image_size // 2 ** (len(cfg.ae_channels) - 1)
-        ncls = info.num_classes if self.conditional else None
-        self.setup(cfg, UNet(cfg.latent_channels, cfg.base_channels, cfg.channel_mult, cfg.num_res_blocks, ncls))
+        self.setup(cfg, UNet(cfg.latent_channels, cfg.base_channels, cfg.channel_mult, cfg.num_res_blocks,
+                             self.label_classes))
         self.register_buffer("latent_scale", torch.ones(()))
-
-    @property
-    def conditional(self) -> bool:
-        return bool(self.cfg.conditional and self.info.num_classes > 0)
 
     def make_optimizers(self):
         return {"ae": adam(self.ae.parameters(), self.cfg.ae_lr), "unet": adam(self.net.parameters(), self.cfg.lr)}
+
+    def optimizer_phases(self) -> dict[str, tuple[int, int]]:
+        return {"ae": (0, self.cfg.ae_steps), "unet": (self.cfg.ae_steps, self.cfg.steps)}
 
     # ---- training ------------------------------------------------------------------------------
     def before_step(self, step: int, data: TrainData) -> None:
@@ -91,38 +90,12 @@ class LDM(DiffusionModel):
         with torch.no_grad():
             mu, logvar = self.ae.encode(x)
             z = (mu + (0.5 * logvar).exp() * cpu_randn(tuple(mu.shape), gen, x.device)) * self.latent_scale
-        if self.conditional:
-            drop = (torch.rand(len(x), generator=gen) < self.cfg.p_uncond).to(x.device)  # [B] label dropout
-            y = torch.where(drop, torch.full_like(y, self.info.num_classes), y)
-        else:
-            y = None
-        return self.diffusion_step(z, y, gen, opt)
+        return self.diffusion_step(z, self.drop_labels(y, gen), gen, opt)
 
     # ---- sampling ------------------------------------------------------------------------------
-    def guidance_options(self, guidance, class_label) -> tuple:
-        if not self.conditional:
-            return (None, None)
-        return (float(self.cfg.guidance if guidance is None else guidance), class_label)
-
-    def _guided_eps(self, labels: torch.Tensor | None, w: float | None):
-        net = self.sampling_net
-
-        def eps(z: torch.Tensor, t: int) -> torch.Tensor:
-            tt = torch.full((len(z),), t, dtype=torch.long, device=z.device)
-            if labels is None:
-                return net(z, tt)
-            null = torch.full_like(labels, self.info.num_classes)
-            if w == 0:
-                return net(z, tt, null)
-            e_c = net(z, tt, labels)
-            return e_c if w == 1 else (lambda e_u: e_u + w * (e_c - e_u))(net(z, tt, null))
-
-        return eps
-
     def generate(self, chunk: Chunk, opts: SampleOptions) -> torch.Tensor:
         s = self.latent_size
-        labels = chunk.labels if self.conditional else None
-        z = self.run_sampler(chunk, opts, self._guided_eps(labels, opts.guidance), (self.cfg.latent_channels, s, s))
+        z = self.run_sampler(chunk, opts, self.chunk_eps(chunk, opts), (self.cfg.latent_channels, s, s))
         return self.ae.decode(z / self.latent_scale).clamp(-1, 1)  # [M, C, S, S]
 
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:

@@ -28,7 +28,7 @@ from genbench.io import atomic_write_json, atomic_write, atomic_write_text
 from genbench.numerics import resolve_device
 from genbench.seeding import generator
 from reference_models.api import CONFIG, CPU_TRAIN_THREADS, WEIGHTS, ReferenceModel, build_model, config_hash, read_record
-from reference_models.base import RefModel
+from reference_models.base import RefModel, set_learning_rates
 from reference_models.checkpoint import load_state, save_state, save_weights, sha256_file
 from reference_models.configs import BaseConfig, config_to_dict, get_preset
 from reference_models.data import TrainData, draw_batch, load_train_data
@@ -104,6 +104,7 @@ def _fit(net: RefModel, data: TrainData, run_dir: Path, record: dict, dev: torch
 
     cfg, chash = net.cfg, record["config_hash"]
     opts = net.make_optimizers()
+    set_learning_rates(net, opts, 0)  # records each group's base_lr before a checkpoint may be loaded
     gen = generator(record["seed"] * 1_000_003 + 1)  # the run's one training RNG (CPU)
     start = load_state(run_dir, net, opts, gen, chash) or 0
     rows = [r for r in _read_log(run_dir / LOG) if int(r["step"]) <= start]
@@ -113,6 +114,8 @@ def _fit(net: RefModel, data: TrainData, run_dir: Path, record: dict, dev: torch
     bar = tqdm(range(start, end), initial=start, total=cfg.steps, desc=f"train {net.family}", disable=not progress)
     for step in bar:
         net.before_step(step, data)
+        if cfg.lr_schedule != "constant" or cfg.warmup_steps > 0:
+            set_learning_rates(net, opts, step)
         x, y = draw_batch(data, net.items_per_step(), gen, dev)
         vals = net.train_step(x, y, gen, step, opts)
         done = step + 1
@@ -126,6 +129,7 @@ def _fit(net: RefModel, data: TrainData, run_dir: Path, record: dict, dev: torch
     net.eval()
     if end < cfg.steps:
         return None
+    net.after_training(data)
     return _finish(net, run_dir, record, rows, time.perf_counter() - t0)
 
 

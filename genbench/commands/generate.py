@@ -30,8 +30,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--sampler", choices=("ddpm", "ddim"), default=None, help="diffusion models: sampler")
     p.add_argument("--steps", type=positive_int, default=None, help="diffusion models: sampling steps K")
     p.add_argument("--eta", type=float, default=None, help="DDIM eta (0 = deterministic)")
-    p.add_argument("--guidance", type=float, default=None, help="ldm: classifier-free guidance scale")
-    p.add_argument("--class", dest="class_label", type=int, default=None, help="ldm: generate this class only")
+    p.add_argument("--guidance", type=float, default=None,
+                   help="conditional ddpm/ldm: classifier-free guidance scale")
+    p.add_argument("--class", dest="class_label", type=int, default=None,
+                   help="class-conditional models (any image family): generate this class only")
     p.add_argument("--out", required=True, help="output .npz file or PNG folder")
     p.add_argument("--no-progress", action="store_true")
     add_device(p)
