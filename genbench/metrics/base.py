@@ -64,6 +64,9 @@ class MetricConfig:
         return replace(self, **kw)
 
 
+SET_LEVEL = ("mean", "cov", "cov_sqrt", "n")  # per-set statistics, not rows (genbench.inputs)
+
+
 class MetricInputs:
     """Lazy access to the arrays a metric needs. `get` raises MissingInputError naming what is missing."""
 
@@ -90,7 +93,9 @@ class MetricInputs:
         """Row-resampled view: index maps a set name ("fake", "real", ...) to row indices."""
         arrays: dict[str, Any] = {}
         for key in self._arrays:
-            set_name = key.split(".", 1)[0]
+            set_name, _, what = key.partition(".")
+            if set_name in index and what in SET_LEVEL:
+                continue  # statistics of the whole set do not describe a resample
             if set_name in index:  # lazy: only the inputs a metric reads are resampled (or loaded)
                 arrays[key] = lambda k=key, idx=index[set_name]: self.get(k)[idx]
             else:

@@ -23,8 +23,12 @@ if TYPE_CHECKING:
 
 def _set_sizes(inputs: MetricInputs, sets: tuple[str, ...]) -> dict[str, int]:
     sizes: dict[str, int] = {}
+    from genbench.metrics.base import SET_LEVEL
+
     for key in inputs.keys():
-        s = key.split(".", 1)[0]
+        s, _, what = key.partition(".")
+        if what in SET_LEVEL:
+            continue  # a set known only by its statistics (a reference file) is held fixed
         if s in sets and s not in sizes:
             sizes[s] = len(inputs.get(key))
     return sizes

@@ -19,10 +19,27 @@ class FD(Metric):
     definition = "‖μf−μr‖² + tr Σf + tr Σr − 2 tr((ΣfΣr)^½) on the protocol's features (float64, N−1 cov)"
     min_samples = 2
 
+    def available(self, inputs: MetricInputs) -> str | None:
+        missing = [f"{s}.embedding" for s in ("fake", "real") if not _has_stats(inputs, s)]
+        return f"needs {', '.join(missing)} (or {', '.join(m[:-10] + '.mean/.cov' for m in missing)})" if missing else None
+
     def point(self, inputs: MetricInputs, config: MetricConfig) -> dict[str, float | MetricValue]:
-        fake, real = inputs.get("fake.embedding"), inputs.get("real.embedding")  # [Nf, D], [Nr, D]
-        value = fn.frechet_distance_features(fake, real)
-        return {self.outputs[0]: MetricValue(value, details={"n_fake": len(fake), "n_real": len(real)})}
+        (mf, cf, nf), (mr, cr, nr) = _stats(inputs, "fake"), _stats(inputs, "real")
+        value = fn.frechet_distance(mf, cf, mr, cr)
+        return {self.outputs[0]: MetricValue(value, details={"n_fake": nf, "n_real": nr})}
+
+
+def _has_stats(inputs: MetricInputs, s: str) -> bool:
+    return inputs.has(f"{s}.embedding") or (inputs.has(f"{s}.mean") and inputs.has(f"{s}.cov"))
+
+
+def _stats(inputs: MetricInputs, s: str) -> tuple:
+    """(mean [D], cov [D, D], n) from the features when present, else from a statistics file's mean/cov."""
+    if inputs.has(f"{s}.embedding"):
+        x = inputs.get(f"{s}.embedding")  # [N, D]
+        return (*fn.feature_stats(x), len(x))
+    n = inputs.get(f"{s}.n") if inputs.has(f"{s}.n") else None
+    return inputs.get(f"{s}.mean"), inputs.get(f"{s}.cov"), n
 
 
 class FID(FD):
