@@ -31,6 +31,7 @@ from genbench.features.cache import FeatureCache
 from genbench.inputs import (POINTS, ExtractOptions, ExtractorHandle, ImageSource, SetSource, StatsSource,
                              as_source, check_prompts, space_arrays)
 from genbench.metrics import METRICS, Metric, MetricConfig, MetricInputs, MetricValue, load_all
+from genbench.metrics.bootstrap import compute_with_ci
 from genbench.numerics import device_record, resolve_device
 from genbench.paths import default_cache_dir
 from genbench.protocols import PROTOCOLS, FeatureSpace, Protocol, custom_protocol
@@ -244,7 +245,7 @@ def _plan(space: FeatureSpace, sets: dict[str, SetSource], real: Any, proto: Pro
     box["i"] = inputs = MetricInputs(arrays, context)
     plan = _Space(space, handle, inputs)
     for mname in space.metrics:
-        metric = METRICS.get(mname)()
+        metric = proto.build_metric(mname)
         reason = metric.available(inputs) or _size_reason(metric, sets)
         if reason is None:
             plan.metrics.append((mname, metric))
@@ -299,7 +300,7 @@ def _run_space(plan: _Space, proto: Protocol, req: MetricRequest, run: _Run) -> 
 def _run_metric(metric: Metric, mname: str, space: FeatureSpace, inputs: MetricInputs, proto: Protocol,
                 req: MetricRequest, run: _Run) -> None:
     try:
-        values = metric.compute(inputs, proto.config)
+        values = compute_with_ci(metric, inputs, proto.config)  # bootstrap is a wrapper evaluate applies
     except NotEnoughSamplesError as e:
         if req.explicit:
             raise
