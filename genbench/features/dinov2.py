@@ -140,6 +140,7 @@ class DINOv2ViTL14(FeatureExtractor):
     resize_mode = "torch"
     config = VIT_L_14
     outputs = ("embedding",)
+    dims = {"embedding": 1024}
     version = "1"
     preprocess = ("uint8 -> float32; torch bicubic resize with antialias to 224x224 (EDM2 resize_mode 'torch'); "
                   "x / 255, ImageNet mean/std; CLS token after the final LayerNorm (1024-d)")

@@ -34,6 +34,7 @@ class TFInceptionBase(FeatureExtractor):
     """
 
     outputs = ("embedding", "logits")
+    dims = {"embedding": 2048, "logits": 1008}
 
     def __init__(self, device: torch.device, weights: WeightsInfo, path: str | Path) -> None:
         super().__init__(device, weights)
