@@ -18,6 +18,7 @@ from genbench.errors import ConfigError, InputError, NotEnoughSamplesError, Weig
 from genbench.features.cache import FeatureCache
 from genbench.inputs import ExtractOptions, feature_inputs, image_inputs, point_inputs, text_inputs
 from genbench.metrics import METRICS, Metric, MetricConfig, MetricInputs, MetricValue, load_all
+from genbench.metrics.inception_only import INCEPTION_EXTRACTORS
 from genbench.numerics import device_record, resolve_device
 from genbench.paths import default_cache_dir
 from genbench.protocols import PROTOCOLS, FeatureSpace, Protocol, custom_protocol
@@ -25,6 +26,7 @@ from genbench.result import EvalResult
 from genbench.samples import SampleSet, open_samples
 
 DEFAULT_METRICS = ("fid", "kid", "is")
+GENERIC_METRICS = ("fd", "kd", "classifier_score")  # the same maths, named honestly, on non-Inception features
 
 
 @dataclass
@@ -45,7 +47,9 @@ def resolve_protocol(protocol: str | Protocol | None, metrics: Sequence[str] | s
         protocol = PROTOCOLS.get(protocol)
     names = _metric_names(metrics)
     if protocol is None:
-        proto = custom_protocol(extractor or "inception-v3-tf", tuple(names or DEFAULT_METRICS), MetricConfig())
+        extractor = extractor or "inception-v3-tf"
+        default = DEFAULT_METRICS if extractor in INCEPTION_EXTRACTORS else GENERIC_METRICS
+        proto = custom_protocol(extractor, tuple(names or default), MetricConfig())
     else:
         proto = protocol
         if extractor is not None:

@@ -78,3 +78,22 @@ def test_every_metric_names_the_code_it_matches(name):
     cls = METRICS.get(name)
     assert cls.matches.strip(), f"{name}: no `matches`"
     assert isinstance(cls.differences, tuple)
+
+
+def test_table_headers_carry_kids_unit():
+    from types import SimpleNamespace
+
+    from genbench.render import _tex, unit
+
+    kid = METRICS.get("kid")().compute(_inputs("inception-v3-tf"), NO_BOOT)["kid"]
+    group = SimpleNamespace(rows=[{"metric": "kid_inception", "details": kid.details},
+                                  {"metric": "fd", "details": {}}])
+    assert unit(group, "kid_inception") == " ×10³" and unit(group, "fd") == ""
+    assert _tex("kid_inception ×10³ ↓") == r"kid\_inception $\times 10^3$ $\downarrow$"
+
+
+def test_genbench_metrics_prints_unit_matches_and_differences():
+    from genbench.commands.metrics import metric_lines
+
+    text = "\n".join(metric_lines("kid", METRICS.get("kid")))
+    assert "kid↓ [×10³]" in text and "matches: torch-fidelity" in text and "differs: reported ×10³" in text
