@@ -32,6 +32,7 @@ from genbench.inputs import (POINTS, ExtractOptions, ExtractorHandle, ImageSourc
                              as_source, check_prompts, space_arrays)
 from genbench.metrics import METRICS, Metric, MetricConfig, MetricInputs, MetricValue, load_all
 from genbench.metrics.bootstrap import compute_with_ci
+from genbench.metrics.inception_only import INCEPTION_EXTRACTORS
 from genbench.numerics import device_record, resolve_device
 from genbench.paths import default_cache_dir
 from genbench.protocols import PROTOCOLS, FeatureSpace, Protocol, custom_protocol
@@ -40,6 +41,7 @@ from genbench.samples import SampleSet, open_samples
 
 DEFAULT_METRICS = ("fid", "kid", "is")
 MAX_DECODE_BYTES = 4 << 30  # image sets up to 4 GiB of uint8 are decoded once and held in memory
+GENERIC_METRICS = ("fd", "kd", "classifier_score")  # the same maths, named honestly, on non-Inception features
 
 
 @dataclass
@@ -71,7 +73,9 @@ def resolve_protocol(protocol: str | Protocol | None, metrics: Sequence[str] | s
     req = metric_request(metrics)
     names = req.families
     if protocol is None:
-        proto = custom_protocol(extractor or "inception-v3-tf", tuple(names or DEFAULT_METRICS), MetricConfig())
+        extractor = extractor or "inception-v3-tf"
+        default = DEFAULT_METRICS if extractor in INCEPTION_EXTRACTORS else GENERIC_METRICS
+        proto = custom_protocol(extractor, tuple(names or default), MetricConfig())
     else:
         proto = protocol
         if extractor is not None:

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from genbench.metrics.base import METRICS, Metric, MetricConfig
-from genbench.metrics.kid import KID
+from genbench.metrics.inception_score import InceptionScore
+from genbench.metrics.kid import KD, KID
 from genbench.metrics.ndb import NDB
 from genbench.metrics.ssim import SSIMDiversity
 from genbench.registry import Registry
@@ -76,21 +77,21 @@ class Protocol:
 
 PROTOCOLS: Registry[Protocol] = Registry("protocol")
 
-_DIGITS_METRICS = ("fd", "kid", "is", "pr", "dc", "vendi", "modes", "ndb", "duplicates", "copying",
-                   "ssim_diversity")
+_DIGITS_METRICS = ("fd", "kd", "classifier_score", "pr", "dc", "vendi", "modes", "ndb", "duplicates",
+                   "copying", "ssim_diversity")
 
 PROTOCOLS.add("digits-default", Protocol(
     name="digits-default", version="1",
-    description="Built-in digits suite: digits-classifier features (FD, KID, IS, PR, DC, Vendi, modes, "
-                "NDB, duplicates, copying), pixel FD/PR, and Inception/CLIP metrics when verified weights "
+    description="Built-in digits suite: digits-classifier features (FD, KD, classifier score, PR, DC, Vendi, "
+                "modes, NDB, duplicates, copying), pixel FD/PR, and Inception/CLIP metrics when verified weights "
                 "are installed; 1,000 generated samples vs the 359-image digits-test split.",
     spaces=(FeatureSpace("digits-classifier", _DIGITS_METRICS),
             FeatureSpace("pixels", ("fd", "pr"), suffix="_pixels"),
             FeatureSpace("inception-v3-tf", ("fid", "kid", "is"), suffix="_inception", optional=True),
             FeatureSpace("clip-vit-b-32", ("cmmd",), optional=True)),
     primary="fd", reference="digits-test", num_samples=1000,
-    params={"kid": KID.Params(subset_size=300), "ssim_diversity": SSIMDiversity.Params(pairs=500),
-            "ndb": NDB.Params(bins=20)},
+    params={"kd": KD.Params(subset_size=300), "kid": KID.Params(subset_size=300),
+            "ssim_diversity": SSIMDiversity.Params(pairs=500), "ndb": NDB.Params(bins=20)},
     # Tolerances calibrated on real-vs-real variation: 1,000 held-out real digits (digits-train[-1000:])
     # vs digits-test give bootstrap std 3.58 for fd and 0.031 for recall (B = 200), so the 95% interval
     # of a difference of two independent results has half-width 1.96*sqrt(2)*std = 9.9 (fd) and 0.087
@@ -136,9 +137,11 @@ PROTOCOLS.add("tf-fid50k", Protocol(
 
 PROTOCOLS.add("adm", Protocol(
     name="adm", version="1",
-    description="ADM evaluation suite subset: FID, IS and precision/recall (k=3) on inception-v3-tf features.",
+    description="ADM evaluation suite subset: FID, IS (ADM's evaluator: splits of 5,000) and precision/recall "
+                "(k=3) on inception-v3-tf features.",
     spaces=(FeatureSpace("inception-v3-tf", ("fid", "is", "pr")),),
     primary="fid", num_samples=50_000, config=MetricConfig(bootstrap=0),
+    params={"is": InceptionScore.Params(mode="adm")},
     gate_rules=(GateRule("fid", 0.5), GateRule("recall", 0.02)),
 ))
 

@@ -40,6 +40,9 @@ class Metric(abc.ABC):
     needs: ClassVar[tuple[str, ...]]  # input keys, e.g. ("fake.embedding", "real.embedding")
     version: ClassVar[str] = "1"
     definition: ClassVar[str] = ""
+    matches: ClassVar[str] = ""  # the reference code this metric's default reproduces (repository + file)
+    differences: ClassVar[tuple[str, ...]] = ()  # known differences from that code and from its peers
+    units: ClassVar[Mapping[str, str]] = {}  # per output, where values are scaled (kid: "×10³")
     bootstrap_sets: ClassVar[tuple[str, ...]] = ("fake", "real")  # () = no bootstrap (diagnostics)
     paired: ClassVar[bool] = False  # True: row i of every bootstrap set belongs together; resample one index
     min_samples: ClassVar[int] = 2

@@ -21,6 +21,9 @@ class CLIPScore(Metric):
     higher_is_better = {"clip_score": True}
     needs = ("fake.clip", "fake.text")
     definition = "mean over images of 100·max(cos(CLIP image, CLIP prompt), 0) (torchmetrics convention)"
+    matches = "torchmetrics functional/multimodal/clip_score.py (100 · cos)"
+    differences = ("torchmetrics clamps the mean at 0, genbench each image's score (equal unless a cosine is "
+                   "negative)", "genbench's CLIP is ViT-B/32; torchmetrics' default model is ViT-L/14")
     bootstrap_sets = ("fake",)
     min_samples = 1
     scale = 100.0
@@ -37,4 +40,6 @@ class CLIPScoreHessel(CLIPScore):
     higher_is_better = {"clipscore_hessel": True}
     needs = ("fake.clip", "fake.text_hessel")
     definition = f"mean of 2.5·max(cos, 0), prompts encoded as {HESSEL_PREFIX!r} + prompt (Hessel et al. 2021)"
+    matches = "jmhessel/clipscore clipscore.py (2.5 · max(cos, 0) per image, 'A photo depicts ' prefix)"
+    differences = ("genbench's CLIP is ViT-B/32, as in the paper",)
     scale = 2.5

@@ -1,9 +1,11 @@
-"""Fréchet distance on any extractor's features (`fd`), the same under its usual name (`fid`), and FD∞.
+"""Fréchet distance on any extractor's features (`fd`), the same on Inception features only (`fid`), and FD∞.
 
 Heusel et al. 2017 (FID); Chong & Forsyth 2020 (FD∞, "Effectively Unbiased FID and Inception Score and
 where to find them"). Maths in genbench.metrics.functional_fd (parity with torch-fidelity and
 pytorch-fid) and genbench.metrics.functional_fd_fast (FD from a reference's cached covariance root,
-and the exact fast bootstrap).
+and the exact fast bootstrap). FD∞ with dgm-eval's `compute_FD_infinity` (15 sizes from N/10). `fid` is
+skipped on any extractor other than Inception (genbench.metrics.inception_only): a digits-classifier
+number is `fd`, never FID.
 
 Each set comes as rows (<set>.embedding) or as statistics (<set>.mean, <set>.cov, <set>.n and, for a
 reference-statistics file, <set>.cov_sqrt); statistics are used when present. The bootstrap resamples
@@ -19,6 +21,7 @@ import numpy as np
 from genbench.metrics import functional as fn
 from genbench.metrics.base import METRICS, Metric, MetricConfig, MetricInputs, MetricValue
 from genbench.metrics.functional_fd_fast import FixedReference, GeneratedResampler, frechet_distance_rooted
+from genbench.metrics.inception_only import inception_only_reason
 
 
 def _stats(inputs: MetricInputs, s: str) -> tuple[np.ndarray, np.ndarray, int | None]:
@@ -42,6 +45,13 @@ class FD(Metric):
     needs = ("fake.embedding", "real.embedding")  # or <set>.mean + <set>.cov for either set
     definition = "‖μf−μr‖² + tr Σf + tr Σr − 2 tr((ΣfΣr)^½) on the protocol's features (float64, N−1 cov)"
     bootstrap_sets = ("fake",)  # the reference is held fixed: see functional_fd_fast
+    matches = ("pytorch-fid fid_score.calculate_frechet_distance, torch-fidelity metric_fid, clean-fid "
+               "frechet_distance, ADM evaluations/evaluator.py (N−1 covariance), to 1e-6 relative")
+    differences: ClassVar[tuple[str, ...]] = (
+        "StyleGAN2-ADA (metrics/metric_utils.py FeatureStats.get_mean_cov) normalises the covariance by N, "
+        "not N−1: a factor N/(N−1), 2e-5 relative at N = 50k",
+        "tr((ΣfΣr)^½) from two symmetric eigendecompositions, not scipy.linalg.sqrtm",
+    )
     min_samples = 2
 
     def available(self, inputs: MetricInputs) -> str | None:
@@ -73,7 +83,12 @@ class FID(FD):
     name = "fid"
     outputs: ClassVar[tuple[str, ...]] = ("fid",)
     higher_is_better = {"fid": False}
-    definition = "FD on Inception pool3 features (the extractor is the protocol's): " + FD.definition
+    definition = "FD on Inception pool3 features (inception-v3-tf or inception-v3-clean only): " + FD.definition
+    differences = ("only on Inception features (inception-v3-tf, inception-v3-clean); elsewhere: fd",
+                   *FD.differences)
+
+    def available(self, inputs: MetricInputs) -> str | None:
+        return inception_only_reason(self.name, "fd", inputs) or super().available(inputs)
 
 
 class FDInfinity(Metric):
@@ -81,13 +96,20 @@ class FDInfinity(Metric):
     outputs = ("fd_inf",)
     higher_is_better = {"fd_inf": False}
     needs = ("fake.embedding", "real.embedding")
-    definition = "FD∞: intercept of a linear fit of FD(fake subset of size N, full real) against 1/N"
+    definition = ("FD∞: intercept of a least-squares line FD(fake subset of size N, full real) = a + b/N over "
+                  "15 sizes evenly spaced from min(N/10, 5000) to N")
+    matches = ("layer6ai-labs/dgm-eval dgm_eval/metrics/fd.py compute_FD_infinity (after mchong6/FID_IS_infinity "
+               "score_infinity.py calculate_FID_infinity, which starts at 5,000 for N = 50k)")
+    differences: ClassVar[tuple[str, ...]] = (
+        "subsets drawn from a seeded generator (dgm-eval's is unseeded)",
+        f"refuses N < {fn.FD_INF_MIN_SAMPLES} instead of fitting on sizes such as [2, 3, 4]",
+    )
     bootstrap_sets = ()
-    min_samples = 10
+    min_samples = fn.FD_INF_MIN_SAMPLES
 
     @dataclass(frozen=True)
     class Params:
-        points: int = 5  # subset sizes in the fit
+        points: int = fn.FD_INF_POINTS  # subset sizes in the fit (the authors' and dgm-eval's 15)
 
     def point(self, inputs: MetricInputs, config: MetricConfig) -> dict[str, float | MetricValue]:
         fake, real = inputs.get("fake.embedding"), inputs.get("real.embedding")

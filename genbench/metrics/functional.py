@@ -7,7 +7,8 @@ functional_ssim (SSIM), functional_modes (2-D mixtures, class coverage, stacked 
 subset).
 """
 from genbench.metrics.functional_ct import c_t, mann_whitney_z
-from genbench.metrics.functional_fd import (IS_MODES, fd_inf_sizes, fd_infinity, feature_stats, frechet_distance,
+from genbench.metrics.functional_fd import (FD_INF_MIN_SAMPLES, FD_INF_POINTS, IS_MODES, fd_inf_sizes,
+                                            fd_infinity, feature_stats, frechet_distance,
                                             frechet_distance_features, inception_score, trace_sqrt_product)
 from genbench.metrics.functional_kernel import (CMMD_ESTIMATORS, clip_cosines, clip_score, cmmd,
                                                 kernel_inception_distance, mmd2_gaussian, mmd2_unbiased_gaussian,
@@ -20,11 +21,12 @@ from genbench.metrics.functional_ndb import NDB_MAX_FULL_DIMS, ndb_dimensions
 from genbench.metrics.functional_ssim import random_pairs, ssim_mean, ssim_pairs, window_size
 
 __all__ = [
-    "CMMD_ESTIMATORS", "IS_MODES", "NDB_MAX_FULL_DIMS", "birthday_probability", "c_t", "class_coverage",
-    "clip_cosines", "clip_score", "cmmd", "copy_rate", "density_coverage", "duplicates", "fd_inf_sizes",
-    "fd_infinity", "feature_stats", "frechet_distance", "frechet_distance_features", "inception_score",
-    "js_divergence", "kernel_inception_distance", "kl_to_uniform", "mann_whitney_z", "mixture_modes",
-    "mmd2_gaussian", "mmd2_unbiased_gaussian", "mmd2_unbiased_poly", "ndb_dimensions", "ndb_js",
-    "nn_threshold", "prdc", "precision_recall", "random_pairs", "ssim_mean", "ssim_pairs", "stacked_modes",
-    "trace_sqrt_product", "two_proportion_p", "vendi_score", "vendi_score_direct", "window_size",
+    "CMMD_ESTIMATORS", "FD_INF_MIN_SAMPLES", "FD_INF_POINTS", "IS_MODES", "NDB_MAX_FULL_DIMS",
+    "birthday_probability", "c_t", "class_coverage", "clip_cosines", "clip_score", "cmmd", "copy_rate",
+    "density_coverage", "duplicates", "fd_inf_sizes", "fd_infinity", "feature_stats", "frechet_distance",
+    "frechet_distance_features", "inception_score", "js_divergence", "kernel_inception_distance",
+    "kl_to_uniform", "mann_whitney_z", "mixture_modes", "mmd2_gaussian", "mmd2_unbiased_gaussian",
+    "mmd2_unbiased_poly", "ndb_dimensions", "ndb_js", "nn_threshold", "prdc", "precision_recall",
+    "random_pairs", "ssim_mean", "ssim_pairs", "stacked_modes", "trace_sqrt_product", "two_proportion_p",
+    "vendi_score", "vendi_score_direct", "window_size",
 ]

@@ -83,7 +83,7 @@ def fd_inf_sizes(n: int, points: int = FD_INF_POINTS) -> np.ndarray:
     as [2, 3, 4, ...], where FD is dominated by the singular covariance rather than the 1/N bias term.
     """
     if points < 2:
-        raise ConfigError(f"fd_inf_points: need at least 2 subset sizes, got {points}")
+        raise ConfigError(f"fd_inf points: need at least 2 subset sizes, got {points}")
     if n < FD_INF_MIN_SAMPLES:
         raise NotEnoughSamplesError(f"fd_inf: needs at least {FD_INF_MIN_SAMPLES} generated samples "
                                     f"(the smallest of its {points} subsets is N/10); got {n}")
@@ -135,7 +135,7 @@ def inception_score(logits: np.ndarray, splits: int = 10, mode: str = "tf", seed
         bounds = [(i, min(i + split_size, n)) for i in range(0, n, split_size)]
     else:
         if n < splits:
-            raise NotEnoughSamplesError(f"inception_score: {n} samples < is_splits={splits}")
+            raise NotEnoughSamplesError(f"inception_score: {n} samples < is splits={splits}")
         bounds = [(i * n // splits, (i + 1) * n // splits) for i in range(splits)]
     if mode == "torch-fidelity":
         x = x[np.random.RandomState(seed).permutation(n)]

@@ -71,7 +71,7 @@ def mmd2_gaussian(x: np.ndarray, y: np.ndarray, sigma: float, tiling: Tiling = T
     unbiased: within-set means over i != j only.
     """
     if sigma <= 0:
-        raise ConfigError(f"cmmd_sigma: must be positive, got {sigma}")
+        raise ConfigError(f"cmmd sigma: must be positive, got {sigma}")
     if estimator not in CMMD_ESTIMATORS:
         raise ConfigError(f"cmmd estimator: unknown {estimator!r}; choose one of {', '.join(CMMD_ESTIMATORS)}")
     tx, ty = tiling.tensor(x), tiling.tensor(y)

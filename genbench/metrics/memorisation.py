@@ -1,7 +1,9 @@
 """Memorisation diagnostics: duplicates / birthday paradox (Arora & Zhang 2017), copying, and C_T
 (Meehan, Chaudhuri & Dasgupta 2020, "A Non-Parametric Test to Detect Data-Copying in Generative Models").
 
-Definitions in genbench.metrics.functional_knn; every distance is tiled (genbench.metrics.knn).
+Definitions in genbench.metrics.functional_knn and functional_ct (C_T with the authors' conventions:
+in-cell nearest training point, continuity-corrected U, cells with more than τ = 20 generated samples);
+every distance is tiled (genbench.metrics.knn).
 """
 from __future__ import annotations
 
@@ -21,6 +23,9 @@ class Duplicates(Metric):
     needs = ("fake.embedding", "real.embedding")
     definition = ("fraction of fakes whose nearest other fake is closer than the 1st percentile of real-real "
                   "NN distances; fraction of fake pairs that close; P(dup in batch s) in details")
+    matches = "the birthday-paradox test of Arora & Zhang 2017, made automatic (no reference code)"
+    differences = ("duplicates are pairs closer than the 1st percentile of real-real NN distances, not pairs "
+                   "judged by eye as in the paper",)
     bootstrap_sets = ()  # resampling with replacement manufactures duplicates
 
     @dataclass(frozen=True)
@@ -43,12 +48,17 @@ class Copying(Metric):
     needs = ("fake.embedding", "train.embedding")  # heldout.embedding optional: adds c_t
     definition = ("fraction of fakes nearer a training sample than the 1st percentile of train-train NN "
                   "distances; C_T (Meehan et al. 2020) when a held-out split exists (≪0 = copying)")
+    matches = ("c_t: casey-meehan/data-copying data_copying_tests.py C_T (copied by dgm-eval metrics/ct.py), "
+               "up to 50 k-means cells like the authors' MNIST experiment; copy_rate: genbench's own")
+    differences = ("a cell without held-out samples gets weight 0 instead of the reference's ValueError",
+                   "dgm-eval first projects to 64 PCA components and uses 3 cells; genbench uses the features "
+                   "as given",)
     bootstrap_sets = ("fake",)  # resampling train would make zero-distance train pairs
 
     @dataclass(frozen=True)
     class Params:
         ct_max_cells: int = 50  # Meehan et al. use tens of k-means cells
-        ct_min_fake_per_cell: int = 20  # cells with fewer generated samples are left out (the paper's τ)
+        ct_tau: int = 20  # a cell counts only with more than tau generated samples (reference: tau = 20/m)
 
     def point(self, inputs: MetricInputs, config: MetricConfig) -> dict[str, float | MetricValue]:
         fake, train = inputs.get("fake.embedding"), inputs.get("train.embedding")
@@ -58,7 +68,7 @@ class Copying(Metric):
         if inputs.has("heldout.embedding"):
             held = inputs.get("heldout.embedding")
             p = self.params
-            cells = max(1, min(p.ct_max_cells, min(len(fake), len(held)) // (2 * p.ct_min_fake_per_cell)))
-            res = fn.c_t(fake, train, held, cells, config.seed, p.ct_min_fake_per_cell, tiling)
+            cells = max(1, min(p.ct_max_cells, min(len(fake), len(held)) // (2 * p.ct_tau)))
+            res = fn.c_t(fake, train, held, cells, config.seed, p.ct_tau, tiling)
             out["c_t"] = MetricValue(res["c_t"], details={k: v for k, v in res.items() if k != "c_t"})
         return out

@@ -22,6 +22,8 @@ class PrecisionRecall(Metric):
     higher_is_better = {"precision": True, "recall": True}
     needs = ("fake.embedding", "real.embedding")
     definition = "fraction of fakes inside the real k-NN manifold (<=), and of reals inside the fake one; k=3"
+    matches = "ADM evaluations/evaluator.py ManifoldEstimator and StyleGAN2-ADA precision_recall.py (k = 3, <=)"
+    differences = ("prdc's compute_prdc uses strict < for precision and recall",)
 
     @dataclass(frozen=True)
     class Params:
@@ -42,6 +44,7 @@ class DensityCoverage(Metric):
     higher_is_better = {"density": True, "coverage": True}
     needs = ("fake.embedding", "real.embedding")
     definition = "density: mean #real k-NN balls (<) holding a fake / k; coverage: reals whose ball holds a fake"
+    matches = "prdc compute_prdc (Naeem et al. 2020; k = 5, strict <)"
 
     @dataclass(frozen=True)
     class Params:

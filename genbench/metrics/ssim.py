@@ -22,6 +22,10 @@ class SSIMReconstruction(Metric):
     higher_is_better = {"ssim_recon": True}
     needs = ("fake.images", "real.images")
     definition = "mean over i of SSIM(fake[i], real[i]) (reconstruction vs input), Gaussian 11x11, σ=1.5"
+    matches = ("scikit-image structural_similarity (gaussian_weights, σ = 1.5, use_sample_covariance=False, "
+               "data_range=255; the SSIM map cropped by 5 pixels before averaging)")
+    differences = ("torchmetrics averages the SSIM map over every pixel (borders from reflection padding) and "
+                   "infers data_range from the data",)
     bootstrap_sets = ("fake", "real")
     paired = True
     min_samples = 1
@@ -43,6 +47,8 @@ class SSIMDiversity(Metric):
     needs = ("fake.images", "real.images")
     definition = ("mean SSIM over seeded random pairs within the fake set (higher = less diverse), and the "
                   "same within the real set; std = standard error over pairs")
+    matches = SSIMReconstruction.matches + " per pair; the pairing is genbench's own (seeded, no reference code)"
+    differences = SSIMReconstruction.differences
     bootstrap_sets = ()  # resampled duplicates would pair an image with itself; std/CI come from the pairs
 
     @dataclass(frozen=True)

@@ -27,6 +27,8 @@ class Vendi(Metric):
     higher_is_better = {"vendi": True}
     needs = ("fake.embedding",)
     definition = "exp(−Σ λ log λ), λ eigenvalues of K/n, K cosine similarity of fake features; per class too"
+    matches = "vertaix/Vendi-Score vendi_score/vendi.py (score with the cosine kernel)"
+    differences = ("the smaller of the n × n and d × d Gram matrices is decomposed (same eigenvalues)",)
     bootstrap_sets = ()
 
     def point(self, inputs: MetricInputs, config: MetricConfig) -> dict[str, float | MetricValue]:

@@ -1,0 +1,99 @@
+"""Honest names and units: fid/kid/is only on Inception features, kid in units of 10⁻³ (×10³), the
+conventions' named variants, and every metric naming the code it matches."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from genbench.metrics import METRICS, MetricConfig, MetricInputs, functional as fn, load_all
+from genbench.metrics.inception_only import INCEPTION_EXTRACTORS
+from genbench.protocols import PROTOCOLS
+
+NO_BOOT = MetricConfig(bootstrap=0)
+INCEPTION_ONLY = {"fid": "fd", "kid": "kd", "is": "classifier_score"}
+load_all()  # at import: the last test is parametrised over the registry
+
+
+def _inputs(extractor: str | None, seed: int = 0) -> MetricInputs:
+    rng = np.random.default_rng(seed)
+    arrays = {"fake.embedding": rng.standard_normal((60, 5)), "real.embedding": rng.standard_normal((50, 5)) + 0.2,
+              "fake.logits": 2.0 * rng.standard_normal((60, 10))}
+    return MetricInputs(arrays, {"extractor": extractor} if extractor else {})
+
+
+@pytest.mark.parametrize("name,generic", sorted(INCEPTION_ONLY.items()))
+def test_inception_names_exist_only_on_inception_features(name, generic):
+    metric = METRICS.get(name)()
+    for extractor in sorted(INCEPTION_EXTRACTORS):
+        assert metric.available(_inputs(extractor)) is None
+    reason = metric.available(_inputs("digits-classifier"))
+    assert reason and "Inception features only" in reason and generic in reason
+    assert METRICS.get(generic)().available(_inputs("digits-classifier")) is None
+
+
+def test_no_preset_reports_an_inception_name_on_another_extractor():
+    for name, proto in PROTOCOLS.items():
+        for space in proto.spaces:
+            if space.extractor not in INCEPTION_EXTRACTORS:
+                assert not set(space.metrics) & set(INCEPTION_ONLY), (name, space.extractor)
+
+
+def test_kid_is_kd_times_1000_with_its_unit_and_no_subset_std_as_std():
+    inputs = _inputs("inception-v3-tf")
+    kd = METRICS.get("kd")().compute(inputs, NO_BOOT)["kd"]
+    kid = METRICS.get("kid")().compute(inputs, NO_BOOT)["kid"]
+    assert kid.value == pytest.approx(1000.0 * kd.value, rel=1e-12)
+    assert kid.details["unit"] == "×10³" and METRICS.get("kid").units == {"kid": "×10³"}
+    assert kid.std is None and kid.details["subset_std"] == pytest.approx(1000.0 * kd.details["subset_std"])
+
+
+def test_classifier_score_is_the_inception_score_formula_with_the_same_modes():
+    inputs = _inputs("inception-v3-tf")
+    for mode in fn.IS_MODES:
+        cls_is, cls_cs = METRICS.get("is"), METRICS.get("classifier_score")
+        a = cls_is(cls_is.Params(mode=mode, splits=5)).compute(inputs, NO_BOOT)["is"]
+        b = cls_cs(cls_cs.Params(mode=mode, splits=5)).compute(inputs, NO_BOOT)["classifier_score"]
+        assert (a.value, a.details["mode"]) == (b.value, mode)
+    with pytest.raises(Exception, match="mode"):
+        cls_is.Params(mode="nope")
+
+
+def test_cmmd_default_is_biased_and_cmmd_unbiased_has_its_own_name():
+    rng = np.random.default_rng(3)
+    x, y = rng.standard_normal((40, 8)), rng.standard_normal((30, 8)) + 0.5
+    inputs = MetricInputs({"fake.clip": x, "real.clip": y})
+    assert METRICS.get("cmmd")().compute(inputs, NO_BOOT)["cmmd"].value == pytest.approx(fn.cmmd(x, y))
+    unbiased = METRICS.get("cmmd_unbiased")().compute(inputs, NO_BOOT)["cmmd_unbiased"].value
+    assert unbiased == pytest.approx(fn.cmmd(x, y, estimator="unbiased"))
+
+
+def test_protocol_record_names_the_is_mode_and_cmmd_estimator():
+    params = PROTOCOLS.get("tf-fid50k").record()["metric_params"]
+    assert params["is"]["mode"] == "tf" and params["is"]["splits"] == 10
+    assert PROTOCOLS.get("digits-default").record()["metric_params"]["cmmd"]["estimator"] == "biased"
+
+
+@pytest.mark.parametrize("name", sorted(set(METRICS.names()) - {"modes"}))  # modes: helper gate's file
+def test_every_metric_names_the_code_it_matches(name):
+    cls = METRICS.get(name)
+    assert cls.matches.strip(), f"{name}: no `matches`"
+    assert isinstance(cls.differences, tuple)
+
+
+def test_table_headers_carry_kids_unit():
+    from types import SimpleNamespace
+
+    from genbench.render import _tex, unit
+
+    kid = METRICS.get("kid")().compute(_inputs("inception-v3-tf"), NO_BOOT)["kid"]
+    group = SimpleNamespace(rows=[{"metric": "kid_inception", "details": kid.details},
+                                  {"metric": "fd", "details": {}}])
+    assert unit(group, "kid_inception") == " ×10³" and unit(group, "fd") == ""
+    assert _tex("kid_inception ×10³ ↓") == r"kid\_inception $\times 10^3$ $\downarrow$"
+
+
+def test_genbench_metrics_prints_unit_matches_and_differences():
+    from genbench.commands.metrics import metric_lines
+
+    text = "\n".join(metric_lines("kid", METRICS.get("kid")))
+    assert "kid↓ [×10³]" in text and "matches: torch-fidelity" in text and "differs: reported ×10³" in text
