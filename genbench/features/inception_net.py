@@ -44,6 +44,12 @@ def max_pool_exact(x: torch.Tensor, kernel: object, stride: object, padding: obj
     return x.unfold(2, kh, sh).amax(-1).unfold(3, kw, sw).amax(-1)  # [B, C, H', W']
 
 
+def avg_pool_channels_last(func: Callable[..., torch.Tensor], a: dict) -> torch.Tensor:
+    """avg_pool2d on a channels_last copy (same per-window sums, vectorised over channels), returned NCHW."""
+    a["input"] = a["input"].contiguous(memory_format=torch.channels_last)
+    return func(**a).contiguous()
+
+
 def _args(args: tuple, kwargs: dict, names: tuple[str, ...], defaults: dict) -> dict:
     out = dict(defaults)
     out.update(zip(names, args))
@@ -68,9 +74,7 @@ class FastPooling(TorchFunctionMode):
                 if _pair(a["dilation"]) == (1, 1) and not a["ceil_mode"] and not a["return_indices"]:
                     return max_pool_exact(x, a["kernel_size"], a["stride"], a["padding"])
             elif func is torch._C._nn.avg_pool2d:
-                a = _args(args, kwargs, _AVG_NAMES, {})
-                a["input"] = x.contiguous(memory_format=torch.channels_last)
-                return func(**a).contiguous()
+                return avg_pool_channels_last(func, _args(args, kwargs, _AVG_NAMES, {}))
         return func(*args, **kwargs)
 
 

@@ -32,6 +32,27 @@ def test_fast_pooling_mode_is_bit_identical() -> None:
     assert idx.shape == y.shape
 
 
+def test_fast_pooling_routes_to_the_fast_kernels(monkeypatch: pytest.MonkeyPatch) -> None:
+    from genbench.features import inception_net
+
+    calls = {"max": 0, "avg": 0}
+
+    def count(key, fn):  # noqa: ANN001, ANN202
+        def wrapped(*a, **k):  # noqa: ANN002, ANN003, ANN202
+            calls[key] += 1
+            return fn(*a, **k)
+        return wrapped
+
+    monkeypatch.setattr(inception_net, "max_pool_exact", count("max", inception_net.max_pool_exact))
+    monkeypatch.setattr(inception_net, "avg_pool_channels_last", count("avg", inception_net.avg_pool_channels_last))
+    x = torch.randn(1, 2, 9, 9)
+    with torch.inference_mode(), FastPooling():
+        torch.nn.MaxPool2d(3, 2)(x)
+        F.max_pool2d(x, 3, 1, 1)
+        F.avg_pool2d(x, 3, 1, 1, count_include_pad=False)
+    assert calls == {"max": 2, "avg": 1}
+
+
 def test_prefetch_keeps_order_and_propagates_errors() -> None:
     assert list(prefetch(iter(range(7)), lambda i: i * i)) == [i * i for i in range(7)]
     assert list(prefetch(iter([]), lambda i: i)) == []
