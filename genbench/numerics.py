@@ -1,9 +1,7 @@
 """Numerics for metrics: explicit device choice, TF32 off, deterministic algorithms, float64 sums."""
 from __future__ import annotations
 
-import contextlib
 import os
-from typing import Iterator
 
 import torch
 
@@ -31,25 +29,19 @@ def strict_numerics() -> None:
     torch.backends.cudnn.deterministic = True
 
 
-@contextlib.contextmanager
-def deterministic_algorithms(device: torch.device) -> Iterator[None]:
-    """On CUDA: TF32 off and torch's deterministic algorithms on (warn where an op has none), restored after.
+def deterministic_cuda(device: torch.device) -> None:
+    """On CUDA: TF32 off and torch's deterministic algorithms on (warn only where an op has none). No-op on CPU.
 
-    cuBLAS needs CUBLAS_WORKSPACE_CONFIG for deterministic matrix products; it is set here unless the user
-    set it (it takes effect if CUDA has not created its cuBLAS handle yet). A no-op on CPU.
+    Process-wide and idempotent, like strict_numerics (a per-call toggle would race between the extraction
+    threads). cuBLAS needs CUBLAS_WORKSPACE_CONFIG for deterministic matrix products; it is set here unless the
+    user set it (it takes effect if CUDA has not created its cuBLAS handle yet).
     """
     if device.type != "cuda":
-        yield
         return
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     strict_numerics()
-    before, before_warn = torch.are_deterministic_algorithms_enabled(), \
-        torch.is_deterministic_algorithms_warn_only_enabled()
-    torch.use_deterministic_algorithms(True, warn_only=True)
-    try:
-        yield
-    finally:
-        torch.use_deterministic_algorithms(before, warn_only=before_warn)
+    if not torch.are_deterministic_algorithms_enabled():
+        torch.use_deterministic_algorithms(True, warn_only=True)
 
 
 def device_record(device: torch.device) -> str:

@@ -30,6 +30,8 @@ Preprocessing (EDM2 `calculate_metrics.py`, DINOv2 detector), then ImageNet norm
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _pkg_version
 from pathlib import Path
 
 import numpy as np
@@ -60,6 +62,13 @@ class ViTConfig:
 
 
 VIT_L_14 = ViTConfig()
+
+
+def _timm_version() -> str:
+    try:
+        return _pkg_version("timm")
+    except PackageNotFoundError:
+        return "missing"
 
 
 def interpolate_pos_embed(pos_embed: torch.Tensor, cfg: ViTConfig) -> torch.Tensor:
@@ -141,7 +150,7 @@ class DINOv2ViTL14(FeatureExtractor):
     config = VIT_L_14
     outputs = ("embedding",)
     dims = {"embedding": 1024}
-    version = "1"
+    version = f"1/timm-{_timm_version()}"
     preprocess = ("uint8 -> float32; torch bicubic resize with antialias to 224x224 (EDM2 resize_mode 'torch'); "
                   "x / 255, ImageNet mean/std; CLS token after the final LayerNorm (1024-d)")
 

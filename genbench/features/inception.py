@@ -19,8 +19,8 @@ import torch
 
 from genbench.errors import WeightsError
 from genbench.features.base import EXTRACTORS, ExtractorSpec, FeatureExtractor, WeightsInfo
-from genbench.features.inception_net import SIZE, normalise, prefetch, trunk
-from genbench.numerics import deterministic_algorithms
+from genbench.features.inception_net import BODY, SIZE, STEM, head, normalise, prefetch, run_layers
+from genbench.numerics import deterministic_cuda
 
 _TF_NAME = "inception-v3-compat"
 _TF_FEATURES = ("2048", "logits_unbiased")  # pool3, logits without the fc bias (torch-fidelity's IS input)
@@ -29,8 +29,9 @@ _TF_FEATURES = ("2048", "logits_unbiased")  # pool3, logits without the fc bias 
 class TFInceptionBase(FeatureExtractor):
     """torch-fidelity's TF Inception-v3 behind a `prepare` step (resize + normalise) that subclasses choose.
 
-    `run_batches` prepares batch i+1 in a background thread while the network runs batch i, and the CPU
-    pooling kernels are swapped for bit-identical faster ones (genbench.features.inception_net).
+    `run_batches` runs stage 1 (prepare + stem) of batch i+1 in a background thread while stage 2 (Mixed
+    blocks) runs batch i, and the CPU pooling kernels are swapped for bit-identical faster ones
+    (genbench.features.inception_net).
     """
 
     outputs = ("embedding", "logits")
@@ -40,6 +41,7 @@ class TFInceptionBase(FeatureExtractor):
         super().__init__(device, weights)
         if not weights.verified:
             _refuse_pickled_code(Path(path))
+        deterministic_cuda(device)
         self.net = _torch_fidelity_net(Path(path)).to(device)
 
     @abc.abstractmethod
@@ -47,21 +49,24 @@ class TFInceptionBase(FeatureExtractor):
         """uint8 [B, 3, H, W] -> float32 [B, 3, 299, 299] in [-1, 1] on self.device."""
 
     def forward(self, batch: torch.Tensor) -> dict[str, torch.Tensor]:
-        return self._run(self.prepare(batch))
+        return self._stage2(self._stage1(batch))
 
-    def _run(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        with deterministic_algorithms(self.device):
-            pool3, logits = trunk(self.net, x)  # [B, 2048] float32, [B, 1008] float32
+    def _stage1(self, batch: torch.Tensor) -> torch.Tensor:
+        """uint8 [B, 3, H, W] -> stem output float32 [B, 192, 35, 35] (resize, normalise, stem layers)."""
+        return run_layers(self.net, STEM, self.prepare(batch))
+
+    def _stage2(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        pool3, logits = head(self.net, run_layers(self.net, BODY, x))  # [B, 2048], [B, 1008] float32
         return {"embedding": pool3, "logits": logits}
 
-    def _prepare_array(self, batch: np.ndarray) -> torch.Tensor:
+    def _stage1_array(self, batch: np.ndarray) -> torch.Tensor:
         with torch.inference_mode():
-            return self.prepare(torch.from_numpy(np.require(batch, requirements=["C", "W"])))
+            return self._stage1(torch.from_numpy(np.require(batch, requirements=["C", "W"])))
 
     def run_batches(self, batches: Iterator[np.ndarray]) -> Iterator[dict[str, np.ndarray]]:
-        for x in prefetch(batches, self._prepare_array):
+        for x in prefetch(batches, self._stage1_array):  # stage 1 of batch i+1 overlaps stage 2 of batch i
             with torch.inference_mode():
-                out = self._run(x)
+                out = self._stage2(x)
             yield {k: v.detach().float().cpu().numpy() for k, v in out.items()}
 
 

@@ -3,8 +3,11 @@
 The network, its weights and every block's forward stay torch-fidelity's (`FeatureExtractorInceptionV3`, the
 TF 2015-12-05 graph; Heusel et al. 2017). What changes is how the work is scheduled, never the arithmetic:
 
-- the resize (TF1 bilinear or clean-fid's PIL bicubic) and (x - 128) / 128 run as a separate `prepare` step,
-  which `prefetch` runs in a background thread for batch i+1 while the network runs batch i;
+- the work is split into two pipeline stages: (1) the resize (TF1 bilinear or clean-fid's PIL bicubic),
+  (x - 128) / 128 and the stem (the layers up to MaxPool_2, at 147x147 and 73x73: about 40% of the
+  arithmetic), and (2) the Mixed blocks and the read-out. `prefetch` runs stage 1 for batch i+1 in a
+  background thread while stage 2 runs batch i, so extraction keeps two cores busy even with one torch
+  intra-op thread (each stage runs the same ops on the same data as before: identical results);
 - on CPU, pooling goes to kernels that give the same bits as the NCHW ones but run 1.7-3.5x faster: 3x3 max
   pooling as two strided `unfold(...).amax(-1)` passes (a max is exact whatever the order), and the TF-style
   average pooling (count_include_pad=False) on a channels_last copy (the same per-window sum, vectorised
@@ -41,6 +44,12 @@ def max_pool_exact(x: torch.Tensor, kernel: object, stride: object, padding: obj
     return x.unfold(2, kh, sh).amax(-1).unfold(3, kw, sw).amax(-1)  # [B, C, H', W']
 
 
+def avg_pool_channels_last(func: Callable[..., torch.Tensor], a: dict) -> torch.Tensor:
+    """avg_pool2d on a channels_last copy (same per-window sums, vectorised over channels), returned NCHW."""
+    a["input"] = a["input"].contiguous(memory_format=torch.channels_last)
+    return func(**a).contiguous()
+
+
 def _args(args: tuple, kwargs: dict, names: tuple[str, ...], defaults: dict) -> dict:
     out = dict(defaults)
     out.update(zip(names, args))
@@ -65,21 +74,24 @@ class FastPooling(TorchFunctionMode):
                 if _pair(a["dilation"]) == (1, 1) and not a["ceil_mode"] and not a["return_indices"]:
                     return max_pool_exact(x, a["kernel_size"], a["stride"], a["padding"])
             elif func is torch._C._nn.avg_pool2d:
-                a = _args(args, kwargs, _AVG_NAMES, {})
-                a["input"] = x.contiguous(memory_format=torch.channels_last)
-                return func(**a).contiguous()
+                return avg_pool_channels_last(func, _args(args, kwargs, _AVG_NAMES, {}))
         return func(*args, **kwargs)
 
 
-def trunk(net: torch.nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """float32 [B, 3, 299, 299] already in [-1, 1] -> (pool3 [B, 2048], logits_unbiased [B, 1008]).
+STEM, BODY = TRUNK[:7], TRUNK[7:]  # up to MaxPool_2 (the 147x147 and 73x73 layers), then the Mixed blocks
 
-    torch-fidelity's forward from its first convolution on (the part after its resize and normalisation).
-    """
+
+def run_layers(net: torch.nn.Module, names: tuple[str, ...], x: torch.Tensor) -> torch.Tensor:
+    """torch-fidelity's modules `names` in order, with the CPU pooling of FastPooling."""
     mode = FastPooling() if x.device.type == "cpu" else contextlib.nullcontext()
     with mode:
-        for name in TRUNK:
+        for name in names:
             x = getattr(net, name)(x)
+    return x
+
+
+def head(net: torch.nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """AvgPool output [B, 2048, 1, 1] -> (pool3 [B, 2048], logits_unbiased [B, 1008]) as torch-fidelity does."""
     pool3 = torch.flatten(x, 1)  # [B, 2048]
     return pool3, pool3.mm(net.fc.weight.T)  # [B, 2048], [B, 1008]
 
@@ -103,7 +115,9 @@ def prefetch(items: Iterator[T], fn: Callable[[T], U]) -> Iterator[U]:
         item = next(it, _END)
         return _END if item is _END else fn(item)
 
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="genbench-prepare") as pool:
+    threads = torch.get_num_threads()  # OpenMP's thread count is per calling thread: give the worker ours
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="genbench-prepare", initializer=torch.set_num_threads,
+                            initargs=(threads,)) as pool:
         fut = pool.submit(step)
         while (res := fut.result()) is not _END:
             fut = pool.submit(step)
