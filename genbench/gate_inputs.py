@@ -135,3 +135,21 @@ def paired_for_gate(candidate, baseline, rules: Sequence, protocol: Protocol | N
 def _dataset(ref: Mapping) -> str | None:
     source = str(ref.get("source") or "")
     return source[len("dataset:"):] if source.startswith("dataset:") else None
+
+
+@dataclass(frozen=True)
+class MultiCache:
+    """Several feature caches read in order (a suite's run cache, the user's); misses are written to the first."""
+
+    caches: Sequence[FeatureCache]
+
+    def load(self, key: str) -> dict[str, np.ndarray] | None:
+        for c in self.caches:
+            hit = c.load(key)
+            if hit is not None:
+                return hit
+        return None
+
+    def get_or_compute(self, key: str, compute) -> dict[str, np.ndarray]:
+        hit = self.load(key)
+        return hit if hit is not None else self.caches[0].get_or_compute(key, compute)
