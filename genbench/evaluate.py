@@ -185,7 +185,7 @@ def _run_space(space: FeatureSpace, fake: SampleSet, real: SampleSet, extra: dic
         inputs.get(key)
     t1 = time.perf_counter()
     for mname in space.metrics:
-        _run_metric(METRICS.get(mname)(), mname, space, inputs, proto, explicit, run)
+        _run_metric(proto.build_metric(mname), mname, space, inputs, proto, explicit, run)
     run.timings["features"] += t1 - t0
     run.timings["metrics"] += time.perf_counter() - t1
 

@@ -5,6 +5,7 @@ where to find them"). Maths in genbench.metrics.functional_fd; parity with torch
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 from genbench.metrics import functional as fn
@@ -41,9 +42,13 @@ class FDInfinity(Metric):
     bootstrap_sets = ()
     min_samples = 10
 
+    @dataclass(frozen=True)
+    class Params:
+        points: int = 5  # subset sizes in the fit
+
     def point(self, inputs: MetricInputs, config: MetricConfig) -> dict[str, float | MetricValue]:
         fake, real = inputs.get("fake.embedding"), inputs.get("real.embedding")
-        res = fn.fd_infinity(fake, real, config.fd_inf_points, config.seed)
+        res = fn.fd_infinity(fake, real, self.params.points, config.seed)
         details = {k: res[k] for k in ("slope", "sizes", "fd")}
         return {"fd_inf": MetricValue(res["fd_inf"], details=dict(details, n_real=len(real)))}
 
