@@ -97,7 +97,7 @@ def paired_differences(a: Mapping, b: Mapping, ref: Mapping, metrics: Sequence[s
         sides = [Side(finder.roles(ext, d, w)) for d, w in ((a, "candidate"), (b, "baseline"), (ref, "reference"))]
         plain = [n[: len(n) - len(sp.suffix)] if sp.suffix else n for n in names]
         diffs = differences(plain, *sides, protocol.config.with_(seed=seed), reps=reps, seed=seed,
-                            context={"dataset": dataset, "extractor": sp.extractor})
+                            context={"dataset": dataset, "extractor": sp.extractor}, params=protocol.params)
         out.update({n: diffs[p] for n, p in zip(names, plain)})
     return out
 
