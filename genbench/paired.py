@@ -119,8 +119,10 @@ class _Fast:
         out: dict[str, float] = {}
         if "fd" in outputs:
             out["fd"] = frechet_distance(*self.pool(side).stats(c), *(ref_stats or self.pool(ref).stats(cr)))
-        if "precision" in outputs or "recall" in outputs:
-            out["precision"], out["recall"] = self.cross(side, ref).precision_recall(c, cr, self.k)
+        if "precision" in outputs:
+            out["precision"] = self.cross(side, ref).precision(c, cr, self.k)
+        if "recall" in outputs:
+            out["recall"] = self.cross(side, ref).recall(c, cr, self.k)
         return [out[o] for o in outputs]
 
 
@@ -190,7 +192,7 @@ def differences(outputs: Sequence[str], a: Side, b: Side, ref: Side, config: Met
             result.update({o: Difference(o, va[o], vb[o], va[o] - vb[o], va[o] - vb[o], va[o] - vb[o], 0.0, 0,
                                          EXACT) for o in outs})
             continue
-        names = list(cls.outputs) if _use_fast(cls.outputs, (a, b, ref)) else outs
+        names = outs if _use_fast(outs, (a, b, ref)) else list(cls.outputs)
         fast = (_Fast(getattr(metric.params, "k", 3), memo if memo is not None else {})
                 if _use_fast(names, (a, b, ref)) else None)
         r = _replicates(metric, names, a, b, ref, config, ctx, reps, seed, paired, fast)
