@@ -97,7 +97,7 @@ def paired_differences(a: Mapping, b: Mapping, ref: Mapping, metrics: Sequence[s
         sides = [Side(finder.roles(ext, d, w)) for d, w in ((a, "candidate"), (b, "baseline"), (ref, "reference"))]
         plain = [n[: len(n) - len(sp.suffix)] if sp.suffix else n for n in names]
         diffs = differences(plain, *sides, protocol.config.with_(seed=seed), reps=reps, seed=seed,
-                            context={"dataset": dataset, "extractor": sp.extractor})
+                            context={"dataset": dataset, "extractor": sp.extractor}, params=protocol.params)
         out.update({n: diffs[p] for n, p in zip(names, plain)})
     return out
 
@@ -135,3 +135,21 @@ def paired_for_gate(candidate, baseline, rules: Sequence, protocol: Protocol | N
 def _dataset(ref: Mapping) -> str | None:
     source = str(ref.get("source") or "")
     return source[len("dataset:"):] if source.startswith("dataset:") else None
+
+
+@dataclass(frozen=True)
+class MultiCache:
+    """Several feature caches read in order (a suite's run cache, the user's); misses are written to the first."""
+
+    caches: Sequence[FeatureCache]
+
+    def load(self, key: str) -> dict[str, np.ndarray] | None:
+        for c in self.caches:
+            hit = c.load(key)
+            if hit is not None:
+                return hit
+        return None
+
+    def get_or_compute(self, key: str, compute) -> dict[str, np.ndarray]:
+        hit = self.load(key)
+        return hit if hit is not None else self.caches[0].get_or_compute(key, compute)

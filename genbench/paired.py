@@ -119,8 +119,10 @@ class _Fast:
         out: dict[str, float] = {}
         if "fd" in outputs:
             out["fd"] = frechet_distance(*self.pool(side).stats(c), *(ref_stats or self.pool(ref).stats(cr)))
-        if "precision" in outputs or "recall" in outputs:
-            out["precision"], out["recall"] = self.cross(side, ref).precision_recall(c, cr, self.k)
+        if "precision" in outputs:
+            out["precision"] = self.cross(side, ref).precision(c, cr, self.k)
+        if "recall" in outputs:
+            out["recall"] = self.cross(side, ref).recall(c, cr, self.k)
         return [out[o] for o in outputs]
 
 
@@ -169,9 +171,10 @@ def _use_fast(outputs: Sequence[str], sides: Sequence[Side]) -> bool:
 
 def differences(outputs: Sequence[str], a: Side, b: Side, ref: Side, config: MetricConfig, reps: int = 200,
                 seed: int = 0, paired: bool = True, context: Mapping[str, object] | None = None,
-                memo: dict | None = None) -> dict[str, Difference]:
+                memo: dict | None = None, params: Mapping[str, object] | None = None) -> dict[str, Difference]:
     """Bootstrap d = m(A) − m(B) against one reference for every output (one metric's outputs share
-    replicates). `memo` keeps per-pool distance work between calls on the same pools (benchmarks)."""
+    replicates). `params` maps metric names to their Params (a protocol's `params`; defaults otherwise);
+    `memo` keeps per-pool distance work between calls on the same pools (benchmarks)."""
     if reps < 2:
         raise ConfigError(f"--bootstrap: the paired comparison needs >= 2 replicates, got {reps}")
     ctx = dict(context or {})
@@ -180,7 +183,7 @@ def differences(outputs: Sequence[str], a: Side, b: Side, ref: Side, config: Met
         by_metric.setdefault(metric_for(o), []).append(o)
     result: dict[str, Difference] = {}
     for cls, outs in by_metric.items():
-        metric = cls()
+        metric = cls((params or {}).get(cls.name))
         va, vb = (point_values(metric, s.take(), ref.take(), config, ctx) for s in (a, b))
         missing = [o for o in outs if o not in va or o not in vb]
         if missing:
@@ -189,8 +192,9 @@ def differences(outputs: Sequence[str], a: Side, b: Side, ref: Side, config: Met
             result.update({o: Difference(o, va[o], vb[o], va[o] - vb[o], va[o] - vb[o], va[o] - vb[o], 0.0, 0,
                                          EXACT) for o in outs})
             continue
-        names = list(cls.outputs) if _use_fast(cls.outputs, (a, b, ref)) else outs
-        fast = _Fast(config.pr_k, memo if memo is not None else {}) if _use_fast(names, (a, b, ref)) else None
+        names = outs if _use_fast(outs, (a, b, ref)) else list(cls.outputs)
+        fast = (_Fast(getattr(metric.params, "k", 3), memo if memo is not None else {})
+                if _use_fast(names, (a, b, ref)) else None)
         r = _replicates(metric, names, a, b, ref, config, ctx, reps, seed, paired, fast)
         result.update({o: _summarise(o, va[o], vb[o], r[:, names.index(o)], PAIRED if paired else INDEPENDENT)
                        for o in outs})

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from genbench.errors import ConfigError
+from genbench.ranking import rank_labels
 
 if TYPE_CHECKING:
     from genbench.leaderboard import Group, Leaderboard
@@ -108,7 +109,7 @@ def extractor_notes(protocol: dict) -> list[str]:
     return notes
 
 
-def footnote_lines(group: "Group") -> list[str]:
+def footnote_lines(group: "Group", board_path: object = None) -> list[str]:
     p = group.protocol
     first = group.rows[0]
     n_gen = p.get("n_gen", (first.get("samples") or {}).get("n", "?"))
@@ -118,6 +119,7 @@ def footnote_lines(group: "Group") -> list[str]:
              f"Extractors: {', '.join(extractor_notes(p)) or 'none'}.",
              f"Ranked by {group.primary}{arrow(group.direction(group.primary))}; "
              "± is the half-width of the 95% bootstrap CI; ↑ higher is better, ↓ lower is better."]
+    lines.append(rank_labels(group, board_path).rule)
     for metric, reasons in group.skipped().items():
         for why, models in reasons.items():
             lines.append(f"Skipped {metric}: {why} ({', '.join(models)}).")
@@ -132,11 +134,12 @@ def unit(group: "Group", metric: str) -> str:
     return ""
 
 
-def table_cells(group: "Group") -> tuple[list[str], list[list[str]]]:
+def table_cells(group: "Group", board_path: object = None) -> tuple[list[str], list[list[str]]]:
     """Header and body of a group's wide table as display strings."""
     metrics = group.metrics()
     header = ["#", "model"] + [m + unit(group, m) + arrow(group.direction(m)) for m in metrics]
-    body = [[str(i), clean(model)] + [fmt_cell(group.cell(model, m)) for m in metrics]
+    ranks = rank_labels(group, board_path).labels
+    body = [[ranks.get(model, str(i)), clean(model)] + [fmt_cell(group.cell(model, m)) for m in metrics]
             for i, model in enumerate(group.ranked_models(), 1)]
     return header, body
 
@@ -146,12 +149,12 @@ def render_text(board: "Leaderboard") -> str:
     """Aligned plain-text tables for the terminal (`genbench board show`)."""
     out = []
     for group in board.groups():
-        header, body = table_cells(group)
+        header, body = table_cells(group, board.path)
         widths = [max(len(r[i]) for r in [header] + body) for i in range(len(header))]
         line = lambda cells: "  ".join(c.ljust(w) if i == 1 else c.rjust(w)  # noqa: E731
                                        for i, (c, w) in enumerate(zip(cells, widths)))
         out += [clean(heading(group)), line(header), line(["-" * w for w in widths])]
-        out += [line(row) for row in body] + [""] + [f"  {x}" for x in footnote_lines(group)] + [""]
+        out += [line(row) for row in body] + [""] + [f"  {x}" for x in footnote_lines(group, board.path)] + [""]
     return "\n".join(out)
 
 
@@ -167,12 +170,12 @@ def _md_escape(s: str) -> str:
 def render_markdown(board: "Leaderboard") -> str:
     out = [f"# Leaderboard: {clean(board.suite)}", ""]
     for group in board.groups():
-        header, body = table_cells(group)
+        header, body = table_cells(group, board.path)
         out += [f"## {_md_escape(clean(heading(group)))}", ""]
         out.append("| " + " | ".join(_md_escape(h) for h in header) + " |")
         out.append("|" + "|".join(["---:", "---"] + ["---:"] * (len(header) - 2)) + "|")
         out += ["| " + " | ".join(_md_escape(c) for c in row) + " |" for row in body]
-        out += [""] + [f"- {_md_escape(x)}" for x in footnote_lines(group)] + [""]
+        out += [""] + [f"- {_md_escape(x)}" for x in footnote_lines(group, board.path)] + [""]
     return "\n".join(out)
 
 
@@ -215,11 +218,11 @@ def render_html_table(board: "Leaderboard") -> str:
     """<section> per group with a <table class="leaderboard">; for embedding in a page."""
     parts = []
     for i, group in enumerate(board.groups()):
-        header, body = table_cells(group)
+        header, body = table_cells(group, board.path)
         e = html.escape
         thead = "".join(f"<th>{e(h)}</th>" for h in header)
         rows = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>\n" for row in body)
-        notes = "".join(f"<li>{e(x)}</li>" for x in footnote_lines(group))
+        notes = "".join(f"<li>{e(x)}</li>" for x in footnote_lines(group, board.path))
         parts.append(
             f'<section class="board-group" id="board-{i}">\n<h3>{e(clean(heading(group)))}</h3>\n'
             f'<table class="leaderboard" data-protocol-id="{e(group.protocol_id)}">\n'
@@ -244,12 +247,12 @@ def render_latex(board: "Leaderboard") -> str:
     """A booktabs tabular per group, followed by its footnote as a small paragraph."""
     out = [f"% Leaderboard: {_tex(clean(board.suite))}"]
     for group in board.groups():
-        header, body = table_cells(group)
+        header, body = table_cells(group, board.path)
         out += [f"% {_tex(clean(heading(group)))}", r"\begin{tabular}{rl" + "r" * (len(header) - 2) + "}",
                 r"\toprule", " & ".join(_tex(h) for h in header) + r" \\", r"\midrule"]
         out += [" & ".join(_tex(c) for c in row) + r" \\" for row in body]
         out += [r"\bottomrule", r"\end{tabular}", "", r"{\footnotesize"]
-        out += [_tex(x) + r"\\" for x in footnote_lines(group)] + ["}", ""]
+        out += [_tex(x) + r"\\" for x in footnote_lines(group, board.path)] + ["}", ""]
     return "\n".join(out)
 
 

@@ -57,10 +57,12 @@ class Pool:
 
     def stats(self, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(mean [D], N−1 covariance [D, D]) of the multiset with counts c [P]."""
-        n = float(c.sum())
-        mu = (c @ self.x) / n  # [D]
-        xc = self.x - mu  # [P, D]
-        cov = (xc * c[:, None]).T @ xc / (n - 1.0)  # [D, D]
+        nz = np.flatnonzero(c)  # only rows drawn at least once
+        w, x = c[nz], self.x[nz]  # [P'], [P', D]
+        n = float(w.sum())
+        mu = (w @ x) / n  # [D]
+        xc = x - mu  # [P', D]
+        cov = (xc * w[:, None]).T @ xc / (n - 1.0)  # [D, D]
         return mu, cov
 
     def _neighbours(self) -> None:
@@ -75,15 +77,16 @@ class Pool:
     def radii(self, c: np.ndarray, k: int) -> np.ndarray:
         """[P] k-NN radius of every pool row within the multiset c (−1 where c == 0: it holds nothing)."""
         self._neighbours()
-        cs = np.cumsum(c[self._order], axis=1)  # [P, M]
-        reached = cs[:, -1] >= k + 1
+        nz = np.flatnonzero(c)
+        cs = np.cumsum(c[self._order[nz]], axis=1)  # [P', M]
         pos = np.argmax(cs >= k + 1, axis=1)
-        r = np.where(reached, self._sorted[np.arange(len(c)), pos], np.inf)
-        for p in np.flatnonzero(~reached & (c > 0)):  # the rare row whose neighbours lie further out
+        r = np.full(len(c), -1.0)
+        r[nz] = self._sorted[nz, pos]
+        for i in np.flatnonzero(cs[:, -1] < k + 1):  # the rare row whose neighbours lie further out
+            p = nz[i]
             order = np.argsort(self._dist[p], kind="stable")
-            j = int(np.argmax(np.cumsum(c[order]) >= k + 1))
-            r[p] = self._dist[p, order[j]]
-        return np.where(c > 0, r, -1.0)
+            r[p] = self._dist[p, order[int(np.argmax(np.cumsum(c[order]) >= k + 1))]]
+        return r
 
 
 def fd(a: Pool, ca: np.ndarray, ref_stats: tuple[np.ndarray, np.ndarray]) -> float:
@@ -103,9 +106,19 @@ class CrossPair:
     def of(cls, fake: Pool, real: Pool) -> "CrossPair":
         return cls(fake, real, _distances(real.x, fake.x))
 
+    def precision(self, cf: np.ndarray, cr: np.ndarray, k: int) -> float:
+        """Fraction of the fake replicate cf inside the k-NN balls of the real replicate cr."""
+        nz = np.flatnonzero(cr)
+        rr = self.real.radii(cr, k)[nz]  # [P_real']
+        fake_in = (self.cross[nz] <= rr[:, None]).any(axis=0)  # [P_fake]
+        return float(cf @ fake_in / cf.sum())
+
+    def recall(self, cf: np.ndarray, cr: np.ndarray, k: int) -> float:
+        """Fraction of the real replicate cr inside the k-NN balls of the fake replicate cf."""
+        nz = np.flatnonzero(cf)
+        rf = self.fake.radii(cf, k)[nz]  # [P_fake']
+        real_in = (self.cross[:, nz] <= rf[None, :]).any(axis=1)  # [P_real]
+        return float(cr @ real_in / cr.sum())
+
     def precision_recall(self, cf: np.ndarray, cr: np.ndarray, k: int) -> tuple[float, float]:
-        """(precision, recall) of the fake replicate cf against the real replicate cr."""
-        rf, rr = self.fake.radii(cf, k), self.real.radii(cr, k)  # [P_fake], [P_real]
-        fake_in = (self.cross <= rr[:, None]).any(axis=0)  # [P_fake]: inside some real ball of the replicate
-        real_in = (self.cross <= rf[None, :]).any(axis=1)  # [P_real]
-        return float(cf @ fake_in / cf.sum()), float(cr @ real_in / cr.sum())
+        return self.precision(cf, cr, k), self.recall(cf, cr, k)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -58,7 +59,10 @@ class Modes(Metric):
                   "class-histogram G-test; 2-D mixtures, classes, stacked digits")
     bootstrap_sets = ()  # a resample holds ~63% distinct samples, so counts of modes captured would drop
     min_samples = 1
-    alpha = ALPHA
+
+    @dataclass(frozen=True)
+    class Params:
+        alpha: float = ALPHA  # per class / mode, one-sided binomial test against the confusion rate
 
     def _has_points(self, inputs: MetricInputs) -> bool:
         return inputs.has("fake.points") and inputs.context.get("dataset") in TOY2D
@@ -77,19 +81,19 @@ class Modes(Metric):
         if inputs.has("fake.class_probs"):
             out.update(self._classes(inputs))
         if inputs.has("fake.channel_classes"):
-            res = fn.stacked_modes(inputs.get("fake.channel_classes"), classifier_confusion()[0], self.alpha)
+            res = fn.stacked_modes(inputs.get("fake.channel_classes"), classifier_confusion()[0], self.params.alpha)
             out["stacked_modes_captured"] = MetricValue(res["stacked_modes_captured"],
-                                                        details=dict(_significance(self.alpha), of=1000))
+                                                        details=dict(_significance(self.params.alpha), of=1000))
             out["stacked_modes_raw"] = MetricValue(res["stacked_modes_raw"], details={"of": 1000})
             out["stacked_kl"] = res["stacked_kl"]
         return out
 
     def _classes(self, inputs: MetricInputs) -> dict[str, MetricValue]:
         real = inputs.get("real.class_probs") if inputs.has("real.class_probs") else None
-        res = fn.class_coverage(inputs.get("fake.class_probs"), real, classifier_confusion()[1], self.alpha)
+        res = fn.class_coverage(inputs.get("fake.class_probs"), real, classifier_confusion()[1], self.params.alpha)
         of = {"of": res["num_classes"]}
         out = {"classes_covered": MetricValue(res["classes_covered"], details=dict(
-                   _significance(self.alpha), of=res["num_classes"], counts=res["class_counts"])),
+                   _significance(self.params.alpha), of=res["num_classes"], counts=res["class_counts"])),
                "classes_hit_raw": MetricValue(res["classes_hit_raw"], details=dict(of, rule=">= 1 sample"))}
         if "class_kl" in res:
             out["class_kl"] = MetricValue(res["class_kl"], details={"smoothing": "laplace+1 on real"})
@@ -100,11 +104,11 @@ class Modes(Metric):
     def _mixture(self, inputs: MetricInputs) -> dict[str, MetricValue]:
         dataset = inputs.context["dataset"]
         centres, sigma = toy2d_modes(dataset)
-        res = fn.mixture_modes(inputs.get("fake.points"), centres, sigma, self.alpha)
+        res = fn.mixture_modes(inputs.get("fake.points"), centres, sigma, self.params.alpha)
         info = {"dataset": dataset, "of": len(centres)}
         return {"modes_captured": MetricValue(res["modes_captured"], details=dict(
                     info, counts=res["mode_counts"], test="one-sided binomial vs the 3σ spill-over rate",
-                    alpha=self.alpha)),
+                    alpha=self.params.alpha)),
                 "modes_captured_raw": MetricValue(res["modes_captured_raw"], details=info),
                 "high_quality_fraction": MetricValue(res["high_quality_fraction"], details=info),
                 "reverse_kl": MetricValue(res["reverse_kl"], details=info)}

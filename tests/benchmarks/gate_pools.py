@@ -32,6 +32,10 @@ def noise(images: np.ndarray, std: float = 25.0, seed: int = 0) -> np.ndarray:
     return np.clip(np.rint(images + n), 0, 255).astype(np.uint8)
 
 
+def quarter_ready(n: int = 1438) -> bool:
+    return (QUARTER_DIR / f"samples-{n}.npy").is_file()
+
+
 def quarter_model_images(n: int) -> np.ndarray:
     """n samples (seeds 0..n-1, DDIM 50 steps as the digits suite samples) of a DDPM trained on
     digits-train with the quick preset for 1/4 of its steps (cached under runs/bench-gate)."""
@@ -56,10 +60,18 @@ def features(images: np.ndarray) -> dict[str, np.ndarray]:
     return {"embedding": emb, "class_probs": softmax64(np.concatenate([o["logits"] for o in outs]))}
 
 
-def pools() -> tuple[dict[str, dict[str, np.ndarray]], np.ndarray, dict[str, np.ndarray]]:
+class Pools(dict):
+    """Pool features by name; the DDPM pool is trained, sampled and featurised on first use."""
+
+    def __missing__(self, name: str) -> dict[str, np.ndarray]:
+        if name != "ddpm-quarter":
+            raise KeyError(name)
+        self[name] = features(quarter_model_images(len(self["real"]["embedding"])))
+        return self[name]
+
+
+def pools() -> tuple[Pools, np.ndarray, dict[str, np.ndarray]]:
     """(pool features by condition, digits-train labels, digits-test features)."""
     train = load_dataset("digits-train")
-    n = len(train.data)
-    out = {"real": features(train.data), "blur": features(blur(train.data)),
-           "noise": features(noise(train.data)), "ddpm-quarter": features(quarter_model_images(n))}
+    out = Pools(real=features(train.data), blur=features(blur(train.data)), noise=features(noise(train.data)))
     return out, np.asarray(train.labels), features(load_dataset("digits-test").data)

@@ -151,8 +151,11 @@ def test_class_coverage_full_and_half():
 
 def test_stacked_digit_modes():
     all_modes = np.stack([np.arange(1000) // 100, np.arange(1000) // 10 % 10, np.arange(1000) % 10], 1)
-    out = _compute("modes", {"fake.channel_classes": all_modes})
-    assert out["stacked_modes_captured"].value == 1000 and out["stacked_kl"].value == pytest.approx(0.0)
+    out = _compute("modes", {"fake.channel_classes": all_modes})  # one sample per mode
+    assert out["stacked_modes_raw"].value == 1000 and out["stacked_kl"].value == pytest.approx(0.0)
+    assert out["stacked_modes_captured"].value < 1000  # a single hit is within the misclassification rate
+    ten = _compute("modes", {"fake.channel_classes": np.repeat(all_modes, 10, axis=0)})
+    assert ten["stacked_modes_captured"].value == 1000 == ten["stacked_modes_raw"].value
     assert fn.stacked_modes(np.zeros((50, 3), int))["stacked_kl"] == pytest.approx(np.log(1000))
 
 
