@@ -22,6 +22,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--pack", type=positive_int, default=None, help="gan2d: PacGAN packing degree m (1 = plain GAN)")
     p.add_argument("--image-size", type=int, default=None, choices=(8, 16, 32),
                    help="image families: train at this size (8x8 digits are upsampled)")
+    p.add_argument("--conditional", action="store_true",
+                   help="image families: class-conditional model (ddpm/ldm: classifier-free guidance; gan: "
+                        "projection discriminator; vae: CVAE); sample a class with `generate --class K`")
     p.add_argument("--out", required=True, help="run folder")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     add_device(p)
@@ -41,6 +44,10 @@ def run(args: argparse.Namespace) -> int:
         if args.family in ("gan2d", "ddpm2d"):
             raise ConfigError(f"--image-size: {args.family} trains on 2-D points")
         overrides["image_size"] = args.image_size
+    if args.conditional:
+        if args.family in ("gan2d", "ddpm2d"):
+            raise ConfigError(f"--conditional: {args.family} has no class-conditional variant")
+        overrides["conditional"] = True
     model = train(args.family, args.dataset, args.preset, out=args.out, seed=args.seed, steps=args.steps,
                   device=args.device, progress=not args.no_progress, **overrides)
     rec = model.record

@@ -72,6 +72,8 @@ def test_generate_cli_class(cond_runs, tmp_path, capsys):
                  "--out", str(tmp_path / "u.npz")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "not class-conditional" in err[0]
+    assert main(["train", "gan2d", "--dataset", "toy2d-ring8", "--conditional", "--out", str(tmp_path / "g2")]) == 2
+    assert "--conditional" in capsys.readouterr().err
 
 
 def test_fitted_prior_matches_posterior_means(cond_runs):
