@@ -100,13 +100,14 @@ class GeneratedResampler:
     """Exact FD bootstrap replicates of a generated set [N, D] against a FixedReference (see module doc)."""
 
     def __init__(self, features: np.ndarray, ref: FixedReference) -> None:
-        x = np.asarray(features, dtype=np.float64)  # [N, D]
+        x = np.array(features, dtype=np.float64)  # [N, D] own copy, centred in place below
         if x.ndim != 2 or x.shape[1] != len(ref.mu):
             raise ConfigError(f"FD bootstrap: features {x.shape} do not fit a {len(ref.mu)}-d reference")
         self.n = len(x)
         self.ref = ref
         self.mu = x.mean(axis=0)  # [D]
-        self.x0 = x - self.mu  # [N, D] centred once
+        x -= self.mu
+        self.x0 = x  # [N, D] centred once
         self.sq = np.einsum("ij,ij->i", self.x0, self.x0)  # [N] ‖x0ᵢ‖²
         self.y = self.x0 @ ref.root  # [N, D] rows in the reference root's basis
 
