@@ -22,9 +22,10 @@ resample with multiplicities w (Σw = n), m = X0ᵀw/n and Y = X0 R (precomputed
   μf* = μ + m,  tr Σf* = (Σ wᵢ‖x0ᵢ‖² − n‖m‖²)/(n−1),
   R Σf* R = (Yᵀ diag(w) Y − n (Rm)(Rm)ᵀ)/(n−1),  Rm = Yᵀw/n.
 Eigenvalues come from torch.linalg (LAPACK from MKL in the torch wheels: 2.7× faster than numpy's
-OpenBLAS dsyevd at 2048-d on one thread here). So each replicate costs one weighted Gram of the ~63% distinct rows (a symmetric rank-k update,
-`dsyrk`, ≈ 0.63·n·d²/2 multiply-adds) plus one `eigvalsh`, and equals the full recomputation
-(np.cov of the resampled rows, then FD) up to rounding; tests/unit/test_fd_fast.py checks 1e-9.
+OpenBLAS dsyevd at 2048-d on one thread here). So each replicate costs one weighted Gram of the ~63%
+distinct rows (a symmetric rank-k update, `dsyrk`, ≈ 0.63·n·d²/2 multiply-adds, on rows gathered into
+a reused buffer), a rank-1 `dsyr` and one `eigvalsh`, and equals the full recomputation (np.cov of the
+resampled rows, then FD) up to rounding; tests/unit/test_fd_fast.py checks 1e-9.
 """
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 import torch
-from scipy.linalg.blas import dsyrk
+from scipy.linalg.blas import dsyr, dsyrk
 
 from genbench.errors import ConfigError
 
@@ -100,15 +101,18 @@ class GeneratedResampler:
     """Exact FD bootstrap replicates of a generated set [N, D] against a FixedReference (see module doc)."""
 
     def __init__(self, features: np.ndarray, ref: FixedReference) -> None:
-        x = np.asarray(features, dtype=np.float64)  # [N, D]
+        x = np.array(features, dtype=np.float64)  # [N, D] own copy, centred in place below
         if x.ndim != 2 or x.shape[1] != len(ref.mu):
             raise ConfigError(f"FD bootstrap: features {x.shape} do not fit a {len(ref.mu)}-d reference")
         self.n = len(x)
         self.ref = ref
         self.mu = x.mean(axis=0)  # [D]
-        self.x0 = x - self.mu  # [N, D] centred once
+        x -= self.mu
+        self.x0 = x  # [N, D] centred once
         self.sq = np.einsum("ij,ij->i", self.x0, self.x0)  # [N] ‖x0ᵢ‖²
         self.y = self.x0 @ ref.root  # [N, D] rows in the reference root's basis
+        self._gram: np.ndarray | None = None  # work buffers, allocated on the first replicate
+        self._buf: np.ndarray | None = None
 
     def value(self, index: np.ndarray) -> float:
         """FD of the resample X[index] (indices with repetition, length n) against the reference."""
@@ -116,23 +120,29 @@ class GeneratedResampler:
         if n < 2:
             raise ConfigError(f"FD bootstrap: a resample needs at least 2 rows, got {n}")
         w = np.bincount(index, minlength=self.n).astype(np.float64)  # [N] multiplicities
-        rows = np.flatnonzero(w)
-        m = (w[rows] @ self.x0[rows]) / n  # [D] resample mean of x0
-        rm = (w[rows] @ self.y[rows]) / n  # [D] = R m
-        tr_f = (w[rows] @ self.sq[rows] - n * (m @ m)) / (n - 1)
-        gram = self._weighted_gram(rows, w[rows])  # [D, D] upper triangle of Yᵀ diag(w) Y
-        gram -= n * np.outer(rm, rm)
-        gram /= n - 1
+        m = (w @ self.x0) / n  # [D] resample mean of x0
+        rm = (w @ self.y) / n  # [D] = R m
+        tr_f = (w @ self.sq - n * (m @ m)) / (n - 1)
+        gram = self._weighted_gram(np.flatnonzero(w), w, 1.0 / (n - 1))  # upper: Yᵀ diag(w) Y / (n−1)
+        gram = dsyr(-n / (n - 1), rm, a=gram, lower=0, overwrite_a=1)  # − n (Rm)(Rm)ᵀ / (n−1)
         diff = self.mu + m - self.ref.mu
         return float(diff @ diff + tr_f + self.ref.trace - 2.0 * _trace_sqrt_eig(gram))
 
-    def _weighted_gram(self, rows: np.ndarray, w: np.ndarray) -> np.ndarray:
-        """Upper triangle of Σ wᵢ yᵢ yᵢᵀ over `rows`, as symmetric rank-k updates of CHUNK rows at a time."""
+    def _weighted_gram(self, rows: np.ndarray, w: np.ndarray, alpha: float) -> np.ndarray:
+        """Upper triangle of alpha Σ wᵢ yᵢ yᵢᵀ over `rows`: symmetric rank-k updates of CHUNK rows at a
+        time, gathered into buffers reused across replicates (no fresh pages per replicate)."""
         d = self.y.shape[1]
-        gram = np.zeros((d, d), order="F")  # [D, D] float64
+        if self._gram is None:
+            self._gram = np.zeros((d, d), order="F")  # [D, D] float64
+            self._buf = np.empty((min(CHUNK, self.n), d))  # [chunk, D] float64
+        gram = self._gram
+        gram.fill(0.0)
         for start in range(0, len(rows), CHUNK):
-            part = self.y[rows[start:start + CHUNK]] * np.sqrt(w[start:start + CHUNK])[:, None]  # [c, D]
-            gram = dsyrk(1.0, part.T, beta=1.0, c=gram, trans=0, overwrite_c=1)
+            sel = rows[start:start + CHUNK]
+            part = self._buf[:len(sel)]
+            np.take(self.y, sel, axis=0, out=part)
+            part *= np.sqrt(w[sel])[:, None]  # [c, D]
+            gram = dsyrk(alpha, part.T, beta=1.0, c=gram, trans=0, overwrite_c=1)
         return gram
 
     def values(self, draws: Sequence[Mapping[str, np.ndarray]], set_name: str = "fake") -> list[float]:
