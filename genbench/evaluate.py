@@ -170,7 +170,7 @@ def evaluate(samples: Any, reference: Any = None, *, protocol: str | Protocol | 
         if isinstance(src, ImageSource):
             src.materialise(MAX_DECODE_BYTES)
     for plan in plans:
-        _run_space(plan, proto, req, run)
+        _run_space(plan, proto, req, run, progress)
     if timings is not None:
         for k, v in run.timings.items():
             timings[k] = timings.get(k, 0.0) + v
@@ -280,7 +280,19 @@ def _size_reason(metric: Metric, sets: dict[str, SetSource]) -> str | None:
     return None
 
 
-def _run_space(plan: _Space, proto: Protocol, req: MetricRequest, run: _Run) -> None:
+def _bar(plan: _Space, proto: Protocol, progress: bool):
+    """The space's metrics, behind a tqdm bar (stderr, terminal only) naming the metric and its bootstrap."""
+    from tqdm.auto import tqdm
+
+    b = proto.config.bootstrap
+    bar = tqdm(plan.metrics, desc=f"metrics {plan.space.extractor}", unit="metric",
+               disable=not progress or not plan.metrics)
+    for mname, metric in bar:
+        bar.set_postfix_str(f"{mname}" + (f" (bootstrap B={b})" if b > 0 else ""))
+        yield mname, metric
+
+
+def _run_space(plan: _Space, proto: Protocol, req: MetricRequest, run: _Run, progress: bool = False) -> None:
     if plan.inputs is None:
         return
     inputs, space = plan.inputs, plan.space
@@ -289,7 +301,7 @@ def _run_space(plan: _Space, proto: Protocol, req: MetricRequest, run: _Run) -> 
         if inputs.has(key) and any(key in m.needs for _, m in plan.metrics):
             inputs.get(key)
     t1 = time.perf_counter()
-    for mname, metric in plan.metrics:
+    for mname, metric in _bar(plan, proto, progress):
         _run_metric(metric, mname, space, inputs, proto, req, run)
     if plan.handle is not None:
         run.extractors.append(plan.handle.record())
