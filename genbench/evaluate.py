@@ -160,7 +160,8 @@ def evaluate(samples: Any, reference: Any = None, *, protocol: str | Protocol | 
     if prompt_template is not None:
         prompts = prompts_from_template(prompt_template, fake)
     check_prompts(prompts, len(fake))
-    cache = FeatureCache(None if cache_dir is False else (cache_dir or default_cache_dir()))
+    cache = cache_dir if isinstance(cache_dir, FeatureCache) else FeatureCache(  # an instance: genbench.Evaluator
+        None if cache_dir is False else (cache_dir or default_cache_dir()))
     opts = ExtractOptions(batch_size=batch_size, progress=progress)
     sets = {k: as_source(v, cache, opts) for k, v in {"fake": fake, "real": real, **extra}.items()}
     run = _Run()

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 
+from genbench.errors import WeightsError
 from genbench.features import EXTRACTORS, load_all
 from genbench.features.base import extractor_class
 from genbench.features.cache import FeatureCache
@@ -38,6 +39,7 @@ def _random_clip(path: Path) -> Path:
     return path
 
 
+# weights entry -> a file of seeded random weights for the architecture that reads it
 RANDOM_WEIGHTS: dict[str, Callable[[Path], Path]] = {"inception-v3-tf": _random_inception,
                                                      "clip-vit-b-32": _random_clip}
 
@@ -49,10 +51,10 @@ def built(request, tmp_path_factory):
     path = None
     try:
         build_extractor(name, device="cpu") if spec.weights_name else None
-    except Exception:
-        if name not in RANDOM_WEIGHTS:
+    except WeightsError:
+        if spec.weights_name not in RANDOM_WEIGHTS:
             pytest.skip(f"{name}: weights not installed and no random-weights recipe for its architecture")
-        path = RANDOM_WEIGHTS[name](tmp_path_factory.mktemp(name) / "random.pt")
+        path = RANDOM_WEIGHTS[spec.weights_name](tmp_path_factory.mktemp(name) / "random.pt")
     ext = build_extractor(name, device="cpu", weights_path=path, allow_unverified=path is not None)
     cache = FeatureCache(tmp_path_factory.mktemp(f"{name}-cache"))  # one network pass per extractor
     return name, ext, path, cache
