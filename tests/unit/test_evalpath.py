@@ -48,7 +48,8 @@ def counters(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
 
         monkeypatch.setattr(owner, name, counted)
 
-    wrap(samples_mod, "_decode", "decode")
+    # the per-image decoder the folder reader calls (named decode_image once image files have their module)
+    wrap(samples_mod, "decode_image" if hasattr(samples_mod, "decode_image") else "_decode", "decode")
     wrap(DigitsClassifier, "forward", "forward")
     wrap(Pixels, "forward", "forward")
     wrap(extract_mod, "build_extractor", "build")
