@@ -26,10 +26,11 @@ import torch
 
 import genbench
 from genbench.errors import ConfigError, InputError, NotEnoughSamplesError, WeightsError
-from genbench.evaluate_plan import MetricRequest, metric_request, open_reference, space_reference
+from genbench.evaluate_plan import (MetricRequest, check_weights_names, extractor_handle, metric_request,
+                                    open_reference, space_reference)
 from genbench.features.cache import FeatureCache
-from genbench.inputs import (POINTS, ExtractOptions, ExtractorHandle, ImageSource, SetSource, StatsSource,
-                             as_source, check_prompts, space_arrays)
+from genbench.inputs import (MAX_DECODE_BYTES, POINTS, ExtractOptions, ExtractorHandle, ImageSource, SetSource,
+                             StatsSource, as_source, check_prompts, space_arrays)
 from genbench.metrics import METRICS, Metric, MetricConfig, MetricInputs, MetricValue, load_all
 from genbench.metrics.bootstrap import compute_with_ci
 from genbench.metrics.inception_only import INCEPTION_EXTRACTORS
@@ -40,7 +41,6 @@ from genbench.result import EvalResult
 from genbench.samples import SampleSet, open_samples
 
 DEFAULT_METRICS = ("fid", "kid", "is")
-MAX_DECODE_BYTES = 4 << 30  # image sets up to 4 GiB of uint8 are decoded once and held in memory
 GENERIC_METRICS = ("fd", "kd", "classifier_score")  # the same maths, named honestly, on non-Inception features
 
 
@@ -158,7 +158,7 @@ def evaluate(samples: Any, reference: Any = None, *, protocol: str | Protocol | 
     dev = resolve_device(device)
     req = metric_request(metrics)
     proto = resolve_protocol(protocol, metrics, extractor, seed, bootstrap, dev.type)
-    _check_weights_names(weights or {})
+    check_weights_names(weights or {})
     fake, real = _open_sets(samples, reference, proto, num_samples, num_reference, value_range)
     extra = {k: open_samples(v, what=f"--{k}") for k, v in (("train", train), ("heldout", heldout)) if v is not None}
     if prompt_template is not None:
@@ -175,7 +175,7 @@ def evaluate(samples: Any, reference: Any = None, *, protocol: str | Protocol | 
         if isinstance(src, ImageSource):
             src.materialise(MAX_DECODE_BYTES)
     for plan in plans:
-        _run_space(plan, proto, req, run)
+        _run_space(plan, proto, req, run, progress)
     if timings is not None:
         for k, v in run.timings.items():
             timings[k] = timings.get(k, 0.0) + v
@@ -193,25 +193,6 @@ def prompts_from_template(template: str, samples: Any) -> list[str]:
     return [template.replace("{label}", str(int(v))) for v in samples.labels]
 
 
-def _check_weights_names(weights: dict[str, str]) -> None:
-    from genbench.features import EXTRACTORS, load_all as load_extractors
-
-    load_extractors()
-    for n in weights:
-        EXTRACTORS.get(n)  # an unknown extractor in --weights NAME=PATH raises with a hint
-
-
-def _handle(space: FeatureSpace, dev: torch.device, weights: dict[str, str], allow_unverified: bool
-            ) -> ExtractorHandle:
-    from genbench.features.extract import build_extractor
-    from genbench.features.identity import extractor_identity
-
-    path = weights.get(space.extractor)
-    identity = extractor_identity(space.extractor, path, allow_unverified)
-    return ExtractorHandle(space.extractor, lambda: build_extractor(
-        space.extractor, device=str(dev), weights_path=path, allow_unverified=allow_unverified), identity)
-
-
 def _skip_space(space: FeatureSpace, reason: str, req: MetricRequest, run: _Run) -> _Space:
     if req.explicit:
         raise ConfigError(f"--metrics {','.join(space.metrics)}: cannot be computed here: {reason}")
@@ -226,7 +207,7 @@ def _plan(space: FeatureSpace, sets: dict[str, SetSource], real: Any, proto: Pro
     handle = None
     if space.extractor != POINTS:
         try:
-            handle = _handle(space, dev, weights, allow_unverified)
+            handle = extractor_handle(space.extractor, dev, weights, allow_unverified)
         except WeightsError:
             if not space.optional:
                 raise
@@ -244,8 +225,7 @@ def _plan(space: FeatureSpace, sets: dict[str, SetSource], real: Any, proto: Pro
             return _skip_space(space, why, req, run)
     box: dict[str, MetricInputs] = {}
     arrays = space_arrays(sets, handle, prompts, dev, _batch(sets), lambda k: box["i"].get(k))
-    context = {"dataset": getattr(real, "dataset", None) or getattr(getattr(sets["fake"], "samples", None),
-                                                                       "dataset", None),
+    context = {"dataset": _dataset(real) or _dataset(getattr(sets["fake"], "samples", None)),
                "extractor": space.extractor}
     box["i"] = inputs = MetricInputs(arrays, context)
     plan = _Space(space, handle, inputs)
@@ -259,6 +239,12 @@ def _plan(space: FeatureSpace, sets: dict[str, SetSource], real: Any, proto: Pro
         else:
             run.skipped[mname + space.suffix] = _explain(reason, sets)
     return plan
+
+
+def _dataset(obj: Any) -> str | None:
+    """The built-in dataset a set (or a statistics file's source) is, if any."""
+    rec = getattr(obj, "record", None)
+    return rec.get("dataset") if isinstance(rec, dict) else getattr(obj, "dataset", None)
 
 
 def _batch(sets: dict[str, SetSource]) -> int:
@@ -285,7 +271,19 @@ def _size_reason(metric: Metric, sets: dict[str, SetSource]) -> str | None:
     return None
 
 
-def _run_space(plan: _Space, proto: Protocol, req: MetricRequest, run: _Run) -> None:
+def _bar(plan: _Space, proto: Protocol, progress: bool):
+    """The space's metrics, behind a tqdm bar (stderr, terminal only) naming the metric and its bootstrap."""
+    from tqdm.auto import tqdm
+
+    b = proto.config.bootstrap
+    bar = tqdm(plan.metrics, desc=f"metrics {plan.space.extractor}", unit="metric",
+               disable=not progress or not plan.metrics)
+    for mname, metric in bar:
+        bar.set_postfix_str(f"{mname}" + (f" (bootstrap B={b})" if b > 0 else ""))
+        yield mname, metric
+
+
+def _run_space(plan: _Space, proto: Protocol, req: MetricRequest, run: _Run, progress: bool = False) -> None:
     if plan.inputs is None:
         return
     inputs, space = plan.inputs, plan.space
@@ -294,7 +292,7 @@ def _run_space(plan: _Space, proto: Protocol, req: MetricRequest, run: _Run) -> 
         if inputs.has(key) and any(key in m.needs for _, m in plan.metrics):
             inputs.get(key)
     t1 = time.perf_counter()
-    for mname, metric in plan.metrics:
+    for mname, metric in _bar(plan, proto, progress):
         _run_metric(metric, mname, space, inputs, proto, req, run)
     if plan.handle is not None:
         run.extractors.append(plan.handle.record())

@@ -115,3 +115,24 @@ def space_reference(real: Any, space: Any, handle: Any):
     if dim is not None and dim != stats.dim:
         raise ConfigError(f"--ref {stats.path}: {stats.dim}-d statistics, but {ident.name} features are {dim}-d")
     return stats
+
+
+def check_weights_names(weights: dict[str, Any]) -> None:
+    """An unknown extractor in --weights NAME=PATH is an error (with a "did you mean"), not ignored."""
+    from genbench.features import EXTRACTORS, load_all as load_extractors
+
+    load_extractors()
+    for n in weights:
+        EXTRACTORS.get(n)
+
+
+def extractor_handle(name: str, dev: Any, weights: dict[str, Any], allow_unverified: bool):
+    """An ExtractorHandle: identity resolved now (weights checked, never hashed twice), network built lazily."""
+    from genbench.features.extract import build_extractor
+    from genbench.features.identity import extractor_identity
+    from genbench.inputs import ExtractorHandle
+
+    path = weights.get(name)
+    identity = extractor_identity(name, path, allow_unverified)
+    return ExtractorHandle(name, lambda: build_extractor(name, device=str(dev), weights_path=path,
+                                                         allow_unverified=allow_unverified), identity)

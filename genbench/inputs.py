@@ -28,7 +28,7 @@ from genbench.refstats import PrecomputedFeatures, RefStats, mean_cov
 from genbench.samples import SampleSet
 
 POINTS = "points"  # the pseudo feature space of 2-D point sets (FeatureSpace.extractor)
-STATS_KEYS = ("mean", "cov", "n", "cov_sqrt")
+MAX_DECODE_BYTES = 4 << 30  # image sets up to 4 GiB of uint8 are decoded once and held in memory
 
 
 @dataclass(frozen=True)

@@ -23,10 +23,10 @@ import numpy as np
 
 import genbench
 from genbench.errors import ConfigError, InputError
-from genbench.evaluate_plan import sibling_path
+from genbench.evaluate_plan import check_weights_names, extractor_handle, sibling_path
 from genbench.features.base import EXTRACTORS, extractor_class
 from genbench.features.cache import FeatureCache
-from genbench.inputs import POINTS, ExtractOptions, ImageSource
+from genbench.inputs import MAX_DECODE_BYTES, POINTS, ExtractOptions, ImageSource
 from genbench.refstats import FOREIGN_FORMATS, FORMAT, FORMAT_VERSION, RefStats, _read_npz
 
 
@@ -72,15 +72,13 @@ def build_reference(source: Any, out: str | Path, *, protocol: str | None = None
                     value_range: str | None = None) -> dict[str, Any]:
     """Write one statistics file per feature space; returns {"written": {extractor: path}, "skipped": {...}}."""
     from genbench.errors import WeightsError
-    from genbench.evaluate import MAX_DECODE_BYTES, _check_weights_names, _handle
     from genbench.numerics import resolve_device
     from genbench.paths import default_cache_dir
-    from genbench.protocols import FeatureSpace
     from genbench.samples import open_samples
 
     out = check_out(out)
     proto_name, names = _space_names(protocol, extractor)
-    _check_weights_names(weights or {})
+    check_weights_names(weights or {})
     dev = resolve_device(device)
     samples = open_samples(source, value_range=value_range, what="SOURCE").take(num)
     if samples.kind != "images":
@@ -88,7 +86,7 @@ def build_reference(source: Any, out: str | Path, *, protocol: str | None = None
     handles, skipped = {}, {}
     for name, optional in names:  # resolve every extractor (and its weights) before decoding anything
         try:
-            handles[name] = _handle(FeatureSpace(name, ()), dev, weights or {}, allow_unverified)
+            handles[name] = extractor_handle(name, dev, weights or {}, allow_unverified)
         except WeightsError as e:
             if not optional:
                 raise

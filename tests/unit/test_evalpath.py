@@ -48,7 +48,8 @@ def counters(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
 
         monkeypatch.setattr(owner, name, counted)
 
-    wrap(samples_mod, "_decode", "decode")
+    # the per-image decoder the folder reader calls (named decode_image once image files have their module)
+    wrap(samples_mod, "decode_image" if hasattr(samples_mod, "decode_image") else "_decode", "decode")
     wrap(DigitsClassifier, "forward", "forward")
     wrap(Pixels, "forward", "forward")
     wrap(extract_mod, "build_extractor", "build")
@@ -143,3 +144,35 @@ def test_outputs_validated_before_work(case, folders, counters, tmp_path: Path, 
     assert rc == 2 and len(err.strip().splitlines()) == 1, err
     assert counters["decode"] == 0 and counters["forward"] == 0
     assert not (tmp_path / "r.json").exists()
+
+
+def test_weights_hashed_once_then_memoised(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import genbench.features.weights as W
+    from genbench.features.identity import extractor_identity
+
+    monkeypatch.setenv("GENBENCH_HOME", str(tmp_path / "home"))
+    fake_weights = tmp_path / "w.pt"
+    fake_weights.write_bytes(b"not really CLIP" * 1000)
+    calls = []
+    orig = W.sha256_file
+    monkeypatch.setattr(W, "sha256_file", lambda p: calls.append(p) or orig(p))
+    a = extractor_identity("clip-vit-b-32", fake_weights, allow_unverified=True)
+    W._sha256_cached.cache_clear()  # a new process: only the on-disk memo remains
+    b = extractor_identity("clip-vit-b-32", fake_weights, allow_unverified=True)
+    assert len(calls) == 1 and a == b and a.weights.verified is False
+    fake_weights.write_bytes(b"other bytes")  # replaced: size and mtime change, so it is hashed again
+    c = extractor_identity("clip-vit-b-32", fake_weights, allow_unverified=True)
+    assert len(calls) == 2 and c.weights.sha256 != a.weights.sha256
+    with pytest.raises(GenbenchError, match="allow-unverified-weights"):
+        extractor_identity("clip-vit-b-32", fake_weights)
+
+
+def test_progress_bars_only_when_asked(folders, capsys) -> None:
+    fake, ref = folders
+    evaluate(str(fake), str(ref), extractor="digits-classifier", metrics="fd", cache_dir=False, bootstrap=2,
+             progress=True)
+    err = capsys.readouterr().err
+    assert "decode" in err and "features digits-classifier" in err and "bootstrap B=2" in err
+    assert main(["eval", "--samples", str(fake), "--ref", str(ref), "--extractor", "digits-classifier",
+                 "--metrics", "fd", "--no-cache", "--bootstrap", "2"]) == 0  # stderr is not a terminal here
+    assert capsys.readouterr().err == ""

@@ -32,8 +32,9 @@ def _eval(ref, **kw):
 def test_round_trip_equals_source(ref_file: Path) -> None:
     a, b = _eval("digits-test"), _eval(str(ref_file))
     assert set(a.metrics) == set(b.metrics) == {"fd", "kid", "precision", "recall", "density", "coverage"}
-    for k in a.metrics:
-        assert a.value(k) == pytest.approx(b.value(k), rel=1e-12, abs=1e-12), k
+    for k in a.metrics:  # FD from the file's cached sigma root: equal up to the singular covariance's
+        # rounding (dead ReLU units of the digits classifier give zero eigenvalues whose sqrt amplifies noise)
+        assert a.value(k) == pytest.approx(b.value(k), rel=1e-6 if k == "fd" else 1e-12, abs=1e-12), k
     assert b.protocol["reference_fingerprint"] == a.protocol["reference_fingerprint"]
 
 
@@ -58,7 +59,7 @@ def test_stats_only_fd_and_skips(tmp_path: Path) -> None:
                    num_samples=120)
     want = evaluate("digits-train", "digits-test", extractor=EXT, metrics="fd", bootstrap=0, cache_dir=False,
                     num_samples=120)
-    assert res.value("fid") == pytest.approx(want.value("fd"), rel=1e-12)
+    assert res.value("fid") == pytest.approx(want.value("fd"), rel=1e-6)
     assert "kid" in res.skipped and "--keep-features" in res.skipped["kid"]
     with pytest.raises(ConfigError, match="kid"):
         evaluate("digits-train", str(out), extractor=EXT, metrics="fd,kid", cache_dir=False)
