@@ -19,7 +19,8 @@ def _arrow(v: bool | None) -> str:
 
 
 def _wrap(label: str, text: str) -> str:
-    return textwrap.fill(text, width=110, initial_indent=f"{_INDENT}{label}", subsequent_indent=_INDENT + "  ")
+    return textwrap.fill(text, width=110, initial_indent=f"{_INDENT}{label}", subsequent_indent=_INDENT + "  ",
+                         break_on_hyphens=False)
 
 
 def metric_lines(name: str, cls: type) -> list[str]:

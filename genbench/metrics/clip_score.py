@@ -41,5 +41,5 @@ class CLIPScoreHessel(CLIPScore):
     needs = ("fake.clip", "fake.text_hessel")
     definition = f"mean of 2.5·max(cos, 0), prompts encoded as {HESSEL_PREFIX!r} + prompt (Hessel et al. 2021)"
     matches = "jmhessel/clipscore clipscore.py (2.5 · max(cos, 0) per image, 'A photo depicts ' prefix)"
-    differences = ("genbench's CLIP is ViT-B/32, as in the paper",)
+    differences = ()  # same model (ViT-B/32), prefix and clipping as the paper's code
     scale = 2.5

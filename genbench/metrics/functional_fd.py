@@ -106,8 +106,8 @@ def fd_infinity(fake: np.ndarray, real: np.ndarray, points: int = FD_INF_POINTS,
 
 
 IS_MODES = {
-    # original TF code (openai/improved-gan `inception_score/model.py`, get_inception_score), used for the
-    # published IS of DCGAN/BigGAN/DDPM and by StyleGAN2-ADA: samples in the given order, `splits` chunks
+    # original TF code (openai/improved-gan `inception_score/model.py`, get_inception_score) and its ports
+    # behind most published IS tables (e.g. StyleGAN2-ADA's): samples in the given order, `splits` chunks
     # [i*N//splits, (i+1)*N//splits); mean and std (ddof=0) of the per-chunk scores.
     "tf": "no shuffle, `splits` equal chunks (openai/improved-gan inception_score/model.py)",
     # ADM's evaluator (openai/guided-diffusion `evaluations/evaluator.py`, compute_inception_score): no

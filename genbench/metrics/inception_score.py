@@ -4,8 +4,8 @@
 exp(E_x KL(p(y|x) ‖ p(y))) per chunk of the samples; mean and std (ddof=0) over chunks. The chunking is
 the metric's `Params.mode` (genbench.metrics.functional_fd.IS_MODES):
 - "tf" (default): the original TF code, openai/improved-gan `inception_score/model.py`: no shuffle,
-  `splits` = 10 equal chunks. The published IS of DCGAN/BigGAN/DDPM and StyleGAN2-ADA's come from this
-  convention (StyleGAN2-ADA's `inception_score.py` splits its unshuffled samples the same way).
+  `splits` = 10 equal chunks. Most published IS tables come from this code or ports of it
+  (StyleGAN2-ADA's `inception_score.py` splits its unshuffled samples the same way).
 - "adm": ADM's evaluator, openai/guided-diffusion `evaluations/evaluator.py`: no shuffle, chunks of
   `split_size` = 5,000 (a shorter last chunk kept); equal to "tf" at N = 50,000.
 - "torch-fidelity": `metric_isc.isc_features_to_metric`: RandomState(`seed` = 2020) shuffle, then
