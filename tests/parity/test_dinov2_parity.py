@@ -183,6 +183,17 @@ def test_rejects_wrong_checkpoint(tmp_path: Path) -> None:
         dinov2.load_vit(bad, TINY)
 
 
+def test_unpinned_checkpoint_needs_allow_unverified(tiny_checkpoint, monkeypatch: pytest.MonkeyPatch) -> None:
+    from genbench.features import weights
+
+    path, _ = tiny_checkpoint
+    monkeypatch.setenv("GENBENCH_HOME", str(path.parent / "home"))
+    with pytest.raises(WeightsError, match="allow-unverified-weights"):
+        weights.resolve("dinov2-vit-l-14", path)
+    _, info = weights.resolve("dinov2-vit-l-14", path, allow_unverified=True)
+    assert info.verified is False and info.sha256 == weights.sha256_file(path)
+
+
 def test_vit_l_14_shape_equals_timm_dinov2() -> None:
     """The full config builds timm's registered DINOv2 ViT-L/14 (at 224) with the official parameter shapes."""
     import timm

@@ -52,13 +52,20 @@ def weights_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return random_inception_weights(tmp_path_factory.mktemp("inception") / "random-inception.pth", seed=0)
 
 
-def _cleanfid_features(images: np.ndarray, weights: Path, tmp: Path) -> np.ndarray:
-    from cleanfid.fid import get_files_features
+@pytest.fixture(scope="module")
+def cleanfid_model(weights_file: Path, tmp_path_factory: pytest.TempPathFactory) -> torch.nn.Module:
+    """clean-fid's InceptionV3W wrapper around a TorchScript file written where it expects its download."""
     from cleanfid.inception_torchscript import InceptionV3W
 
-    base = _Base(torch_fidelity_inception(weights)).eval()
+    tmp = tmp_path_factory.mktemp("cleanfid")
+    base = _Base(torch_fidelity_inception(weights_file)).eval()
     torch.jit.save(torch.jit.trace(base, torch.zeros(1, 3, 299, 299)), str(tmp / "inception-2015-12-05.pt"))
-    model = InceptionV3W(str(tmp), download=False, resize_inside=False).eval()
+    return InceptionV3W(str(tmp), download=False, resize_inside=False).eval()
+
+
+def _cleanfid_features(images: np.ndarray, model: torch.nn.Module, tmp: Path) -> np.ndarray:
+    from cleanfid.fid import get_files_features
+
     files = []
     for i, img in enumerate(images):  # uint8 [3, H, W] -> lossless PNG, read back by clean-fid
         files.append(tmp / f"{i:03d}.png")
@@ -68,10 +75,11 @@ def _cleanfid_features(images: np.ndarray, weights: Path, tmp: Path) -> np.ndarr
 
 
 @pytest.mark.parametrize("shape", [(3, 32, 32), (2, 24, 40)])
-def test_matches_cleanfid_pipeline(weights_file: Path, tmp_path: Path, shape: tuple[int, int, int]) -> None:
+def test_matches_cleanfid_pipeline(weights_file: Path, cleanfid_model: torch.nn.Module, tmp_path: Path,
+                                   shape: tuple[int, int, int]) -> None:
     n, h, w = shape
     images = smooth_images(n, size=max(h, w), seed=5)[:, :, :h, :w]  # [n, 3, h, w] uint8
-    theirs = _cleanfid_features(images, weights_file, tmp_path)  # [n, 2048]
+    theirs = _cleanfid_features(images, cleanfid_model, tmp_path)  # [n, 2048]
     ext = build_extractor("inception-v3-clean", device="cpu", weights_path=weights_file, allow_unverified=True)
     ours = extract(ext, images, batch_size=2)
     assert ours["embedding"].shape == (n, 2048) and ours["logits"].shape == (n, 1008)

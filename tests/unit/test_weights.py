@@ -33,6 +33,9 @@ def test_registry_entries() -> None:
     assert inc.url.endswith(inc.filename) and "torch-fidelity" in inc.url
     assert clip.sha256 in clip.url and clip.filename == "ViT-B-32.pt"
     for e in weights.list_entries():
+        if e.name == "dinov2-vit-l-14":  # Meta publishes no digest: unknown until verified (matches no file)
+            assert e.sha256 == ""
+            continue
         assert len(e.sha256) == 64 and int(e.sha256, 16) >= 0
 
 
