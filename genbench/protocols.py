@@ -1,14 +1,21 @@
 """Named, versioned evaluation protocols: the unit a leaderboard ranks by.
 
 A protocol fixes the feature spaces (extractor + metrics + output suffix), sample counts, reference
-split, metric settings (k, splits, subsets, bootstrap) and the release-gate defaults. Two results are
+split, each metric's settings (`params`: metric name -> that metric's Params, overriding its defaults),
+the run-wide settings (`config`: seed, bootstrap B, device, tiling) and the release-gate defaults.
+`protocol.build_metric(name)` is the one way to get a metric configured as the protocol says. Two results are
 comparable only when their protocol name, version and sample counts agree.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
+from typing import Any, Mapping
 
-from genbench.metrics.base import MetricConfig
+from genbench.metrics.base import METRICS, Metric, MetricConfig
+from genbench.metrics.kid import KID
+from genbench.metrics.ndb import NDB
+from genbench.metrics.ssim import SSIMDiversity
 from genbench.registry import Registry
 
 
@@ -39,16 +46,32 @@ class Protocol:
     reference: str | None = None  # default reference set (dataset name)
     num_samples: int | None = None  # default generated-sample count (None: all given)
     num_reference: int | None = None
-    config: MetricConfig = field(default_factory=MetricConfig)
+    config: MetricConfig = field(default_factory=MetricConfig)  # run-wide settings only
     gate_rules: tuple[GateRule, ...] = ()
     paper: str = ""
+    params: Mapping[str, Any] = field(default_factory=dict)  # metric name -> its Params (overrides defaults)
+
+    def build_metric(self, name: str) -> Metric:
+        """The registered metric `name`, with this protocol's Params for it (else the metric's defaults)."""
+        from genbench.metrics import load_all
+
+        load_all()
+        return METRICS.get(name)(self.params.get(name))
+
+    def metric_names(self) -> list[str]:
+        """Every metric the protocol's spaces use, once each, in order ("all" expands to every metric)."""
+        from genbench.metrics import load_all
+
+        load_all()
+        names = [n for s in self.spaces for n in (METRICS.names() if s.metrics == ("all",) else s.metrics)]
+        return list(dict.fromkeys(names))
 
     def record(self) -> dict:
         return {"protocol": self.name, "protocol_version": self.version, "primary": self.primary,
                 "spaces": [{"extractor": s.extractor, "metrics": list(s.metrics), "suffix": s.suffix,
                             "optional": s.optional} for s in self.spaces],
-                "metric_config": {k: (list(v) if isinstance(v, tuple) else v)
-                                  for k, v in self.config.__dict__.items()}}
+                "metric_config": dataclasses.asdict(self.config),
+                "metric_params": {n: self.build_metric(n).params_record() for n in self.metric_names()}}
 
 
 PROTOCOLS: Registry[Protocol] = Registry("protocol")
@@ -66,7 +89,8 @@ PROTOCOLS.add("digits-default", Protocol(
             FeatureSpace("inception-v3-tf", ("fid", "kid", "is"), suffix="_inception", optional=True),
             FeatureSpace("clip-vit-b-32", ("cmmd",), optional=True)),
     primary="fd", reference="digits-test", num_samples=1000,
-    config=MetricConfig(kid_subset_size=300, ssim_pairs=500, ndb_bins=20),
+    params={"kid": KID.Params(subset_size=300), "ssim_diversity": SSIMDiversity.Params(pairs=500),
+            "ndb": NDB.Params(bins=20)},
     # Tolerances calibrated on real-vs-real variation: 1,000 held-out real digits (digits-train[-1000:])
     # vs digits-test give bootstrap std 3.58 for fd and 0.031 for recall (B = 200), so the 95% interval
     # of a difference of two independent results has half-width 1.96*sqrt(2)*std = 9.9 (fd) and 0.087
@@ -126,8 +150,9 @@ PROTOCOLS.add("ldm", Protocol(
 ))
 
 
-def custom_protocol(extractor: str, metrics: tuple[str, ...], config: MetricConfig) -> Protocol:
+def custom_protocol(extractor: str, metrics: tuple[str, ...], config: MetricConfig | None = None,
+                    params: Mapping[str, Any] | None = None) -> Protocol:
     """An ad-hoc protocol for `genbench eval --extractor X --metrics ...` (never ranked with presets)."""
     return Protocol(name=f"custom:{extractor}", version="1", description="ad-hoc evaluation",
                     spaces=(FeatureSpace(extractor, metrics),), primary=metrics[0] if metrics else "",
-                    config=config)
+                    config=config or MetricConfig(), params=dict(params or {}))

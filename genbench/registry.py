@@ -1,7 +1,14 @@
-"""One generic registry for every extension point: datasets, extractors, metrics, protocols, models."""
+"""One generic registry for every extension point: datasets, extractors, metrics, protocols, models.
+
+An object that carries a `name` attribute (metric classes, ExtractorSpec, Protocol, ...) must be
+registered under that same name; `import_submodules` lets a package register every module it holds
+without a hand-kept import list.
+"""
 from __future__ import annotations
 
 import difflib
+import importlib
+import pkgutil
 import re
 from typing import Callable, Generic, Iterator, TypeVar
 
@@ -23,6 +30,9 @@ class Registry(Generic[T]):
             raise ValueError(f"invalid {self.kind} name {name!r}: use lowercase letters, digits, '-', '_', '.'")
         if name in self._items:
             raise ValueError(f"{self.kind} {name!r} is already registered")
+        own = getattr(obj, "name", None)
+        if isinstance(own, str) and own != name:
+            raise ValueError(f"{self.kind} {name!r}: the object's name attribute is {own!r}; they must agree")
         self._items[name] = obj
         return obj
 
@@ -51,3 +61,14 @@ class Registry(Generic[T]):
 
     def __len__(self) -> int:
         return len(self._items)
+
+
+def import_submodules(package: str, skip: Callable[[str], bool] = lambda name: False) -> list[str]:
+    """Import every module of `package` (not subpackages' contents) except private ones and those
+    `skip` names; returns the imported module names. Each module registers its entries on import."""
+    pkg = importlib.import_module(package)
+    names = [m.name for m in pkgutil.iter_modules(pkg.__path__)
+             if not m.name.startswith("_") and not m.ispkg and not skip(m.name)]
+    for name in sorted(names):
+        importlib.import_module(f"{package}.{name}")
+    return sorted(names)

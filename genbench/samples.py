@@ -55,7 +55,8 @@ class SampleSet:
     def from_dataset(cls, name: str) -> "SampleSet":
         ds = load_dataset(name)
         return cls.from_array(ds.data, source=f"dataset:{name}", labels=ds.labels, dataset=name,
-                              layout="NCHW", manifest={"num_classes": ds.num_classes, "description": ds.description})
+                              layout="NCHW", manifest={"num_classes": ds.num_classes, "description": ds.description,
+                                                       "traits": list(ds.traits)})
 
     @classmethod
     def from_generator(cls, fn: Callable[[list[int]], Any], seeds: Sequence[int], *, batch_size: int = 64,

@@ -33,6 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", default=None, help="write the result as JSON here")
     p.add_argument("--name", default=None, help="model name (for --add-to)")
     p.add_argument("--add-to", default=None, help="append the result's rows to this leaderboard JSONL")
+    p.add_argument("--quiet", action="store_true", help="no progress bars (they show only on a terminal anyway)")
     add_device(p)
     add_weights(p)
     p.set_defaults(func=run)
@@ -45,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("--add-to needs --name MODEL")
     if args.bootstrap is not None and args.bootstrap < 0:
         raise ConfigError(f"--bootstrap must be >= 0, got {args.bootstrap}")
+    _check_outputs(args)  # before any work: a bad --json or --add-to must not cost an evaluation
     result = evaluate(
         args.samples, args.ref, protocol=args.protocol, metrics=args.metrics, extractor=args.extractor,
         num_samples=args.num_samples, num_reference=args.num_ref, seed=args.seed, batch_size=args.batch_size,
@@ -52,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         cache_dir=False if args.no_cache else args.cache_dir, bootstrap=args.bootstrap, train=args.train,
         heldout=args.heldout, prompts=read_prompts(args.prompts), prompt_template=args.prompt_template,
         value_range=args.value_range,
-        progress=sys.stderr.isatty(), name=args.name)
+        progress=sys.stderr.isatty() and not args.quiet, name=args.name)
     print(result.table())
     if args.json:
         result.save(args.json)
@@ -63,3 +65,28 @@ def run(args: argparse.Namespace) -> int:
         Leaderboard.load(Path(args.add_to)).add_result(result, args.name)
         print(f"added {args.name} to {args.add_to}")
     return 0
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """--json: a writable file path in an existing folder; --add-to: a readable, writable, parseable board."""
+    if args.json:
+        _check_writable(Path(args.json), "--json")
+    if args.add_to:
+        from genbench.leaderboard import Leaderboard
+
+        board = Path(args.add_to)
+        _check_writable(board, "--add-to")
+        Leaderboard.load(board)  # raises a GenbenchError naming the file and line if it does not parse
+
+
+def _check_writable(path: Path, what: str) -> None:
+    import os
+
+    if path.is_dir():
+        raise ConfigError(f"{what} {path}: is a folder; expected a file")
+    if not path.parent.is_dir():
+        raise ConfigError(f"{what} {path}: folder {path.parent} does not exist")
+    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+        raise ConfigError(f"{what} {path}: not readable and writable")
+    if not path.exists() and not os.access(path.parent, os.W_OK):
+        raise ConfigError(f"{what} {path}: folder {path.parent} is not writable")

@@ -31,6 +31,7 @@ class Dataset:
     labels: np.ndarray | None  # int64 [N]
     num_classes: int | None
     description: str
+    traits: tuple[str, ...] = ()  # declared properties, e.g. "stacked-channels" (one digit per channel)
 
 
 DATASETS: Registry[Callable[[], Dataset]] = Registry("dataset")
@@ -70,7 +71,7 @@ def _stacked(name: str, split: int, seed: int, n: int) -> Dataset:
     images = np.ascontiguousarray(gray[pick])  # [n, 3, 8, 8]: one digit per channel
     labels = y[pick] @ np.array([100, 10, 1])
     return Dataset(name, "images", images, labels.astype(np.int64), 1000,
-                   "stacked digits: three digits as R, G, B channels, 1,000 modes")
+                   "stacked digits: three digits as R, G, B channels, 1,000 modes", ("stacked-channels",))
 
 
 def toy2d_modes(name: str) -> tuple[np.ndarray, float]:

@@ -1,2 +1,8 @@
-"""Import every extractor module so that each registers itself in EXTRACTORS (heavy imports stay lazy)."""
-from genbench.features import clip, digits, inception, pixels  # noqa: F401
+"""Imports every extractor module of this package so that each registers itself in EXTRACTORS: a new
+file is found without being listed anywhere (heavy imports inside the modules stay lazy). The
+machinery modules (base, cache, stats, extract, weights) are skipped."""
+from genbench.registry import import_submodules
+
+_MACHINERY = {"base", "cache", "stats", "extract", "weights"}
+
+MODULES = import_submodules("genbench.features", skip=lambda name: name in _MACHINERY)

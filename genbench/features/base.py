@@ -4,12 +4,18 @@ Output roles every extractor uses:
   "embedding" -- the main feature vector (Inception pool3, CLIP image embedding, digits penultimate, pixels)
   "logits"    -- class logits, for extractors that are classifiers (Inception logits_unbiased, digits)
 The `version` string changes whenever preprocessing or network code changes; it goes into every cache key.
+
+Besides its output roles, an extractor declares every *derived* input it provides (ExtractorSpec.provides:
+input name -> Derived), e.g. class probabilities from logits, per-channel classes of stacked digits, CLIP
+text embeddings. The evaluator matches metrics' `needs` against roles + derived inputs, knowing no names.
+Every FeatureExtractor subclass is recorded by its `name` (extractor_class), so its version and
+preprocessing can be read without building the network (reference-statistics checks, cache keys).
 """
 from __future__ import annotations
 
 import abc
-from dataclasses import dataclass
-from typing import Callable, ClassVar, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Callable, ClassVar, Iterator, Mapping
 
 import numpy as np
 import torch
@@ -27,11 +33,20 @@ class WeightsInfo:
     path: str | None = None
 
 
+_CLASSES: dict[str, type["FeatureExtractor"]] = {}
+
+
 class FeatureExtractor(abc.ABC):
     name: ClassVar[str]
     version: ClassVar[str]
     outputs: ClassVar[tuple[str, ...]]
     preprocess: ClassVar[str]  # human-readable and exact: resize method + size + normalisation
+    dims: ClassVar[Mapping[str, int]] = {}  # role -> width, where fixed (pixels: depends on the image size)
+
+    def __init_subclass__(cls, **kw: Any) -> None:
+        super().__init_subclass__(**kw)
+        if isinstance(cls.__dict__.get("name"), str):
+            _CLASSES[cls.name] = cls
 
     def __init__(self, device: torch.device, weights: WeightsInfo) -> None:
         self.device = device
@@ -59,6 +74,30 @@ class FeatureExtractor(abc.ABC):
             yield {k: v.detach().float().cpu().numpy() for k, v in out.items()}
 
 
+def extractor_class(name: str) -> type[FeatureExtractor] | None:
+    """The FeatureExtractor subclass whose `name` is `name` (None if no such class was imported)."""
+    return _CLASSES.get(name)
+
+
+@dataclass(frozen=True)
+class Derived:
+    """An input an extractor provides beyond its output roles, and how to derive it for one set.
+
+    sources: what it is computed from: output roles ("logits"), "images" (the set's decoded uint8 images),
+             "extractor" (the built network), "prompts" (the fake set's prompts).
+    fn:      (DeriveContext) -> array; see genbench.inputs.DeriveContext.
+    sets:    the sets it exists for (None: every set).
+    when / unless: a set trait (a dataset's or manifest's "traits") that must / must not hold for the
+             reference set, e.g. "stacked-channels".
+    """
+
+    sources: tuple[str, ...]
+    fn: Callable[[Any], Any]
+    sets: tuple[str, ...] | None = None
+    when: str | None = None
+    unless: str | None = None
+
+
 @dataclass(frozen=True)
 class ExtractorSpec:
     """Registry entry: how to build an extractor and which weights entry (if any) it needs."""
@@ -68,6 +107,8 @@ class ExtractorSpec:
     weights_name: str | None  # key in genbench.features.weights.WEIGHTS, None if weight-free or shipped
     outputs: tuple[str, ...]
     description: str
+    provides: Mapping[str, Derived] = field(default_factory=dict)  # derived input name -> how
+    shipped_sha256: Callable[[], str] | None = None  # shipped weights: their recorded sha256 (checked at build)
 
 
 EXTRACTORS: Registry[ExtractorSpec] = Registry("feature extractor")

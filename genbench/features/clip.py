@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from genbench.errors import InputError, WeightsError
-from genbench.features.base import EXTRACTORS, ExtractorSpec, FeatureExtractor, WeightsInfo
+from genbench.features.base import EXTRACTORS, Derived, ExtractorSpec, FeatureExtractor, WeightsInfo
 
 MODEL_NAME = "ViT-B-32"
 IMAGE_SIZE = 224
@@ -83,6 +83,7 @@ class ClipViTB32(FeatureExtractor):
     name = "clip-vit-b-32"
     version = "1"
     outputs = ("embedding",)
+    dims = {"embedding": 512}
     preprocess = ("uint8 -> bicubic antialiased resize of the shorter side to 224 (uint8 rounding, as PIL), "
                   "center crop 224x224, /255, normalise with CLIP mean/std (open_clip ViT-B-32 eval transform)")
 
@@ -117,6 +118,17 @@ class ClipViTB32(FeatureExtractor):
         return np.concatenate(parts)  # [N, 512] float32
 
 
+def _hessel() -> str:
+    from genbench.metrics.clip_score import HESSEL_PREFIX
+
+    return HESSEL_PREFIX
+
+
+def _text(ctx, prefix: str) -> np.ndarray:
+    """CLIP text embeddings [N, 512] of the fake set's prompts, each prefixed by `prefix`."""
+    return ctx.extractor().encode_text([prefix + p for p in ctx.prompts])
+
+
 def _build(device: torch.device, weights: WeightsInfo, path: str | None) -> FeatureExtractor:
     if path is None:
         raise WeightsError("clip-vit-b-32 needs a weights file (resolved by genbench.features.weights)")
@@ -126,4 +138,7 @@ def _build(device: torch.device, weights: WeightsInfo, path: str | None) -> Feat
 EXTRACTORS.add("clip-vit-b-32", ExtractorSpec(
     name="clip-vit-b-32", build=_build, weights_name="clip-vit-b-32", outputs=ClipViTB32.outputs,
     description="OpenAI CLIP ViT-B/32 (open_clip): L2-normalised 512-d image embedding; encode_text for prompts",
+    provides={"clip": Derived(("embedding",), lambda ctx: ctx.role("embedding")),
+              "text": Derived(("extractor", "prompts"), lambda ctx: _text(ctx, ""), sets=("fake",)),
+              "text_hessel": Derived(("extractor", "prompts"), lambda ctx: _text(ctx, _hessel()), sets=("fake",))},
 ))

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from genbench.errors import InputError, WeightsError
-from genbench.features.base import EXTRACTORS, ExtractorSpec, FeatureExtractor, WeightsInfo
+from genbench.features.base import EXTRACTORS, Derived, ExtractorSpec, FeatureExtractor, WeightsInfo
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 WEIGHTS_FILE = ASSETS / "digits_classifier.safetensors"
@@ -87,6 +87,7 @@ class DigitsClassifier(FeatureExtractor):
     name = "digits-classifier"
     version = "1"
     outputs = ("embedding", "logits")
+    dims = {"embedding": EMBED_DIM, "logits": NUM_CLASSES}
     preprocess = ("uint8 -> float/255, mean over channels -> 1x8x8 (nearest resize to 8x8 when the input is "
                   "another size)")
 
@@ -138,7 +139,21 @@ def _build(device: torch.device, weights: WeightsInfo, path: str | None) -> Feat
     return DigitsClassifier(device, model, info)
 
 
+def _class_probs(ctx) -> np.ndarray:
+    from genbench.inputs import softmax64
+
+    return softmax64(ctx.role("logits"))  # [N, 10] float64
+
+
+def _channel_classes(ctx) -> np.ndarray:
+    return classify_channels(ctx.images(), str(ctx.device))  # [N, 3] int64
+
+
 EXTRACTORS.add("digits-classifier", ExtractorSpec(
     name="digits-classifier", build=_build, weights_name=None, outputs=DigitsClassifier.outputs,
     description="small CNN trained on digits-train (weights shipped): 64-d penultimate embedding, 10 logits",
+    # whole-image classes mean nothing on stacked digits: there each channel is labelled on its own
+    provides={"class_probs": Derived(("logits",), _class_probs, unless="stacked-channels"),
+              "channel_classes": Derived(("images",), _channel_classes, when="stacked-channels")},
+    shipped_sha256=expected_sha256,
 ))

@@ -24,6 +24,7 @@ class InceptionV3TF(FeatureExtractor):
     name = "inception-v3-tf"
     version = f"1/torch-fidelity-{_pkg_version('torch-fidelity')}"
     outputs = ("embedding", "logits")
+    dims = {"embedding": 2048, "logits": 1008}
     preprocess = ("uint8 -> float32; TF1-compatible bilinear resize to 299x299 (align_corners=False, no "
                   "antialias); (x - 128) / 128 (torch-fidelity FeatureExtractorInceptionV3)")
 

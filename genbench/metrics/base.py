@@ -1,107 +1,40 @@
-"""Metric base class, inputs vocabulary, configuration and the metric registry.
+"""Metric base class and the metric registry.
 
-A metric is pure maths over inputs the evaluator gathers. Input keys are "<set>.<what>":
-  sets:  fake (the samples), real (the reference), train (training split, for copy detection),
-         heldout (a held-out split, for C_T)
-  what:  embedding (float32 [N, D] from the protocol's extractor), logits (float32 [N, C], classifier
-         extractors only), images (uint8 [N, 3, H, W]), points (float64 [N, 2]), labels (int64 [N]),
-         clip (float32 [N, 512] L2-normalised CLIP image embeddings), text (float32 [N, 512]
-         L2-normalised CLIP text embeddings of the fake set's prompts), class_probs (float64 [N, K]
-         from the digits classifier, per image), channel_classes (int64 [N, 3]: the digits classifier's
-         label of each channel, stacked digits only)
-         text_hessel (like text, but the prompts were encoded with the "A photo depicts " prefix of
-         Hessel et al. 2021; see genbench.metrics.clip_score.HESSEL_PREFIX)
-  plus context values: "dataset" (reference dataset name or None), "extractor" (name).
+A metric is pure maths over inputs the evaluator gathers (the input vocabulary is documented in
+genbench.metrics.values). Each metric owns its settings as a frozen dataclass `Params` (class
+attribute; an empty one when it has no knobs): `cls(params)` builds it, `cls()` uses the defaults.
+Run-wide settings (seed, bootstrap B, device, tiling) come in a MetricConfig at call time.
+
+Confidence intervals are not the metric's business: genbench.metrics.bootstrap.compute_with_ci wraps
+`point` (and the optional fast path `replicates`). `compute` only delegates to it.
 """
 from __future__ import annotations
 
 import abc
-from dataclasses import dataclass, field, replace
-from typing import Any, ClassVar, Mapping
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, ClassVar, Mapping, Sequence
 
 import numpy as np
 
-from genbench.errors import MissingInputError, NotEnoughSamplesError
+from genbench.errors import ConfigError, NotEnoughSamplesError
+from genbench.metrics.bootstrap import compute_with_ci
+from genbench.metrics.values import MetricConfig, MetricInputs, MetricValue, as_value
 from genbench.registry import Registry
 
-
-@dataclass(frozen=True)
-class MetricValue:
-    value: float
-    std: float | None = None
-    ci95: tuple[float, float] | None = None
-    details: dict = field(default_factory=dict)
-
-    def to_json(self) -> dict:
-        out = {"value": float(self.value), "std": None if self.std is None else float(self.std),
-               "ci95": None if self.ci95 is None else [float(self.ci95[0]), float(self.ci95[1])]}
-        if self.details:
-            out["details"] = self.details
-        return out
+__all__ = ["METRICS", "Metric", "MetricConfig", "MetricInputs", "MetricValue", "NoParams"]
 
 
 @dataclass(frozen=True)
-class MetricConfig:
-    """Every knob a metric reads. Defaults are PROTOCOLS.md's; a protocol preset may override them."""
-
-    seed: int = 0
-    bootstrap: int = 200  # B; 0 turns confidence intervals off
-    kid_subsets: int = 100
-    kid_subset_size: int = 1000
-    is_splits: int = 10
-    pr_k: int = 3
-    dc_k: int = 5
-    ssim_pairs: int = 1000
-    ndb_bins: int = 100
-    birthday_sizes: tuple[int, ...] = (16, 32, 64, 128)
-    fd_inf_points: int = 5
-    tile_size: int = 2048  # rows per tile for nearest-neighbour computations
-    distance_dtype: str = "float64"
-    device: str = "cpu"
-    cmmd_sigma: float = 10.0
-
-    def with_(self, **kw: Any) -> "MetricConfig":
-        return replace(self, **kw)
-
-
-class MetricInputs:
-    """Lazy access to the arrays a metric needs. `get` raises MissingInputError naming what is missing."""
-
-    def __init__(self, arrays: Mapping[str, Any], context: Mapping[str, Any] | None = None) -> None:
-        self._arrays = dict(arrays)
-        self.context = dict(context or {})
-
-    def get(self, key: str) -> Any:
-        if key not in self._arrays:
-            raise MissingInputError(f"input {key!r} is not available")
-        v = self._arrays[key]
-        if callable(v):
-            v = v()
-            self._arrays[key] = v
-        return v
-
-    def has(self, key: str) -> bool:
-        return key in self._arrays
-
-    def keys(self) -> list[str]:
-        return list(self._arrays)
-
-    def subset(self, index: Mapping[str, np.ndarray]) -> "MetricInputs":
-        """Row-resampled view: index maps a set name ("fake", "real", ...) to row indices."""
-        arrays: dict[str, Any] = {}
-        for key in self._arrays:
-            set_name = key.split(".", 1)[0]
-            if set_name in index:  # lazy: only the inputs a metric reads are resampled (or loaded)
-                arrays[key] = lambda k=key, idx=index[set_name]: self.get(k)[idx]
-            else:
-                arrays[key] = lambda k=key: self.get(k)
-        return MetricInputs(arrays, self.context)
+class NoParams:
+    """The settings of a metric without knobs."""
 
 
 class Metric(abc.ABC):
     """Set-level metric. Subclasses implement `point`; `compute` adds bootstrap std and 95% CI."""
 
     name: ClassVar[str]
+    Params: ClassVar[type] = NoParams  # a frozen dataclass; its defaults are PROTOCOLS.md's
     outputs: ClassVar[tuple[str, ...]]  # result names, e.g. ("precision", "recall")
     higher_is_better: ClassVar[Mapping[str, bool | None]]  # per output; None = no direction (diagnostic)
     needs: ClassVar[tuple[str, ...]]  # input keys, e.g. ("fake.embedding", "real.embedding")
@@ -110,6 +43,21 @@ class Metric(abc.ABC):
     bootstrap_sets: ClassVar[tuple[str, ...]] = ("fake", "real")  # () = no bootstrap (diagnostics)
     paired: ClassVar[bool] = False  # True: row i of every bootstrap set belongs together; resample one index
     min_samples: ClassVar[int] = 2
+
+    def __init__(self, params: Any = None) -> None:
+        if params is None:
+            params = self.Params()
+        elif not isinstance(params, self.Params):
+            raise ConfigError(f"metric {self.name!r}: params must be a {type(self).__name__}.Params, got "
+                              f"{type(params).__name__}")
+        self.params = params
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.params!r})"
+
+    def params_record(self) -> dict:
+        """This metric's settings as JSON-ready values (tuples as lists)."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self.params).items()}
 
     def available(self, inputs: MetricInputs) -> str | None:
         """None if computable, else the reason it is skipped."""
@@ -125,19 +73,28 @@ class Metric(abc.ABC):
             got = ", ".join(f"{k}={n}" for k, n in counts.items())
             raise NotEnoughSamplesError(f"metric {self.name!r} needs at least {need} samples per set; got {got}")
 
+    def resample_sizes(self, inputs: MetricInputs) -> dict[str, int]:
+        """Rows per set the bootstrap resamples: each of bootstrap_sets that has a row array in `needs`."""
+        sizes: dict[str, int] = {}
+        for s in self.bootstrap_sets:
+            key = next((k for k in self.needs if k.startswith(s + ".") and inputs.has(k)), None)
+            if key is not None:
+                sizes[s] = len(inputs.get(key))
+        return sizes
+
     @abc.abstractmethod
     def point(self, inputs: MetricInputs, config: MetricConfig) -> dict[str, float | MetricValue]:
         """The metric on the full sets: {output: value} (a MetricValue where it has its own std)."""
 
-    def compute(self, inputs: MetricInputs, config: MetricConfig) -> dict[str, MetricValue]:
-        from genbench.metrics.bootstrap import bootstrap_values
+    def replicates(self, inputs: MetricInputs, draws: Sequence[Mapping[str, np.ndarray]],
+                   config: MetricConfig) -> list[dict[str, float]]:
+        """Bootstrap replicate values, one dict per draw ({set: row indices}). Override with a fast path
+        whose values equal this full recomputation."""
+        return [{k: float(as_value(v).value) for k, v in self.point(inputs.subset(d), config).items()}
+                for d in draws]
 
-        self.check_samples(inputs)
-        point = {k: v if isinstance(v, MetricValue) else MetricValue(float(v)) for k, v in
-                 self.point(inputs, config).items()}
-        if config.bootstrap <= 0 or not self.bootstrap_sets:
-            return point
-        return bootstrap_values(self, inputs, config, point)
+    def compute(self, inputs: MetricInputs, config: MetricConfig) -> dict[str, MetricValue]:
+        return compute_with_ci(self, inputs, config)
 
 
 METRICS: Registry[type[Metric]] = Registry("metric")

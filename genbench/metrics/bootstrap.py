@@ -1,5 +1,14 @@
 """95% bootstrap confidence intervals on cached features: resample rows of each set with a fixed seed.
 
+`compute_with_ci(metric, inputs, config)` wraps any metric from outside: check the sample counts, take
+the point value, then B = config.bootstrap replicates. Each replicate draws row indices with replacement
+for every set in `metric.resample_sizes(inputs)` (the metric's `bootstrap_sets` that have rows; a set
+given only as statistics, such as a reference-statistics file, cannot be resampled and stays fixed).
+A paired metric shares one index across its sets. All draws come from one generator seeded with
+(config.seed, 0xB007), in replicate order, so the indices do not depend on how replicates are computed:
+`metric.replicates(inputs, draws, config)` may be a fast path (FD: genbench.metrics.functional_fd_fast)
+as long as its values equal the full recomputation `point(inputs.subset(draw))`.
+
 Resampling with replacement puts exact duplicates into every replicate, which shifts set-level metrics
 systematically (FD and KID up, k-NN radii down, so precision/recall down). A plain percentile interval
 then need not even contain the point estimate. genbench therefore reports the bias-corrected percentile
@@ -10,27 +19,43 @@ maths is repeated.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any, Mapping, Protocol, Sequence
 
 import numpy as np
 
 from genbench.errors import NotEnoughSamplesError
-from genbench.metrics.base import MetricConfig, MetricInputs, MetricValue
-
-if TYPE_CHECKING:
-    from genbench.metrics.base import Metric
+from genbench.metrics.values import MetricConfig, MetricInputs, MetricValue, as_value
 
 
-def _set_sizes(inputs: MetricInputs, sets: tuple[str, ...]) -> dict[str, int]:
-    sizes: dict[str, int] = {}
-    for key in inputs.keys():
-        s = key.split(".", 1)[0]
-        if s in sets and s not in sizes:
-            sizes[s] = len(inputs.get(key))
-    return sizes
+class Bootstrappable(Protocol):
+    """What the wrapper needs of a metric (genbench.metrics.base.Metric provides all of it)."""
+
+    paired: bool
+
+    def check_samples(self, inputs: MetricInputs) -> None: ...
+
+    def point(self, inputs: MetricInputs, config: MetricConfig) -> Mapping[str, Any]: ...
+
+    def resample_sizes(self, inputs: MetricInputs) -> dict[str, int]: ...
+
+    def replicates(self, inputs: MetricInputs, draws: Sequence[Mapping[str, np.ndarray]],
+                   config: MetricConfig) -> list[dict[str, float]]: ...
 
 
-def _draw(rng: np.random.Generator, sizes: dict[str, int], paired: bool) -> dict[str, np.ndarray]:
+def compute_with_ci(metric: Bootstrappable, inputs: MetricInputs, config: MetricConfig) -> dict[str, MetricValue]:
+    """The metric's point values, with bootstrap std and 95% CI when config.bootstrap > 0."""
+    metric.check_samples(inputs)
+    point = {k: as_value(v) for k, v in metric.point(inputs, config).items()}
+    sizes = metric.resample_sizes(inputs)
+    if config.bootstrap <= 0 or not sizes:
+        return point
+    rng = np.random.default_rng([config.seed, 0xB007])
+    draws = [draw_indices(rng, sizes, metric.paired) for _ in range(config.bootstrap)]
+    reps = metric.replicates(inputs, draws, config.with_(bootstrap=0))
+    return summarise(point, reps, config.bootstrap, sizes)
+
+
+def draw_indices(rng: np.random.Generator, sizes: dict[str, int], paired: bool) -> dict[str, np.ndarray]:
     """One replicate's row indices per set; a paired metric resamples one index shared by all its sets."""
     if not paired:
         return {s: rng.integers(0, n, size=n) for s, n in sizes.items()}
@@ -41,34 +66,23 @@ def _draw(rng: np.random.Generator, sizes: dict[str, int], paired: bool) -> dict
     return {s: shared for s in sizes}
 
 
-def bootstrap_values(metric: "Metric", inputs: MetricInputs, config: MetricConfig,
-                     point: dict[str, MetricValue]) -> dict[str, MetricValue]:
-    sizes = _set_sizes(inputs, metric.bootstrap_sets)
-    rng = np.random.default_rng([config.seed, 0xB007])
-    reps: dict[str, list[float]] = {k: [] for k in point}
-    inner = config.with_(bootstrap=0)
-    for _ in range(config.bootstrap):
-        index = _draw(rng, sizes, metric.paired)
-        vals = metric.point(inputs.subset(index), inner)
-        for k, v in vals.items():
-            if k in reps:
-                reps[k].append(float(v.value if isinstance(v, MetricValue) else v))
+def summarise(point: dict[str, MetricValue], reps: Sequence[Mapping[str, float]], b_total: int,
+              sizes: Mapping[str, int]) -> dict[str, MetricValue]:
+    """Attach std and the bias-corrected interval to each point value that has >= 2 finite replicates."""
     out = {}
     for k, v in point.items():
-        r = np.asarray(reps[k], dtype=np.float64)
+        r = np.asarray([rep[k] for rep in reps if k in rep], dtype=np.float64)  # [B]
         r = r[np.isfinite(r)]
-        if len(r) < 2:
-            out[k] = v
-            continue
-        out[k] = _interval(v, r, config.bootstrap)
+        out[k] = v if len(r) < 2 else _interval(v, r, b_total, sorted(sizes))
     return out
 
 
-def _interval(v: MetricValue, reps: np.ndarray, b_total: int) -> MetricValue:
+def _interval(v: MetricValue, reps: np.ndarray, b_total: int, sets: list[str]) -> MetricValue:
     """Bias-corrected percentile interval from finite replicates `reps` [B] float64."""
     lo, hi = np.percentile(reps, [2.5, 97.5])
     bias = float(reps.mean() - v.value)
     std = v.std if v.std is not None else float(reps.std(ddof=1))
     details = dict(v.details, bootstrap=b_total, bootstrap_std=float(reps.std(ddof=1)), bootstrap_bias=bias,
-                   ci_method="bootstrap percentile, bias-corrected", raw_percentile_ci=[float(lo), float(hi)])
+                   bootstrap_sets=sets, ci_method="bootstrap percentile, bias-corrected",
+                   raw_percentile_ci=[float(lo), float(hi)])
     return MetricValue(v.value, std, (float(lo) - bias, float(hi) - bias), details)

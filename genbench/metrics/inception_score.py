@@ -5,6 +5,8 @@ same shuffle torch-fidelity draws for the same seed); mean and std (ddof=0) over
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from genbench.errors import NotEnoughSamplesError
 from genbench.metrics import functional as fn
 from genbench.metrics.base import METRICS, Metric, MetricConfig, MetricInputs, MetricValue
@@ -19,10 +21,15 @@ class InceptionScore(Metric):
     definition = "exp(E KL(p(y|x) ‖ p(y))) per split of the seeded-shuffled samples; mean ± std over splits"
     bootstrap_sets = ("fake",)
 
+    @dataclass(frozen=True)
+    class Params:
+        splits: int = 10
+
     def point(self, inputs: MetricInputs, config: MetricConfig) -> dict[str, float | MetricValue]:
         logits = inputs.get("fake.logits")  # [N, C]
-        if len(logits) < 2 * config.is_splits:
-            raise NotEnoughSamplesError(f"metric 'is' needs at least {2 * config.is_splits} samples for "
-                                        f"is_splits={config.is_splits}; got fake.logits={len(logits)}")
-        mean, std = fn.inception_score(logits, config.is_splits, shuffle=True, seed=config.seed)
-        return {"is": MetricValue(mean, std, details={"splits": config.is_splits})}
+        splits = self.params.splits
+        if len(logits) < 2 * splits:
+            raise NotEnoughSamplesError(f"metric 'is' needs at least {2 * splits} samples for "
+                                        f"splits={splits}; got fake.logits={len(logits)}")
+        mean, std = fn.inception_score(logits, splits, shuffle=True, seed=config.seed)
+        return {"is": MetricValue(mean, std, details={"splits": splits})}

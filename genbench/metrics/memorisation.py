@@ -5,12 +5,12 @@ Definitions in genbench.metrics.functional_knn; every distance is tiled (genbenc
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from genbench.metrics import functional as fn
 from genbench.metrics.base import METRICS, Metric, MetricConfig, MetricInputs, MetricValue
 from genbench.metrics.knn import Tiling
 
-CT_MAX_CELLS = 50  # Meehan et al. use tens of k-means cells
-CT_MIN_FAKE_PER_CELL = 20  # cells with fewer generated samples are left out (the paper's τ)
 
 
 @METRICS.register("duplicates")
@@ -23,8 +23,12 @@ class Duplicates(Metric):
                   "NN distances; fraction of fake pairs that close; P(dup in batch s) in details")
     bootstrap_sets = ()  # resampling with replacement manufactures duplicates
 
+    @dataclass(frozen=True)
+    class Params:
+        birthday_sizes: tuple[int, ...] = (16, 32, 64, 128)  # batch sizes s for P(duplicate in s samples)
+
     def point(self, inputs: MetricInputs, config: MetricConfig) -> dict[str, float | MetricValue]:
-        res = fn.duplicates(inputs.get("fake.embedding"), inputs.get("real.embedding"), config.birthday_sizes,
+        res = fn.duplicates(inputs.get("fake.embedding"), inputs.get("real.embedding"), self.params.birthday_sizes,
                             Tiling.from_config(config))
         info = {"threshold": res["threshold"], "birthday": res["birthday"]}
         return {"duplicate_rate": MetricValue(res["duplicate_rate"], details=info),
@@ -41,6 +45,11 @@ class Copying(Metric):
                   "distances; C_T (Meehan et al. 2020) when a held-out split exists (≪0 = copying)")
     bootstrap_sets = ("fake",)  # resampling train would make zero-distance train pairs
 
+    @dataclass(frozen=True)
+    class Params:
+        ct_max_cells: int = 50  # Meehan et al. use tens of k-means cells
+        ct_min_fake_per_cell: int = 20  # cells with fewer generated samples are left out (the paper's τ)
+
     def point(self, inputs: MetricInputs, config: MetricConfig) -> dict[str, float | MetricValue]:
         fake, train = inputs.get("fake.embedding"), inputs.get("train.embedding")
         tiling = Tiling.from_config(config)
@@ -48,7 +57,8 @@ class Copying(Metric):
         out: dict[str, float | MetricValue] = {"copy_rate": MetricValue(rate, details={"threshold": t})}
         if inputs.has("heldout.embedding"):
             held = inputs.get("heldout.embedding")
-            cells = max(1, min(CT_MAX_CELLS, min(len(fake), len(held)) // (2 * CT_MIN_FAKE_PER_CELL)))
-            res = fn.c_t(fake, train, held, cells, config.seed, CT_MIN_FAKE_PER_CELL, tiling)
+            p = self.params
+            cells = max(1, min(p.ct_max_cells, min(len(fake), len(held)) // (2 * p.ct_min_fake_per_cell)))
+            res = fn.c_t(fake, train, held, cells, config.seed, p.ct_min_fake_per_cell, tiling)
             out["c_t"] = MetricValue(res["c_t"], details={k: v for k, v in res.items() if k != "c_t"})
         return out

@@ -8,6 +8,8 @@ for precision and coverage.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from genbench.metrics import functional as fn
 from genbench.metrics.base import METRICS, Metric, MetricConfig, MetricInputs, MetricValue
 from genbench.metrics.knn import Tiling
@@ -21,12 +23,16 @@ class PrecisionRecall(Metric):
     needs = ("fake.embedding", "real.embedding")
     definition = "fraction of fakes inside the real k-NN manifold (<=), and of reals inside the fake one; k=3"
 
+    @dataclass(frozen=True)
+    class Params:
+        k: int = 3
+
     def point(self, inputs: MetricInputs, config: MetricConfig) -> dict[str, float | MetricValue]:
-        self.check_samples(inputs, config.pr_k + 1)
-        p, r = fn.precision_recall(inputs.get("real.embedding"), inputs.get("fake.embedding"), config.pr_k,
+        k = self.params.k
+        self.check_samples(inputs, k + 1)
+        p, r = fn.precision_recall(inputs.get("real.embedding"), inputs.get("fake.embedding"), k,
                                    Tiling.from_config(config))
-        return {"precision": MetricValue(p, details={"k": config.pr_k}),
-                "recall": MetricValue(r, details={"k": config.pr_k})}
+        return {"precision": MetricValue(p, details={"k": k}), "recall": MetricValue(r, details={"k": k})}
 
 
 @METRICS.register("dc")
@@ -37,9 +43,13 @@ class DensityCoverage(Metric):
     needs = ("fake.embedding", "real.embedding")
     definition = "density: mean #real k-NN balls (<) holding a fake / k; coverage: reals whose ball holds a fake"
 
+    @dataclass(frozen=True)
+    class Params:
+        k: int = 5
+
     def point(self, inputs: MetricInputs, config: MetricConfig) -> dict[str, float | MetricValue]:
-        self.check_samples(inputs, config.dc_k + 1, keys=("real.embedding",))
-        d, c = fn.density_coverage(inputs.get("real.embedding"), inputs.get("fake.embedding"), config.dc_k,
+        k = self.params.k
+        self.check_samples(inputs, k + 1, keys=("real.embedding",))
+        d, c = fn.density_coverage(inputs.get("real.embedding"), inputs.get("fake.embedding"), k,
                                    Tiling.from_config(config))
-        return {"density": MetricValue(d, details={"k": config.dc_k}),
-                "coverage": MetricValue(c, details={"k": config.dc_k})}
+        return {"density": MetricValue(d, details={"k": k}), "coverage": MetricValue(c, details={"k": k})}

@@ -6,6 +6,8 @@ used (11, or smaller for tiny images) is recorded in each value's details.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from genbench.errors import ConfigError
@@ -43,13 +45,16 @@ class SSIMDiversity(Metric):
                   "same within the real set; std = standard error over pairs")
     bootstrap_sets = ()  # resampled duplicates would pair an image with itself; std/CI come from the pairs
 
+    @dataclass(frozen=True)
+    class Params:
+        pairs: int = 1000
+
     def point(self, inputs: MetricInputs, config: MetricConfig) -> dict[str, float | MetricValue]:
         return {"ssim_diversity": self._within(inputs.get("fake.images"), config),
                 "ssim_diversity_ref": self._within(inputs.get("real.images"), config)}
 
-    @staticmethod
-    def _within(images: np.ndarray, config: MetricConfig) -> MetricValue:
-        i, j = fn.random_pairs(len(images), config.ssim_pairs, config.seed)
+    def _within(self, images: np.ndarray, config: MetricConfig) -> MetricValue:
+        i, j = fn.random_pairs(len(images), self.params.pairs, config.seed)
         values, win = fn.ssim_pairs(images[i], images[j], 255.0, config.device)  # [pairs]
         mean, se = float(values.mean()), float(values.std(ddof=1) / np.sqrt(len(values)))
         return MetricValue(mean, se, (mean - 1.96 * se, mean + 1.96 * se),

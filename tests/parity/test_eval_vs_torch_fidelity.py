@@ -6,6 +6,8 @@ import pytest
 
 from genbench.evaluate import evaluate
 from genbench.metrics import MetricConfig
+from genbench.metrics.inception_score import InceptionScore
+from genbench.metrics.kid import KID
 from genbench.protocols import custom_protocol
 from tests.parity.inception_helpers import random_inception_weights, smooth_images, torch_fidelity_metrics
 
@@ -23,7 +25,8 @@ def setup(tmp_path_factory):
 
 def _ours(weights, fake, real, cache):
     proto = custom_protocol("inception-v3-tf", ("fid", "kid", "is"),
-                            MetricConfig(is_splits=1, kid_subset_size=N, kid_subsets=10, bootstrap=0))
+                            MetricConfig(bootstrap=0),
+                            {"is": InceptionScore.Params(splits=1), "kid": KID.Params(subsets=10, subset_size=N)})
     return evaluate(fake, real, protocol=proto, weights={"inception-v3-tf": str(weights)},
                     allow_unverified=True, device="cpu", cache_dir=cache, batch_size=5)
 

@@ -19,8 +19,9 @@ def _registered() -> None:
     load_all()
 
 
-def _compute(name: str, arrays: dict, config: MetricConfig = NO_BOOT, **context) -> dict:
-    return METRICS.get(name)().compute(MetricInputs(arrays, context), config)
+def _compute(name: str, arrays: dict, config: MetricConfig = NO_BOOT, params=None, **context) -> dict:
+    cls = METRICS.get(name)
+    return cls(None if params is None else cls.Params(**params)).compute(MetricInputs(arrays, context), config)
 
 
 def _gauss(seed: int, n: int, d: int, shift: float = 0.0) -> np.ndarray:
@@ -70,7 +71,7 @@ def test_fd_inf_is_below_finite_fd_and_uses_five_sizes():
 # ---- KID, IS, CMMD, Vendi, CLIP ---------------------------------------------------------------------
 def test_kid_near_zero_for_same_distribution_and_positive_for_shift():
     same = _compute("kid", {"fake.embedding": _gauss(8, 300, 10), "real.embedding": _gauss(9, 300, 10)},
-                    MetricConfig(bootstrap=0, kid_subsets=10, kid_subset_size=100))["kid"]
+                    params={"subsets": 10, "subset_size": 100})["kid"]
     shifted = fn.kernel_inception_distance(_gauss(8, 300, 10, 1.0), _gauss(9, 300, 10), 10, 100)[0]
     assert abs(same.value) < 0.05 < shifted and same.std > 0 and same.details["subset_size"] == 100
 
@@ -160,10 +161,10 @@ def test_modes_unavailable_without_any_input():
 
 
 def test_ndb_small_for_same_distribution_large_for_collapse():
-    cfg = MetricConfig(bootstrap=0, ndb_bins=10)
     real = _gauss(12, 1000, 4)
-    same = _compute("ndb", {"fake.embedding": _gauss(13, 1000, 4), "real.embedding": real}, cfg)
-    collapsed = _compute("ndb", {"fake.embedding": _gauss(14, 1000, 4) * 0.2, "real.embedding": real}, cfg)
+    same = _compute("ndb", {"fake.embedding": _gauss(13, 1000, 4), "real.embedding": real}, params={"bins": 10})
+    collapsed = _compute("ndb", {"fake.embedding": _gauss(14, 1000, 4) * 0.2, "real.embedding": real},
+                         params={"bins": 10})
     assert same["ndb"].value <= 3 < collapsed["ndb"].value
     assert same["ndb_js"].value < collapsed["ndb_js"].value <= np.log(2)
 
@@ -211,7 +212,7 @@ def test_ssim_diversity_reports_fake_and_real():
     digits = load_dataset("digits-test").data
     collapsed = np.repeat(digits[:1], 50, axis=0)
     out = _compute("ssim_diversity", {"fake.images": collapsed, "real.images": digits},
-                   MetricConfig(bootstrap=0, ssim_pairs=200))
+                   params={"pairs": 200})
     assert out["ssim_diversity"].value == 1.0 > out["ssim_diversity_ref"].value
     assert out["ssim_diversity_ref"].std > 0
 

@@ -1,0 +1,145 @@
+"""The evaluation path: one decode per set, no network (nor extractor) on a warm cache, cache checksums,
+and validation before any work (#8 item 2, #11 items 2 and 5)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import genbench.features.extract as extract_mod
+import genbench.samples as samples_mod
+from genbench.cli import main
+from genbench.errors import ConfigError, GenbenchError
+from genbench.evaluate import evaluate
+from genbench.features.digits import DigitsClassifier
+from genbench.features.pixels import Pixels
+
+N_FAKE, N_REF = 24, 30
+pytestmark = pytest.mark.filterwarnings("ignore:FD.*covariance is singular:UserWarning")
+
+
+def _png_dir(path: Path, n: int, seed: int) -> Path:
+    from genbench.data import load_dataset
+
+    path.mkdir()
+    imgs = load_dataset("digits").data[seed * 100: seed * 100 + n]  # [n, 3, 8, 8] uint8
+    for i, im in enumerate(imgs):
+        Image.fromarray(im.transpose(1, 2, 0)).save(path / f"{i:03d}.png")
+    return path
+
+
+@pytest.fixture()
+def folders(tmp_path: Path) -> tuple[Path, Path]:
+    return _png_dir(tmp_path / "fake", N_FAKE, 1), _png_dir(tmp_path / "ref", N_REF, 2)
+
+
+@pytest.fixture()
+def counters(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    counts = {"decode": 0, "forward": 0, "build": 0}
+
+    def wrap(owner, name, key):
+        orig = getattr(owner, name)
+
+        def counted(*a, **kw):
+            counts[key] += 1
+            return orig(*a, **kw)
+
+        monkeypatch.setattr(owner, name, counted)
+
+    wrap(samples_mod, "_decode", "decode")
+    wrap(DigitsClassifier, "forward", "forward")
+    wrap(Pixels, "forward", "forward")
+    wrap(extract_mod, "build_extractor", "build")
+    return counts
+
+
+def _run(fake: Path, ref: Path, cache: Path):
+    # two feature spaces (digits classifier + pixels) and an image metric, all from one decode per set
+    return evaluate(str(fake), str(ref), protocol="digits-default", metrics="fd,ssim_diversity",
+                    cache_dir=str(cache), bootstrap=0, num_samples=N_FAKE)
+
+
+def test_one_decode_cold_no_network_warm(folders, counters, tmp_path: Path) -> None:
+    fake, ref = folders
+    cold = _run(fake, ref, tmp_path / "cache")
+    assert counters["decode"] == N_FAKE + N_REF  # every image decoded exactly once
+    assert counters["forward"] > 0 and counters["build"] == 2
+    for k in counters:
+        counters[k] = 0
+    warm = _run(fake, ref, tmp_path / "cache")
+    assert counters == {"decode": N_FAKE + N_REF, "forward": 0, "build": 0}
+    assert warm.to_json()["metrics"] == cold.to_json()["metrics"]
+    assert {"fd", "fd_pixels", "ssim_diversity"} <= set(warm.metrics)
+    assert warm.protocol["extractors"] == cold.protocol["extractors"]
+
+
+def test_zeroed_cache_entry_is_recomputed(folders, tmp_path: Path) -> None:
+    fake, ref = folders
+    cache = tmp_path / "cache"
+    good = _run(fake, ref, cache).value("fd")
+    entries = sorted((cache / "features").rglob("*.npz"))
+    assert entries
+    for e in entries:  # valid structure, wrong content, checksum left as it was
+        with np.load(e) as z:
+            arrays = {k: (z[k] if k == "checksum" else np.zeros_like(z[k])) for k in z.files}
+        np.savez(e, **arrays)
+    with pytest.warns(UserWarning, match="checksum"):
+        again = _run(fake, ref, cache).value("fd")
+    assert again == good and again > 0
+
+
+def test_all_skips_unequal_ssim_recon(folders) -> None:
+    fake, ref = folders
+    res = evaluate(str(fake), str(ref), extractor="digits-classifier", metrics="all", cache_dir=False, bootstrap=0)
+    assert "equal sizes" in res.skipped["ssim_recon"]
+    assert "fd" in res.metrics
+
+
+def test_explicit_unfit_metric_fails_before_any_work(folders, counters) -> None:
+    fake, ref = folders
+    with pytest.raises(ConfigError, match="ssim_recon.*equal sizes"):
+        evaluate(str(fake), str(ref), extractor="digits-classifier", metrics="fd,ssim_recon", cache_dir=False)
+    assert counters == {"decode": 0, "forward": 0, "build": 0}
+    with pytest.raises(ConfigError, match="copying"):
+        evaluate(str(fake), str(ref), extractor="digits-classifier", metrics="fd,copying", cache_dir=False)
+    assert counters == {"decode": 0, "forward": 0, "build": 0}
+
+
+def test_output_names_accepted(folders) -> None:
+    fake, ref = folders
+    res = evaluate(str(fake), str(ref), extractor="digits-classifier", metrics="precision,coverage,fid",
+                   cache_dir=False, bootstrap=0)
+    assert set(res.metrics) == {"precision", "coverage", "fid"}
+    with pytest.raises(GenbenchError, match="did you mean 'precision'"):
+        evaluate(str(fake), str(ref), extractor="digits-classifier", metrics="precison", cache_dir=False)
+
+
+def test_unknown_weights_name_is_an_error(folders) -> None:
+    fake, ref = folders
+    with pytest.raises(GenbenchError, match="inceptoin"):
+        evaluate(str(fake), str(ref), extractor="digits-classifier", metrics="fd", cache_dir=False,
+                 weights={"inceptoin-v3-tf": "/x.pth"})
+
+
+@pytest.mark.parametrize("case", ["json-dir", "json-parent", "board-bad", "board-suffix"])
+def test_outputs_validated_before_work(case, folders, counters, tmp_path: Path, capsys) -> None:
+    fake, ref = folders
+    args = ["eval", "--samples", str(fake), "--ref", str(ref), "--extractor", "digits-classifier",
+            "--metrics", "fd", "--no-cache", "--quiet"]
+    board = tmp_path / "b.jsonl"
+    json_out = tmp_path / "r.json"
+    if case == "json-dir":
+        json_out = tmp_path
+    elif case == "json-parent":
+        json_out = tmp_path / "nope" / "r.json"
+    elif case == "board-bad":
+        board.write_text("{not json\n")
+    else:
+        board = tmp_path / "b.txt"
+    rc = main(args + ["--json", str(json_out), "--add-to", str(board), "--name", "m"])
+    err = capsys.readouterr().err
+    assert rc == 2 and len(err.strip().splitlines()) == 1, err
+    assert counters["decode"] == 0 and counters["forward"] == 0
+    assert not (tmp_path / "r.json").exists()
