@@ -154,18 +154,25 @@ def pipeline_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def diffusers_samples(path: str | Path, seeds: Sequence[int], opts: DiffusersOptions = DiffusersOptions()):
-    """A SampleSet of one image per seed from the pipeline in `path` (sharded by seed under torchrun)."""
+def diffusers_samples(pipeline: str | Path | Any, seeds: Sequence[int],
+                      opts: DiffusersOptions = DiffusersOptions()):
+    """A SampleSet of one image per seed from a pipeline folder, or from a pipeline object already loaded
+    (then opts.device is not applied); sharded by seed under torchrun."""
     from tqdm.auto import tqdm
 
     from genbench import distributed
     from genbench.samples import SampleSet
 
-    path = Path(path)
     seeds = [int(s) for s in seeds]
     if not seeds:
         raise ConfigError("--seeds: no seeds given")
-    pipe = load_pipeline(path, opts.device)
+    if isinstance(pipeline, (str, Path)):
+        path: Path | None = Path(pipeline)
+        pipe = load_pipeline(path, opts.device)
+    else:
+        path, pipe = None, pipeline
+        if type(pipe).__name__ not in SUPPORTED:
+            raise ConfigError(f"{type(pipe).__name__} is not supported (use one of {', '.join(SUPPORTED)})")
     kw = call_kwargs(pipe, opts)
     bs = opts.batch_size
 
@@ -176,7 +183,9 @@ def diffusers_samples(path: str | Path, seeds: Sequence[int], opts: DiffusersOpt
 
     x, _ = distributed.generate_sharded(seeds, run, bs)
     manifest = {"seeds": seeds, "model": str(path), "pipeline": type(pipe).__name__,
-                "scheduler": type(pipe.scheduler).__name__, "pipeline_sha256": pipeline_sha256(path),
+                "scheduler": type(pipe.scheduler).__name__,
+                "pipeline_sha256": None if path is None else pipeline_sha256(path),
                 "diffusers_version": require_diffusers().__version__, "call": kw, "batch_size": bs,
                 "device": str(pipe.device)}
-    return SampleSet.from_array(x, layout="NCHW", source=f"diffusers:{path}", manifest=manifest)
+    source = f"diffusers:{path if path is not None else type(pipe).__name__}"
+    return SampleSet.from_array(x, layout="NCHW", source=source, manifest=manifest)

@@ -62,11 +62,14 @@ def test_eval_json_is_byte_identical_for_1_2_3_ranks(digits_pair):
 def test_evaluator_inside_ddp_equals_single_process_eval(digits_pair):
     r = launch(1, [*EVAL, "--json", "single.json", "--no-cache"], digits_pair)
     assert r.returncode == 0, r.stderr[-2000:]
+    single = json.loads((digits_pair / "single.json").read_text())
     worker = str(ROOT / "tests" / "integration" / "dist_evaluator.py")
-    r = launch(2, [worker, "fake.npz", "real.npz", "ddp.json"], digits_pair, module=False)
-    assert r.returncode == 0, r.stderr[-2000:]
-    single, ddp = (json.loads((digits_pair / f).read_text()) for f in ("single.json", "ddp.json"))
-    assert ddp["metrics"] == single["metrics"] and ddp["samples"]["fingerprint"] == single["samples"]["fingerprint"]
+    for mode in ("features", "keep"):  # features extracted per batch / uint8 images kept until compute()
+        r = launch(2, [worker, "fake.npz", "real.npz", f"ddp-{mode}.json", mode], digits_pair, module=False)
+        assert r.returncode == 0, r.stderr[-2000:]
+        ddp = json.loads((digits_pair / f"ddp-{mode}.json").read_text())
+        assert ddp["metrics"] == single["metrics"] and ddp["protocol"]["n_gen"] == 60
+    assert ddp["samples"]["fingerprint"] == single["samples"]["fingerprint"]
 
 
 def test_generate_diffusers_two_ranks_same_bytes(tmp_path):

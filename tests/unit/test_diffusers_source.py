@@ -31,10 +31,12 @@ def _gen(path, seeds, bs, **kw):
 
 @pytest.mark.parametrize("kind,eta", [("ddpm", None), ("ddim", 1.0), ("ldm", 0.0)])
 def test_image_depends_only_on_its_seed(pipes, kind, eta):
-    full = _gen(pipes[kind], SEEDS, 2, eta=eta)  # [5, 3, 8, 8] uint8, calls of 2 (last one padded)
+    pipe = load_pipeline(pipes[kind], "cpu")  # loaded once, sampled four ways
+    full = _gen(pipe, SEEDS, 2, eta=eta)  # [5, 3, 8, 8] uint8, calls of 2 (last one padded)
     assert full.shape == (5, 3, 8, 8) and full.dtype == np.uint8 and full.std() > 5
-    assert np.array_equal(full, _gen(pipes[kind], SEEDS, 3, eta=eta))  # other batch size
-    assert np.array_equal(full[2:4], _gen(pipes[kind], SEEDS[2:4], 2, eta=eta))  # other neighbours / positions
+    assert np.array_equal(full, _gen(pipe, SEEDS, 3, eta=eta))  # other batch size
+    assert np.array_equal(full[2:4], _gen(pipe, SEEDS[2:4], 2, eta=eta))  # other neighbours / positions
+    assert np.array_equal(full[3:4], _gen(pipe, SEEDS[3:4], 1, eta=eta))  # alone
     assert not np.array_equal(full[0], full[1])
 
 
