@@ -229,6 +229,18 @@ def check_sample_counts(candidate: EvalResult, baseline: EvalResult, protocol: P
     return problems
 
 
+def sample_count_warning(result: EvalResult) -> str | None:
+    """A warning when `result` has fewer samples than its protocol fixes (it will not rank with that board)."""
+    name = str(result.protocol.get("protocol"))
+    fixed = PROTOCOLS.get(name).num_samples if name in PROTOCOLS else None
+    n = result.protocol.get("n_gen", result.samples.get("n"))
+    if fixed is None or n is None or int(n) >= fixed:
+        return None
+    return (f"{n} samples, but protocol {name} fixes N = {fixed}: this result will not rank with the "
+            f"protocol's board (its protocol_id says n={n}), and `genbench gate` refuses it unless "
+            f"--allow-n-mismatch")
+
+
 def resolve_rules(candidate: EvalResult, baseline: EvalResult, rules: Sequence[Rule | str] | None,
                   protocol: Protocol | str | None) -> list[Rule]:
     """Explicit rules, or the protocol's defaults oriented by the results' metric directions."""
