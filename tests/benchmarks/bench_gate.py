@@ -16,7 +16,8 @@ Cost. Features are computed once per pool; each trial then runs genbench.paired.
 genbench.gate.paired_outcomes on index draws: the CLI gate's own decision code, without the network.
 Run: `nice python -m tests.benchmarks.bench_gate [TRIALS_NULL TRIALS_ALT]` (default 100 and 30); trials
 are kept in runs/bench-gate/trials*.json and resumed; `--table` only rewrites the section from them;
-`--null-only` / `--alt-only` run the real-vs-real / regression trials alone (two workers in parallel).
+`--null-only` / `--alt-only` run the real-vs-real / regression trials alone, `--n=600` one N only
+(parallel workers).
 """
 from __future__ import annotations
 
@@ -76,7 +77,8 @@ def load_trials() -> list[dict]:
     return list(rows.values())
 
 
-def run(trials_null: int, trials_alt: int, conditions: tuple[str, ...] = CONDITIONS, worker: str = "") -> list[dict]:
+def run(trials_null: int, trials_alt: int, conditions: tuple[str, ...] = CONDITIONS, worker: str = "",
+        sizes: tuple[int, ...] = SIZES) -> list[dict]:
     """Run the missing trials of `conditions`; a worker name keeps parallel workers' files apart."""
     feats, labels, ref = pools()
     out = OUT_DIR / f"trials{worker}.json"
@@ -87,7 +89,7 @@ def run(trials_null: int, trials_alt: int, conditions: tuple[str, ...] = CONDITI
         for cond in conditions:
             if cond == "DDPM at 1/4 steps" and "ddpm-quarter" not in feats and not quarter_ready():
                 continue  # being sampled elsewhere; its trials join in later rounds
-            for n in SIZES:
+            for n in sizes:
                 if i < (trials_null if cond == "real-vs-real" else trials_alt) and (cond, n, i) not in have:
                     mine.append(trial(feats, labels, ref, cond, n, i, memo))
                     atomic_write_json(out, mine)
@@ -121,18 +123,21 @@ def main(argv: list[str] | None = None) -> None:
     nums = [int(a) for a in args if a.isdigit()]
     trials_null, trials_alt = (nums[0], nums[1]) if len(nums) >= 2 else (100, 30)
     load0, t0 = os.getloadavg()[0], time.perf_counter()
+    sizes = tuple(n for n in SIZES if f"--n={n}" in args) or SIZES
     if "--null-only" in args:  # a second worker: real-vs-real draws only, in their own file
-        rows = run(trials_null, 0, CONDITIONS[:1], worker="-null")
+        rows = run(trials_null, 0, CONDITIONS[:1], worker="-null" + "".join(f"-{n}" for n in sizes), sizes=sizes)
     elif "--alt-only" in args:
         rows = run(0, trials_alt, CONDITIONS[1:], worker="-alt")
     else:
         rows = load_trials() if "--table" in args else run(trials_null, trials_alt)
     minutes = (time.perf_counter() - t0) / 60
+    load = next((a.split("=", 1)[1] for a in args if a.startswith("--load=")),
+                f"{load0:.1f} at the start, {os.getloadavg()[0]:.1f} at the end")
     body = (__doc__.split("\n\n", 1)[1].rsplit("\n\nCost.", 1)[0] + "\n\n" + table(rows) + "\n\n"
-            f"Measured on the 2-core CPU machine shared with other jobs (load average {load0:.1f} at the start, "
-            f"{os.getloadavg()[0]:.1f} at the end), {minutes:.1f} min for the trials not already in "
-            f"runs/bench-gate/trials*.json. \"fail\" is exit 1 under --lenient; \"fail or inconclusive\" is "
-            f"exit 1 under the default (--strict).")
+            f"Measured on the 2-core CPU machine shared with other jobs (load average {load}); "
+            + ("" if "--table" in args else f"{minutes:.1f} min for the trials not already recorded; ")
+            + "about 0.75 CPU-seconds per trial (B = 200). \"fail\" is exit 1 under --lenient; "
+            "\"fail or inconclusive\" is exit 1 under the default (--strict).")
     write_section("Release gate: operating characteristics (digits-default)", body)
     print(table(rows))
 
