@@ -15,7 +15,9 @@ baseline from digits-train and a fresh candidate; the bootstrap seed is the tria
 Cost. Features are computed once per pool; each trial then runs genbench.paired.differences and
 genbench.gate.paired_outcomes on index draws: the CLI gate's own decision code, without the network.
 Run: `nice python -m tests.benchmarks.bench_gate [TRIALS_NULL TRIALS_ALT]` (default 100 and 30); trials
-are kept in runs/bench-gate/trials.json and resumed; `--table` only rewrites the section from them.
+are kept in runs/bench-gate/trials*.json and resumed; `--table` only rewrites the section from them;
+`--null-only` / `--alt-only` run the real-vs-real / regression trials alone, `--n=600` one N only
+(parallel workers).
 """
 from __future__ import annotations
 
@@ -40,7 +42,7 @@ SIZES = (600, 1000)
 REPS = 200
 CONDITIONS = ("real-vs-real", "1 class missing", "2 classes missing", "mild blur", "added noise",
               "DDPM at 1/4 steps")
-OUT = ROOT / "runs" / "bench-gate" / "trials.json"
+OUT_DIR = ROOT / "runs" / "bench-gate"
 
 
 def _candidate_rows(cond: str, rng: np.random.Generator, labels: np.ndarray, n: int) -> tuple[str, np.ndarray]:
@@ -67,21 +69,32 @@ def trial(feats: dict, labels: np.ndarray, ref: dict, cond: str, n: int, i: int,
             "diff": {o.rule.metric: [o.diff, o.lo, o.hi] for o in outcomes}}
 
 
-def run(trials_null: int, trials_alt: int) -> list[dict]:
+def load_trials() -> list[dict]:
+    """Every trial recorded so far (one file per worker), each (condition, N, trial) once."""
+    rows = {}
+    for path in sorted(OUT_DIR.glob("trials*.json")):
+        rows.update({(d["condition"], d["n"], d["trial"]): d for d in json.loads(path.read_text())})
+    return list(rows.values())
+
+
+def run(trials_null: int, trials_alt: int, conditions: tuple[str, ...] = CONDITIONS, worker: str = "",
+        sizes: tuple[int, ...] = SIZES) -> list[dict]:
+    """Run the missing trials of `conditions`; a worker name keeps parallel workers' files apart."""
     feats, labels, ref = pools()
-    done = json.loads(OUT.read_text()) if OUT.is_file() else []
-    have = {(d["condition"], d["n"], d["trial"]) for d in done}
+    out = OUT_DIR / f"trials{worker}.json"
+    mine = json.loads(out.read_text()) if out.is_file() else []
+    have = {(d["condition"], d["n"], d["trial"]) for d in load_trials()}
     memo: dict = {}
     for i in range(max(trials_null, trials_alt)):  # round robin: every cell grows at the same pace
-        for cond in CONDITIONS:
+        for cond in conditions:
             if cond == "DDPM at 1/4 steps" and "ddpm-quarter" not in feats and not quarter_ready():
                 continue  # being sampled elsewhere; its trials join in later rounds
-            for n in SIZES:
+            for n in sizes:
                 if i < (trials_null if cond == "real-vs-real" else trials_alt) and (cond, n, i) not in have:
-                    done.append(trial(feats, labels, ref, cond, n, i, memo))
-                    atomic_write_json(OUT, done)
+                    mine.append(trial(feats, labels, ref, cond, n, i, memo))
+                    atomic_write_json(out, mine)
         print(f"round {i + 1} done", flush=True)
-    return done
+    return load_trials()
 
 
 def _rate(k: int, m: int) -> str:
@@ -107,15 +120,24 @@ def table(rows: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
-    trials_null, trials_alt = (int(args[0]), int(args[1])) if len(args) >= 2 else (100, 30)
+    nums = [int(a) for a in args if a.isdigit()]
+    trials_null, trials_alt = (nums[0], nums[1]) if len(nums) >= 2 else (100, 30)
     load0, t0 = os.getloadavg()[0], time.perf_counter()
-    rows = json.loads(OUT.read_text()) if "--table" in args else run(trials_null, trials_alt)
+    sizes = tuple(n for n in SIZES if f"--n={n}" in args) or SIZES
+    if "--null-only" in args:  # a second worker: real-vs-real draws only, in their own file
+        rows = run(trials_null, 0, CONDITIONS[:1], worker="-null" + "".join(f"-{n}" for n in sizes), sizes=sizes)
+    elif "--alt-only" in args:
+        rows = run(0, trials_alt, CONDITIONS[1:], worker="-alt")
+    else:
+        rows = load_trials() if "--table" in args else run(trials_null, trials_alt)
     minutes = (time.perf_counter() - t0) / 60
+    load = next((a.split("=", 1)[1] for a in args if a.startswith("--load=")),
+                f"{load0:.1f} at the start, {os.getloadavg()[0]:.1f} at the end")
     body = (__doc__.split("\n\n", 1)[1].rsplit("\n\nCost.", 1)[0] + "\n\n" + table(rows) + "\n\n"
-            f"Measured on the 2-core CPU machine shared with other jobs (load average {load0:.1f} at the start, "
-            f"{os.getloadavg()[0]:.1f} at the end), {minutes:.1f} min for the trials not already in "
-            f"runs/bench-gate/trials.json. \"fail\" is exit 1 under --lenient; \"fail or inconclusive\" is "
-            f"exit 1 under the default (--strict).")
+            f"Measured on the 2-core CPU machine shared with other jobs (load average {load}); "
+            + ("" if "--table" in args else f"{minutes:.1f} min for the trials not already recorded; ")
+            + "about 0.75 CPU-seconds per trial (B = 200). \"fail\" is exit 1 under --lenient; "
+            "\"fail or inconclusive\" is exit 1 under the default (--strict).")
     write_section("Release gate: operating characteristics (digits-default)", body)
     print(table(rows))
 

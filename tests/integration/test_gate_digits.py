@@ -13,7 +13,8 @@ from genbench.samples import SampleSet
 
 def _score(images: np.ndarray, cache) -> object:
     s = SampleSet.from_array(images, layout="NCHW")
-    return evaluate(s, "digits-test", protocol="digits-default", metrics=["fd", "pr"], num_samples=len(images),
+    return evaluate(s, "digits-test", protocol="digits-default", metrics=["fd", "pr", "modes"],
+                    num_samples=len(images),
                     cache_dir=cache, device="cpu")
 
 

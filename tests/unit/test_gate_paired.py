@@ -11,7 +11,7 @@ import pytest
 from genbench.data import load_dataset
 from genbench.errors import InputError
 from genbench.features.extract import build_extractor
-from genbench.gate import FAIL, PASS, check_sample_counts, compare
+from genbench.gate import FAIL, PASS, check_sample_counts, compare, sample_count_warning
 from genbench.inputs import softmax64
 from genbench.metrics import functional as fn
 from genbench.metrics import functional_modes as fm
@@ -133,3 +133,4 @@ def test_n_mismatch_is_refused() -> None:
     with pytest.raises(InputError, match="fixes N = 1000"):
         check_sample_counts(res(600), res(1000), PROTO)
     assert check_sample_counts(res(600), res(1000), PROTO, allow=True)
+    assert "will not rank" in sample_count_warning(res(600)) and sample_count_warning(res(1000)) is None
