@@ -5,7 +5,9 @@ The workspace plays the user's repository: a `my_model/sample.py` whose `draw(se
 (image k depends only on seed k), and the README's once-only baseline commands run first. genbench is
 cloned from this repository's HEAD (`git clone`, as `actions/checkout` would) and installed offline with
 `pip install --no-deps --no-build-isolation --no-index --target` (the dependencies are this venv's).
-The only change to the README's commands is N: `0-999` becomes `0-99`.
+The only change to the README's commands is N: `0-999` becomes `0-99`. The full run is `-m slow`; the
+fast suite checks that the example is complete (install step, shipped script, baseline commands) and the
+README test parses every genbench command in it.
 """
 from __future__ import annotations
 
@@ -77,6 +79,7 @@ def _run(cmd: str, cwd: Path, env: dict) -> subprocess.CompletedProcess:
     return subprocess.run(words, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
 
 
+@pytest.mark.slow  # two evaluations (baseline, gate) with B = 200 bootstraps: minutes of CPU on 2 shared cores
 def test_readme_ci_example_runs_on_a_fresh_checkout(tmp_path):
     if shutil.which("git") is None or not (ROOT / ".git").exists():
         pytest.skip("needs git and a git checkout of genbench")
