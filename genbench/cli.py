@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as e:  # argparse: 2 for usage errors, 0 for --help
         return int(e.code or 0)
     if not getattr(args, "func", None):
-        parser.print_help()
+        print("genbench: error: choose a command (see genbench --help)", file=sys.stderr)
         return 2
     from genbench.distributed import run_command  # torchrun: join the group, fail fast (no-op otherwise)
 

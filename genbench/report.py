@@ -46,6 +46,11 @@ document.body.setAttribute('data-tables',String(document.querySelectorAll('table
 
 
 # ---- pictures ---------------------------------------------------------------------------------
+def plot_text(text: object) -> str:
+    """A model name as matplotlib text: `$` escaped, so a name is never parsed as mathtext."""
+    return clean(text).replace("$", r"\$")
+
+
 def image_grid(images: np.ndarray, ncols: int = 8, pad: int = 1, min_tile: int = 32) -> np.ndarray:
     """uint8 [N, 3, H, W] -> one uint8 [rows·(h+pad)+pad, cols·(w+pad)+pad, 3] image (nearest upscale
     so that tiles are at least `min_tile` pixels; white padding)."""
@@ -108,7 +113,7 @@ def bar_chart(group: "Group", metric: str) -> str:
     ax = fig.add_subplot()
     y = np.arange(len(models))[::-1]
     ax.barh(y, np.nan_to_num(vals), xerr=err, color="#4c78a8", ecolor="#333", capsize=3)
-    ax.set_yticks(y, [clean(m) for m in models], fontsize=8)
+    ax.set_yticks(y, [plot_text(m) for m in models], fontsize=8)
     ax.set_title(f"{metric}{arrow(group.direction(metric))}", fontsize=10)
     ax.tick_params(axis="x", labelsize=8)
     return _png_figure(fig)
@@ -122,7 +127,7 @@ def pr_scatter(group: "Group", p_metric: str, r_metric: str) -> str:
     ax = fig.add_subplot()
     ax.errorbar(r, p, xerr=re_, yerr=pe, fmt="o", ms=4, capsize=2, color="#e45756")
     for name, xi, yi in zip(models, r, p):
-        ax.annotate(clean(name), (xi, yi), fontsize=7, xytext=(3, 3), textcoords="offset points")
+        ax.annotate(plot_text(name), (xi, yi), fontsize=7, xytext=(3, 3), textcoords="offset points")
     ax.set(xlabel=r_metric, ylabel=p_metric, xlim=(-0.02, 1.02), ylim=(-0.02, 1.02))
     ax.set_title("precision vs recall", fontsize=10)
     return _png_figure(fig)
@@ -180,7 +185,7 @@ def samples_section(board: "Leaderboard", samples: dict[str, np.ndarray], mixtur
     for model in _model_order(board, list(samples)):
         x = np.asarray(samples[model])
         if x.ndim == 2 and x.shape[1] == 2:
-            figs.append(_img(toy2d_scatter(x, clean(model), mixture), f"samples of {clean(model)}",
+            figs.append(_img(toy2d_scatter(x, plot_text(model), mixture), f"samples of {clean(model)}",
                              f"{clean(model)}: {len(x)} samples over the mixture modes"))
         else:
             shown = x[:GRID_MAX]
@@ -225,7 +230,7 @@ def _histograms(group: "Group", extra_hists: dict) -> list[str]:
         found = [(r["metric"], r["details"]) for r in group.rows
                  if r["model"] == model and isinstance(r.get("details"), dict) and "class_histogram" in r["details"]]
         for metric, d in found[:1]:
-            figs.append(_img(histogram_chart(d["class_histogram"], f"{clean(model)} ({metric})",
+            figs.append(_img(histogram_chart(d["class_histogram"], f"{plot_text(model)} ({metric})",
                                              d.get("reference_histogram")),
                              f"class histogram of {clean(model)}", f"{clean(model)}: predicted classes"))
         if not found and model in extra_hists:

@@ -5,7 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from genbench.errors import InputError
+from genbench.errors import ConfigError, InputError
 
 SUFFIX = {"md": ".md", "csv": ".csv", "html": ".html", "latex": ".tex"}
 
@@ -28,8 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _usage(p: argparse.ArgumentParser):
     def usage(args: argparse.Namespace) -> int:
-        p.print_help()
-        return 2
+        raise ConfigError(f"choose an action: show or render (see {p.prog} --help)")
 
     return usage
 

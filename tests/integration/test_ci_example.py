@@ -5,7 +5,9 @@ The workspace plays the user's repository: a `my_model/sample.py` whose `draw(se
 (image k depends only on seed k), and the README's once-only baseline commands run first. genbench is
 cloned from this repository's HEAD (`git clone`, as `actions/checkout` would) and installed offline with
 `pip install --no-deps --no-build-isolation --no-index --target` (the dependencies are this venv's).
-The only change to the README's commands is N: `0-999` becomes `0-99`.
+The only change to the README's commands is N: `0-999` becomes `0-99`. The full run is `-m slow`; the
+fast suite checks that the example is complete (install step, shipped script, baseline commands) and the
+README test parses every genbench command in it.
 """
 from __future__ import annotations
 
@@ -64,6 +66,39 @@ def test_readme_ci_example_is_complete():
     script = next(s for s in steps if "generate_samples.py" in s).split()[1]
     assert (ROOT / script.removeprefix("genbench/")).is_file(), f"{script} is not shipped"
     assert len(_baseline_commands()) == 2
+    from genbench.cli import build_parser
+
+    for cmd in steps + _baseline_commands():
+        if cmd.startswith("genbench "):
+            assert getattr(build_parser().parse_args(shlex.split(cmd)[1:]), "func", None), cmd
+
+
+def _script_main():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("generate_samples", ROOT / "scripts" / "generate_samples.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.main
+
+
+def test_generate_samples_script_draws_from_a_callable(tmp_path, monkeypatch, capsys):
+    from genbench.samples import open_samples
+
+    (tmp_path / "my_model").mkdir()
+    (tmp_path / "my_model" / "__init__.py").write_text("")
+    (tmp_path / "my_model" / "sample.py").write_text(MODEL)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    main = _script_main()
+    assert main(["--callable", "my_model.sample:draw", "--seeds", "3-7", "--out", "c.npz"]) == 0
+    s = open_samples("c.npz")
+    assert len(s) == 5 and s.manifest["seeds"] == [3, 4, 5, 6, 7]
+    assert main(["--callable", "my_model.sample:nope", "--seeds", "0-3", "--out", "d.npz"]) == 2
+    assert main(["--callable", "my_model.sample:draw", "--seeds", "0-9999999999", "--out", "d.npz"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and all(e.startswith("generate_samples.py: error: ") for e in err)
+    assert not (tmp_path / "d.npz").exists()
 
 
 def _run(cmd: str, cwd: Path, env: dict) -> subprocess.CompletedProcess:
@@ -77,6 +112,7 @@ def _run(cmd: str, cwd: Path, env: dict) -> subprocess.CompletedProcess:
     return subprocess.run(words, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
 
 
+@pytest.mark.slow  # two evaluations (baseline, gate) with B = 200 bootstraps: minutes of CPU on 2 shared cores
 def test_readme_ci_example_runs_on_a_fresh_checkout(tmp_path):
     if shutil.which("git") is None or not (ROOT / ".git").exists():
         pytest.skip("needs git and a git checkout of genbench")

@@ -229,3 +229,12 @@ def test_unverified_clip_torchscript_refused(tmp_path):
     with pytest.raises(WeightsError, match="plain state dict"):
         load_clip_state_dict(jit, verified=False)
     assert set(load_clip_state_dict(plain, verified=False)) == {"w"}
+
+
+def test_html_report_survives_mathtext_names(tmp_path):
+    from genbench.report import report_html
+
+    path = tmp_path / "b.jsonl"
+    Leaderboard.load(path).add_results({"a$\\frac$": _result(), "b^_{x}$": _result(2.0)})
+    page = report_html(Leaderboard.load(path))
+    assert "a$\\frac$" in page and "<script>alert" not in page

@@ -115,9 +115,10 @@ def test_atomic_write_to_folder_is_input_error(tmp_path):
     ["eval", "--metrics"], ["eval", "--bogus"], ["export"], ["board", "render", "x.jsonl", "--format", "pdf"],
     ["weights"], ["generate", "d", "--num", "0", "--out", "x.npz"], ["gate", "--strict", "--nope"],
     ["papers", "nonsense-action"], ["train"], ["reproduce"], ["metrics", "--what"], ["run", "--suite"],
+    ["board"], [],
 ])
 def test_argument_errors_are_one_line(argv, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1, err
-    assert err[0].startswith(f"genbench {argv[0]}") and ": error: " in err[0] and "--help" in err[0]
+    assert err[0].startswith(f"genbench {argv[0] if argv else ''}".strip()) and ": error: " in err[0] and "--help" in err[0]
