@@ -16,6 +16,7 @@ extracts them (digits-classifier embedding + logits) for a dict of sample sets.
 """
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -38,7 +39,9 @@ def per_class_metrics(fake_emb: np.ndarray, fake_logits: np.ndarray, real_emb: n
         row = {"class": c, "n": int(len(f)), "share": len(f) / max(len(fy), 1), "ref_share": len(r) / max(len(ry), 1),
                "fd": float("nan"), "precision": float("nan"), "recall": float("nan")}
         if min(len(f), len(r)) > k:
-            row["fd"] = frechet_distance_features(f, r)
+            with warnings.catch_warnings():  # fewer items than dimensions is the expected case (see above)
+                warnings.simplefilter("ignore", UserWarning)
+                row["fd"] = frechet_distance_features(f, r)
             row["precision"], row["recall"] = precision_recall(r, f, k=k)
         rows.append(row)
     return rows

@@ -149,3 +149,17 @@ def test_per_class_metrics():
     few[:, :] = 0
     few[:, 0] = 1
     assert math.isnan(per_class_metrics(emb, few, emb, logits)[1]["fd"])
+
+
+def test_report_per_class_section():
+    from pathlib import Path
+
+    from genbench.leaderboard import Leaderboard
+    from genbench.report import report_html
+
+    board = Leaderboard.load(Path(__file__).resolve().parents[2] / "leaderboards" / "digits-tiny.jsonl")
+    rows = [{"class": c, "n": 5, "share": 0.1, "ref_share": 0.1, "fd": 12.5 + c, "precision": 0.5,
+             "recall": float("nan")} for c in range(10)]
+    page = report_html(board, extra={"per_class": {"vae": rows}})
+    assert 'id="per-class-fd"' in page and "<td>21.5</td>" in page and "<td>n/a</td>" in page
+    assert 'id="per-class"' not in report_html(board)
