@@ -12,9 +12,11 @@ from genbench.errors import ConfigError
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval", help="score generated samples against a reference set")
     p.add_argument("--samples", required=True, help="folder, .npz/.npy, or built-in dataset name")
-    p.add_argument("--ref", default=None, help="reference: folder, .npz/.npy or dataset (default: the protocol's)")
+    p.add_argument("--ref", default=None, help="reference: folder, .npz/.npy, dataset, or a statistics file from "
+                                               "`genbench ref` (default: the protocol's)")
     p.add_argument("--protocol", default=None, help="named protocol, e.g. digits-default (see `genbench metrics`)")
-    p.add_argument("--metrics", default=None, help="comma list (e.g. fid,kid,is) or 'all'")
+    p.add_argument("--metrics", default=None,
+                   help="comma list of metric families or output names (e.g. fid,kid,is,precision) or 'all'")
     p.add_argument("--extractor", default=None, help="feature extractor (default inception-v3-tf)")
     p.add_argument("--num-samples", type=positive_int, default=None, help="use the first N samples")
     p.add_argument("--num-ref", type=positive_int, default=None, help="use the first N reference images")
