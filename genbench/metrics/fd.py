@@ -1,26 +1,50 @@
 """Fréchet distance on any extractor's features (`fd`), the same on Inception features only (`fid`), and FD∞.
 
 Heusel et al. 2017 (FID); Chong & Forsyth 2020 (FD∞, "Effectively Unbiased FID and Inception Score and
-where to find them"). Maths in genbench.metrics.functional_fd; parity with torch-fidelity and pytorch-fid;
-FD∞ with dgm-eval's `compute_FD_infinity` (15 sizes from N/10). `fid` is skipped on any extractor other than
-Inception (genbench.metrics.inception_only): a digits-classifier number is `fd`, never FID.
+where to find them"). Maths in genbench.metrics.functional_fd (parity with torch-fidelity and
+pytorch-fid) and genbench.metrics.functional_fd_fast (FD from a reference's cached covariance root,
+and the exact fast bootstrap). FD∞ with dgm-eval's `compute_FD_infinity` (15 sizes from N/10). `fid` is
+skipped on any extractor other than Inception (genbench.metrics.inception_only): a digits-classifier
+number is `fd`, never FID.
+
+Each set comes as rows (<set>.embedding) or as statistics (<set>.mean, <set>.cov, <set>.n and, for a
+reference-statistics file, <set>.cov_sqrt); statistics are used when present. The bootstrap resamples
+the generated set only and holds the reference fixed (why: functional_fd_fast's docstring).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Mapping, Sequence
+
+import numpy as np
 
 from genbench.metrics import functional as fn
 from genbench.metrics.base import METRICS, Metric, MetricConfig, MetricInputs, MetricValue
+from genbench.metrics.functional_fd_fast import FixedReference, GeneratedResampler, frechet_distance_rooted
 from genbench.metrics.inception_only import inception_only_reason
+
+
+def _stats(inputs: MetricInputs, s: str) -> tuple[np.ndarray, np.ndarray, int | None]:
+    """(mean [D], cov [D, D], n) of set s: its statistics if given, else from its embedding rows."""
+    if inputs.has(f"{s}.mean") and inputs.has(f"{s}.cov"):
+        n = int(inputs.get(f"{s}.n")) if inputs.has(f"{s}.n") else None
+        return np.asarray(inputs.get(f"{s}.mean"), np.float64), np.asarray(inputs.get(f"{s}.cov"), np.float64), n
+    x = inputs.get(f"{s}.embedding")  # [N, D]
+    mu, sigma = fn.feature_stats(x)
+    return mu, sigma, len(x)
+
+
+def _given(inputs: MetricInputs, s: str) -> bool:
+    return inputs.has(f"{s}.embedding") or (inputs.has(f"{s}.mean") and inputs.has(f"{s}.cov"))
 
 
 class FD(Metric):
     name = "fd"
     outputs: ClassVar[tuple[str, ...]] = ("fd",)
     higher_is_better = {"fd": False}
-    needs = ("fake.embedding", "real.embedding")
+    needs = ("fake.embedding", "real.embedding")  # or <set>.mean + <set>.cov for either set
     definition = "‖μf−μr‖² + tr Σf + tr Σr − 2 tr((ΣfΣr)^½) on the protocol's features (float64, N−1 cov)"
+    bootstrap_sets = ("fake",)  # the reference is held fixed: see functional_fd_fast
     matches = ("pytorch-fid fid_score.calculate_frechet_distance, torch-fidelity metric_fid, clean-fid "
                "frechet_distance, ADM evaluations/evaluator.py (N−1 covariance), to 1e-6 relative")
     differences: ClassVar[tuple[str, ...]] = (
@@ -30,10 +54,29 @@ class FD(Metric):
     )
     min_samples = 2
 
+    def available(self, inputs: MetricInputs) -> str | None:
+        missing = [f"{s}.embedding (or {s}.mean and {s}.cov)" for s in ("fake", "real") if not _given(inputs, s)]
+        return f"needs {', '.join(missing)}" if missing else None
+
     def point(self, inputs: MetricInputs, config: MetricConfig) -> dict[str, float | MetricValue]:
-        fake, real = inputs.get("fake.embedding"), inputs.get("real.embedding")  # [Nf, D], [Nr, D]
-        value = fn.frechet_distance_features(fake, real)
-        return {self.outputs[0]: MetricValue(value, details={"n_fake": len(fake), "n_real": len(real)})}
+        (mf, sf, nf), (mr, sr, nr) = _stats(inputs, "fake"), _stats(inputs, "real")
+        if inputs.has("real.cov_sqrt"):
+            value = frechet_distance_rooted(mf, sf, mr, sr, inputs.get("real.cov_sqrt"))
+        elif inputs.has("fake.cov_sqrt"):  # FD is symmetric in its two sets
+            value = frechet_distance_rooted(mr, sr, mf, sf, inputs.get("fake.cov_sqrt"))
+        else:
+            value = fn.frechet_distance(mf, sf, mr, sr)
+        return {self.outputs[0]: MetricValue(value, details={"n_fake": nf, "n_real": nr})}
+
+    def replicates(self, inputs: MetricInputs, draws: Sequence[Mapping[str, np.ndarray]],
+                   config: MetricConfig) -> list[dict[str, float]]:
+        """Fast exact path when only the generated rows are resampled (see functional_fd_fast)."""
+        if any(set(d) != {"fake"} for d in draws) or not inputs.has("fake.embedding"):
+            return super().replicates(inputs, draws, config)
+        mr, sr, _ = _stats(inputs, "real")
+        root = inputs.get("real.cov_sqrt") if inputs.has("real.cov_sqrt") else None
+        resampler = GeneratedResampler(inputs.get("fake.embedding"), FixedReference.of(mr, sr, root))
+        return [{self.outputs[0]: v} for v in resampler.values(draws)]
 
 
 class FID(FD):

@@ -1,0 +1,105 @@
+"""FD from statistics with a cached reference root, and the exact fast bootstrap replicate.
+
+Oracles: genbench's eigh-based FD (itself checked against torch-fidelity and pytorch-fid in
+tests/parity), scipy.linalg.sqrtm as pytorch-fid computes it (`fid_score.calculate_frechet_distance`),
+and the naive bootstrap (np.cov of the resampled rows, full FD) on the same indices."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import linalg
+
+from genbench.errors import ConfigError
+from genbench.metrics import METRICS, Metric, MetricConfig, MetricInputs, functional as fn, load_all
+from genbench.metrics.bootstrap import draw_indices
+from genbench.metrics.functional_fd_fast import (FixedReference, GeneratedResampler, frechet_distance_rooted,
+                                                 psd_sqrt)
+
+load_all()
+
+
+def _sets(d: int = 10, nf: int = 250, nr: int = 300, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    fake = rng.standard_normal((nf, d)) @ rng.standard_normal((d, d)) * 0.4 + 1.0  # [nf, d]
+    real = rng.standard_normal((nr, d)) * np.linspace(0.5, 2.0, d) + 0.8  # [nr, d]
+    return fake, real
+
+
+def _sqrtm_fd(mu1, s1, mu2, s2) -> float:
+    covmean = linalg.sqrtm(s1.dot(s2))
+    covmean = covmean.real if np.iscomplexobj(covmean) else covmean
+    diff = mu1 - mu2
+    return float(diff @ diff + np.trace(s1) + np.trace(s2) - 2 * np.trace(covmean))
+
+
+def test_rooted_fd_equals_eigh_fd_and_sqrtm():
+    fake, real = _sets()
+    (mf, sf), (mr, sr) = fn.feature_stats(fake), fn.feature_stats(real)
+    ours = frechet_distance_rooted(mf, sf, mr, sr, psd_sqrt(sr))
+    assert ours == pytest.approx(fn.frechet_distance(mf, sf, mr, sr), rel=1e-9)
+    assert ours == pytest.approx(_sqrtm_fd(mf, sf, mr, sr), rel=1e-9)
+
+
+def test_psd_sqrt_squares_back():
+    _, real = _sets(d=8)
+    s = np.cov(real, rowvar=False)
+    r = psd_sqrt(s)
+    np.testing.assert_allclose(r @ r, s, rtol=0, atol=1e-12 * np.abs(s).max())
+    np.testing.assert_array_equal(r, r.T)
+
+
+def test_fast_replicates_equal_naive_bootstrap_on_same_indices():
+    fake, real = _sets()
+    mr, sr = fn.feature_stats(real)
+    res = GeneratedResampler(fake, FixedReference.of(mr, sr))
+    rng = np.random.default_rng(7)
+    for _ in range(10):
+        idx = rng.integers(0, len(fake), len(fake))
+        naive = fn.frechet_distance(*fn.feature_stats(fake[idx]), mr, sr)
+        assert res.value(idx) == pytest.approx(naive, rel=1e-9)
+
+
+def test_fd_metric_fast_path_equals_default_replicates():
+    fake, real = _sets(seed=3)
+    m = METRICS.get("fd")()
+    inputs = MetricInputs({"fake.embedding": fake, "real.embedding": real})
+    draws = [draw_indices(np.random.default_rng(1), m.resample_sizes(inputs), False) for _ in range(5)]
+    assert all(set(d) == {"fake"} for d in draws)  # the reference is held fixed
+    fast, slow = m.replicates(inputs, draws, MetricConfig()), Metric.replicates(m, inputs, draws, MetricConfig())
+    for f, s in zip(fast, slow):
+        assert f["fd"] == pytest.approx(s["fd"], rel=1e-9)
+
+
+def _stats_inputs(fake: np.ndarray, real: np.ndarray, root: bool) -> MetricInputs:
+    mr, sr = fn.feature_stats(real)
+    arrays = {"fake.embedding": fake, "real.mean": mr, "real.cov": sr, "real.n": len(real)}
+    if root:
+        arrays["real.cov_sqrt"] = psd_sqrt(sr)
+    return MetricInputs(arrays)
+
+
+@pytest.mark.parametrize("root", [True, False])
+def test_fd_metric_from_reference_statistics_alone(root):
+    fake, real = _sets(seed=4)
+    cfg = MetricConfig(bootstrap=20, seed=2)
+    m = METRICS.get("fd")()
+    full = m.compute(MetricInputs({"fake.embedding": fake, "real.embedding": real}), cfg)["fd"]
+    inputs = _stats_inputs(fake, real, root)
+    assert m.available(inputs) is None
+    stats = m.compute(inputs, cfg)["fd"]
+    assert stats.value == pytest.approx(full.value, rel=1e-9)
+    assert stats.ci95 == pytest.approx(full.ci95, rel=1e-9)  # same draws: only fake is resampled
+    assert stats.details["n_real"] == len(real) and stats.details["bootstrap_sets"] == ["fake"]
+
+
+def test_fd_metric_skips_without_reference_rows_or_statistics():
+    fake, real = _sets()
+    reason = METRICS.get("fd")().available(MetricInputs({"fake.embedding": fake, "real.mean": real.mean(0)}))
+    assert reason is not None and "real.cov" in reason
+
+
+def test_rooted_fd_refuses_mismatched_dimensions():
+    fake, real = _sets(d=6)
+    mr, sr = fn.feature_stats(real)
+    with pytest.raises(ConfigError, match="dimensions disagree"):
+        frechet_distance_rooted(np.zeros(5), np.eye(5), mr, sr, psd_sqrt(sr))
