@@ -7,10 +7,12 @@ and the CLI's paired bootstrap (B = 200) of each difference.
 
 Draws. digits has 1,797 images: 1,438 in digits-train, 359 in digits-test (the reference). Disjoint
 real subsets of 1,000 cannot be drawn twice from 1,438, so every set (baseline and candidate alike) is
-N rows drawn with replacement from a pool of 1,438: digits-train itself (real), digits-train without
-1 or 2 classes (chosen per trial), digits-train blurred or noised (gate_pools.blur / noise), or 1,438
-samples of a DDPM trained with the quick preset for a quarter of its steps. Each trial draws a fresh
-baseline from digits-train and a fresh candidate; the bootstrap seed is the trial's.
+N rows drawn with replacement from a pool: digits-train itself (real, 1,438), digits-train without
+1 or 2 classes (chosen per trial), digits-train blurred (3x3 binomial kernel mixed half and half with
+the image) or noised (Gaussian, σ = 25 of 255) (gate_pools.blur / noise), or 1,000 samples (seeds
+0-999, DDIM 50 steps) of a DDPM trained on digits-train with the quick preset for a quarter of its
+steps (375 of 1,500). Each trial draws a fresh baseline from digits-train and a fresh candidate; the
+bootstrap seed is the trial's.
 
 Cost. Features are computed once per pool; each trial then runs genbench.paired.differences and
 genbench.gate.paired_outcomes on index draws: the CLI gate's own decision code, without the network.
