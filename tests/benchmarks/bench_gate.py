@@ -47,10 +47,11 @@ CONDITIONS = ("real-vs-real", "1 class missing", "2 classes missing", "mild blur
 OUT_DIR = ROOT / "runs" / "bench-gate"
 
 
-def _candidate_rows(cond: str, rng: np.random.Generator, labels: np.ndarray, n: int) -> tuple[str, np.ndarray]:
+def _candidate_rows(cond: str, rng: np.random.Generator, labels: np.ndarray, n: int,
+                    feats: dict) -> tuple[str, np.ndarray]:
     """(pool name, rows) of one candidate draw."""
     pool = {"mild blur": "blur", "added noise": "noise", "DDPM at 1/4 steps": "ddpm-quarter"}.get(cond, "real")
-    allowed = np.arange(len(labels))
+    allowed = np.arange(len(feats[pool]["embedding"]))
     if cond.endswith("missing"):
         missing = rng.choice(10, size=int(cond[0]), replace=False)
         allowed = allowed[~np.isin(labels, missing)]
@@ -60,7 +61,7 @@ def _candidate_rows(cond: str, rng: np.random.Generator, labels: np.ndarray, n: 
 def trial(feats: dict, labels: np.ndarray, ref: dict, cond: str, n: int, i: int, memo: dict) -> dict:
     rng = np.random.default_rng([n, CONDITIONS.index(cond), i])
     base = Side(feats["real"], rng.integers(0, len(labels), n))
-    pool, rows = _candidate_rows(cond, rng, labels, n)
+    pool, rows = _candidate_rows(cond, rng, labels, n, feats)
     rules = default_rules(PROTO, DIRECTIONS)
     diffs = differences([r.metric for r in rules], Side(feats[pool], rows), base, Side(ref), PROTO.config,
                         reps=REPS, seed=i, context={"dataset": "digits-test"}, memo=memo, params=PROTO.params)
@@ -129,7 +130,7 @@ def main(argv: list[str] | None = None) -> None:
     if "--null-only" in args:  # a second worker: real-vs-real draws only, in their own file
         rows = run(trials_null, 0, CONDITIONS[:1], worker="-null" + "".join(f"-{n}" for n in sizes), sizes=sizes)
     elif "--alt-only" in args:
-        rows = run(0, trials_alt, CONDITIONS[1:], worker="-alt")
+        rows = run(0, trials_alt, CONDITIONS[1:], worker="-alt" + "".join(f"-{n}" for n in sizes), sizes=sizes)
     else:
         rows = load_trials() if "--table" in args else run(trials_null, trials_alt)
     minutes = (time.perf_counter() - t0) / 60
