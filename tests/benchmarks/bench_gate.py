@@ -7,10 +7,12 @@ and the CLI's paired bootstrap (B = 200) of each difference.
 
 Draws. digits has 1,797 images: 1,438 in digits-train, 359 in digits-test (the reference). Disjoint
 real subsets of 1,000 cannot be drawn twice from 1,438, so every set (baseline and candidate alike) is
-N rows drawn with replacement from a pool of 1,438: digits-train itself (real), digits-train without
-1 or 2 classes (chosen per trial), digits-train blurred or noised (gate_pools.blur / noise), or 1,438
-samples of a DDPM trained with the quick preset for a quarter of its steps. Each trial draws a fresh
-baseline from digits-train and a fresh candidate; the bootstrap seed is the trial's.
+N rows drawn with replacement from a pool: digits-train itself (real, 1,438), digits-train without
+1 or 2 classes (chosen per trial), digits-train blurred (3x3 binomial kernel mixed half and half with
+the image) or noised (Gaussian, σ = 25 of 255) (gate_pools.blur / noise), or 1,000 samples (seeds
+0-999, DDIM 50 steps) of a DDPM trained on digits-train with the quick preset for a quarter of its
+steps (375 of 1,500). Each trial draws a fresh baseline from digits-train and a fresh candidate; the
+bootstrap seed is the trial's.
 
 Cost. Features are computed once per pool; each trial then runs genbench.paired.differences and
 genbench.gate.paired_outcomes on index draws: the CLI gate's own decision code, without the network.
@@ -45,10 +47,11 @@ CONDITIONS = ("real-vs-real", "1 class missing", "2 classes missing", "mild blur
 OUT_DIR = ROOT / "runs" / "bench-gate"
 
 
-def _candidate_rows(cond: str, rng: np.random.Generator, labels: np.ndarray, n: int) -> tuple[str, np.ndarray]:
+def _candidate_rows(cond: str, rng: np.random.Generator, labels: np.ndarray, n: int,
+                    feats: dict) -> tuple[str, np.ndarray]:
     """(pool name, rows) of one candidate draw."""
     pool = {"mild blur": "blur", "added noise": "noise", "DDPM at 1/4 steps": "ddpm-quarter"}.get(cond, "real")
-    allowed = np.arange(len(labels))
+    allowed = np.arange(len(feats[pool]["embedding"]))
     if cond.endswith("missing"):
         missing = rng.choice(10, size=int(cond[0]), replace=False)
         allowed = allowed[~np.isin(labels, missing)]
@@ -58,7 +61,7 @@ def _candidate_rows(cond: str, rng: np.random.Generator, labels: np.ndarray, n: 
 def trial(feats: dict, labels: np.ndarray, ref: dict, cond: str, n: int, i: int, memo: dict) -> dict:
     rng = np.random.default_rng([n, CONDITIONS.index(cond), i])
     base = Side(feats["real"], rng.integers(0, len(labels), n))
-    pool, rows = _candidate_rows(cond, rng, labels, n)
+    pool, rows = _candidate_rows(cond, rng, labels, n, feats)
     rules = default_rules(PROTO, DIRECTIONS)
     diffs = differences([r.metric for r in rules], Side(feats[pool], rows), base, Side(ref), PROTO.config,
                         reps=REPS, seed=i, context={"dataset": "digits-test"}, memo=memo, params=PROTO.params)
@@ -127,7 +130,7 @@ def main(argv: list[str] | None = None) -> None:
     if "--null-only" in args:  # a second worker: real-vs-real draws only, in their own file
         rows = run(trials_null, 0, CONDITIONS[:1], worker="-null" + "".join(f"-{n}" for n in sizes), sizes=sizes)
     elif "--alt-only" in args:
-        rows = run(0, trials_alt, CONDITIONS[1:], worker="-alt")
+        rows = run(0, trials_alt, CONDITIONS[1:], worker="-alt" + "".join(f"-{n}" for n in sizes), sizes=sizes)
     else:
         rows = load_trials() if "--table" in args else run(trials_null, trials_alt)
     minutes = (time.perf_counter() - t0) / 60
