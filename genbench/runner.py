@@ -180,10 +180,19 @@ def run_suite(name: str, opts: RunOptions) -> SuiteOutcome:
     with st.stage("render", str(board_path)):
         board = Leaderboard.load(board_path)
         board.set_results(results)
+        _write_ranks(board, opts)
         board.render_files()
         report = _report(board, sample_sets, suite, opts) if opts.report else None
     distributed.barrier()  # torchrun: rank 0 has written the board and report before anyone reads them
     return SuiteOutcome(board_path, results, st.times, report)
+
+
+def _write_ranks(board, opts: RunOptions) -> None:
+    """Paired rank groups from the run's cached features (rank 0 only: it writes the board)."""
+    from genbench.ranking import write_ranks
+
+    if distributed.is_main():
+        write_ranks(board, [opts.out / "cache"])
 
 
 def _report(board, sample_sets: dict[str, SampleSet], suite: Suite, opts: RunOptions) -> Path:

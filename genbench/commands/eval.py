@@ -48,6 +48,10 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("--add-to needs --name MODEL")
     if args.bootstrap is not None and args.bootstrap < 0:
         raise ConfigError(f"--bootstrap must be >= 0, got {args.bootstrap}")
+    if args.name is not None:
+        from genbench.leaderboard import validate_model_name
+
+        validate_model_name(args.name, "--name")
     _check_outputs(args)  # before any work: a bad --json or --add-to must not cost an evaluation
     result = evaluate(
         args.samples, args.ref, protocol=args.protocol, metrics=args.metrics, extractor=args.extractor,
@@ -57,6 +61,10 @@ def run(args: argparse.Namespace) -> int:
         heldout=args.heldout, prompts=read_prompts(args.prompts), prompt_template=args.prompt_template,
         value_range=args.value_range,
         progress=sys.stderr.isatty() and not args.quiet, name=args.name)
+    from genbench.gate import sample_count_warning
+
+    if (warning := sample_count_warning(result)) is not None:
+        print(f"genbench eval: warning: {warning}", file=sys.stderr)
     print(result.table())
     if args.json:
         result.save(args.json)
