@@ -11,7 +11,7 @@ from genbench import distributed
 def main(fake_path: str, ref_path: str, out: str, keep: str = "features") -> int:
     with np.load(fake_path) as z:
         fake = z["arr_0"].transpose(0, 3, 1, 2)  # [N, 3, H, W] uint8
-    ev = genbench.Evaluator(reference=ref_path, extractor="digits-classifier", metrics="fid,kid,is",
+    ev = genbench.Evaluator(reference=ref_path, extractor="digits-classifier", metrics="fd,kd,classifier_score",
                             bootstrap=10, batch_size=16, device="cpu", keep_images=keep == "keep")
     part = distributed.shard(len(fake), block=16)  # contiguous whole batches: rank order = image order
     for i in range(part.start, part.stop, 7):

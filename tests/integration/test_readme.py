@@ -38,6 +38,13 @@ SKIP = {
     "genbench reproduce pacgan-ring": "trains GANs for minutes to hours",
     "genbench reproduce ddpm-cifar10": "needs CIFAR-10 and the Inception weights",
     "python genbench/scripts/generate_samples.py": "the CI example; run by tests/integration/test_ci_example.py",
+    "genbench weights import dinov2-vit-l-14 /path/to/": "needs Meta's DINOv2 checkpoint file",
+    "genbench generate runs/my-cgan": "needs the model that the skipped `genbench train` writes",
+    "genbench ref import fid_stats_digits.npz": "reads the file the README's Python snippet writes (slow); "
+                                               "each peer format is imported in tests/unit/test_refstats.py",
+    "torchrun ": "multi-process runs are tested in tests/integration/test_torchrun.py (tiny inputs)",
+    "genbench generate --diffusers ddpm-cifar10-32/": "needs the public DDPM CIFAR-10 pipeline "
+                                                     "(tested with a tiny pipeline in tests/unit/test_diffusers_source.py)",
 }
 SLOW = ("genbench eval ", "genbench gate ")  # full evaluations with B = 200 bootstrap: tens of CPU seconds
 EXIT_CODES = {"genbench gate ": (0, 1)}  # 1 = regression, a documented outcome

@@ -17,7 +17,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 EVAL = ["eval", "--samples", "fake.npz", "--ref", "real.npz", "--extractor", "digits-classifier",
-        "--metrics", "fid,kid,is", "--bootstrap", "10", "--batch-size", "16", "--device", "cpu"]
+        "--metrics", "fd,kd,classifier_score", "--bootstrap", "10", "--batch-size", "16", "--device", "cpu"]
 
 
 def _env(tmp: Path) -> dict:

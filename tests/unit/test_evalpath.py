@@ -110,9 +110,9 @@ def test_explicit_unfit_metric_fails_before_any_work(folders, counters) -> None:
 
 def test_output_names_accepted(folders) -> None:
     fake, ref = folders
-    res = evaluate(str(fake), str(ref), extractor="digits-classifier", metrics="precision,coverage,fid",
+    res = evaluate(str(fake), str(ref), extractor="digits-classifier", metrics="precision,coverage,fd",
                    cache_dir=False, bootstrap=0)
-    assert set(res.metrics) == {"precision", "coverage", "fid"}
+    assert set(res.metrics) == {"precision", "coverage", "fd"}
     with pytest.raises(GenbenchError, match="did you mean 'precision'"):
         evaluate(str(fake), str(ref), extractor="digits-classifier", metrics="precison", cache_dir=False)
 

@@ -9,7 +9,7 @@ import genbench
 from genbench.errors import InputError
 from genbench.samples import SampleSet
 
-KW = dict(extractor="digits-classifier", metrics="fid,kid,is", bootstrap=5, batch_size=16, device="cpu")
+KW = dict(extractor="digits-classifier", metrics="fd,kd,classifier_score", bootstrap=5, batch_size=16, device="cpu")
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from genbench.refbuild import build_reference, import_stats
 from genbench.refstats import PrecomputedFeatures, RefStats
 
 EXT = "digits-classifier"
-METRICS = "fd,kid,pr,dc"
+METRICS = "fd,kd,pr,dc"
 
 
 @pytest.fixture()
@@ -31,7 +31,7 @@ def _eval(ref, **kw):
 
 def test_round_trip_equals_source(ref_file: Path) -> None:
     a, b = _eval("digits-test"), _eval(str(ref_file))
-    assert set(a.metrics) == set(b.metrics) == {"fd", "kid", "precision", "recall", "density", "coverage"}
+    assert set(a.metrics) == set(b.metrics) == {"fd", "kd", "precision", "recall", "density", "coverage"}
     for k in a.metrics:  # FD from the file's cached sigma root: equal up to the singular covariance's
         # rounding (dead ReLU units of the digits classifier give zero eigenvalues whose sqrt amplifies noise)
         assert a.value(k) == pytest.approx(b.value(k), rel=1e-6 if k == "fd" else 1e-12, abs=1e-12), k
@@ -59,10 +59,10 @@ def test_stats_only_fd_and_skips(tmp_path: Path) -> None:
                    num_samples=120)
     want = evaluate("digits-train", "digits-test", extractor=EXT, metrics="fd", bootstrap=0, cache_dir=False,
                     num_samples=120)
-    assert res.value("fid") == pytest.approx(want.value("fd"), rel=1e-6)
-    assert "kid" in res.skipped and "--keep-features" in res.skipped["kid"]
-    with pytest.raises(ConfigError, match="kid"):
-        evaluate("digits-train", str(out), extractor=EXT, metrics="fd,kid", cache_dir=False)
+    assert res.value("fd") == pytest.approx(want.value("fd"), rel=1e-6)
+    assert "kd" in res.skipped and "--keep-features" in res.skipped["kd"]
+    with pytest.raises(ConfigError, match="kd"):
+        evaluate("digits-train", str(out), extractor=EXT, metrics="fd,kd", cache_dir=False)
 
 
 def test_other_extractor_refused(ref_file: Path) -> None:
@@ -167,6 +167,6 @@ def test_precomputed_features_equal_images(tmp_path: Path) -> None:
     fake, real = open_samples("digits-train").take(80), open_samples("digits-test").take(90)
     pf = PrecomputedFeatures({EXT: extract(ext, fake)}, fake.fingerprint, "digits-train[:80]", fake.labels)
     pr = PrecomputedFeatures({EXT: extract(ext, real)}, real.fingerprint, "digits-test[:90]", real.labels)
-    kw = dict(extractor=EXT, metrics="fd,pr,is,modes", bootstrap=3, cache_dir=False)
+    kw = dict(extractor=EXT, metrics="fd,pr,classifier_score,modes", bootstrap=3, cache_dir=False)
     a, b = evaluate(fake, real, **kw), evaluate(pf, pr, **kw)
     assert a.to_json()["metrics"] == b.to_json()["metrics"]
