@@ -35,6 +35,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--class", dest="class_label", type=int, default=None,
                    help="class-conditional models (any image family): generate this class only")
     p.add_argument("--out", required=True, help="output .npz file or PNG folder")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an existing --out folder (only one that genbench wrote)")
     p.add_argument("--no-progress", action="store_true")
     add_device(p)
     p.set_defaults(func=run)
@@ -65,9 +67,9 @@ def run(args: argparse.Namespace) -> int:
     from genbench.samples import SampleSet
     from reference_models.api import load
 
-    out = Path(args.out)
-    if out.suffix and out.suffix.lower() != ".npz":
-        raise ConfigError(f"--out {out}: use a folder path or a .npz file")
+    from genbench.export import check_target
+
+    out = check_target(args.out, args.overwrite)  # before any sampling: never waste the work on a bad --out
     if (args.run_dir is None) == (args.diffusers is None):
         raise ConfigError("give either a run folder DIR or --diffusers PIPELINE_DIR")
     seeds = resolve_seeds(*check_seed_args(args.num, args.seed, args.seeds))
@@ -88,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
                                              "config_hash": model.record["config_hash"],
                                              "sampler": settings, "batch_size": args.batch_size,
                                              "device": str(model.device)})
-    return _write(samples, out, model.kind)
+    return _write(samples, out, model.kind, args.overwrite)
 
 
 def _sample(model, seeds: list[int], args: argparse.Namespace, opts: dict):
@@ -105,13 +107,13 @@ def _diffusers(args: argparse.Namespace, seeds: list[int], out) -> int:
         raise ConfigError(f"--diffusers: --{ignored[0].replace('_label', '')} applies to reference models only")
     opts = DiffusersOptions(steps=args.steps, eta=args.eta, batch_size=args.batch_size, device=args.device,
                             progress=not args.no_progress)
-    return _write(diffusers_samples(args.diffusers, seeds, opts), out, "images")
+    return _write(diffusers_samples(args.diffusers, seeds, opts), out, "images", args.overwrite)
 
 
-def _write(samples, out, kind: str) -> int:
+def _write(samples, out, kind: str, overwrite: bool = False) -> int:
     """Rank 0 writes (genbench.io writes nothing on other ranks); every rank returns 0."""
     from genbench.export import export
 
-    export(samples, out)
+    export(samples, out, overwrite=overwrite)  # --out was also checked before any sampling
     print(f"wrote {len(samples)} {kind} to {out} (fingerprint {samples.fingerprint[:16]})")
     return 0

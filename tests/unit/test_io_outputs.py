@@ -122,3 +122,16 @@ def test_argument_errors_are_one_line(argv, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1, err
     assert err[0].startswith(f"genbench {argv[0] if argv else ''}".strip()) and ": error: " in err[0] and "--help" in err[0]
+
+
+def test_generate_checks_out_folder_before_loading_or_sampling(tmp_path: Path, capsys) -> None:
+    """A user's non-empty folder as `generate --out` is refused before the model is even opened."""
+    from genbench.cli import main
+
+    user = tmp_path / "mine"
+    user.mkdir()
+    (user / "keep.txt").write_text("precious")
+    code = main(["generate", str(tmp_path / "no-such-run"), "--num", "2", "--out", str(user)])
+    err = capsys.readouterr().err
+    assert code == 2 and "mine" in err and "not empty" in err and "no-such-run" not in err
+    assert (user / "keep.txt").read_text() == "precious"
