@@ -19,7 +19,7 @@ import platform
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
@@ -272,15 +272,17 @@ def _size_reason(metric: Metric, sets: dict[str, SetSource]) -> str | None:
 
 
 def _bar(plan: _Space, proto: Protocol, progress: bool):
-    """The space's metrics, behind a tqdm bar (stderr, terminal only) naming the metric and its bootstrap."""
+    """The space's metrics, behind a tqdm bar (stderr, terminal only); each yields with a replicate counter."""
     from tqdm.auto import tqdm
 
     b = proto.config.bootstrap
     bar = tqdm(plan.metrics, desc=f"metrics {plan.space.extractor}", unit="metric",
                disable=not progress or not plan.metrics)
     for mname, metric in bar:
-        bar.set_postfix_str(f"{mname}" + (f" (bootstrap B={b})" if b > 0 else ""))
-        yield mname, metric
+        bar.set_postfix_str(mname)
+        with tqdm(total=b, desc=f"bootstrap {mname}", unit="replicate", leave=False, position=1,
+                  disable=not progress or b <= 0) as reps:
+            yield mname, metric, reps.update
 
 
 def _run_space(plan: _Space, proto: Protocol, req: MetricRequest, run: _Run, progress: bool = False) -> None:
@@ -292,8 +294,8 @@ def _run_space(plan: _Space, proto: Protocol, req: MetricRequest, run: _Run, pro
         if inputs.has(key) and any(key in m.needs for _, m in plan.metrics):
             inputs.get(key)
     t1 = time.perf_counter()
-    for mname, metric in _bar(plan, proto, progress):
-        _run_metric(metric, mname, space, inputs, proto, req, run)
+    for mname, metric, tick in _bar(plan, proto, progress):
+        _run_metric(metric, mname, space, inputs, proto, req, run, tick)
     if plan.handle is not None:
         run.extractors.append(plan.handle.record())
     run.timings["features"] += t1 - t0
@@ -301,9 +303,9 @@ def _run_space(plan: _Space, proto: Protocol, req: MetricRequest, run: _Run, pro
 
 
 def _run_metric(metric: Metric, mname: str, space: FeatureSpace, inputs: MetricInputs, proto: Protocol,
-                req: MetricRequest, run: _Run) -> None:
+                req: MetricRequest, run: _Run, tick: Callable[[], None] | None = None) -> None:
     try:
-        values = compute_with_ci(metric, inputs, proto.config)  # bootstrap is a wrapper evaluate applies
+        values = compute_with_ci(metric, inputs, proto.config, tick)  # bootstrap: a wrapper evaluate applies
     except NotEnoughSamplesError as e:
         if req.explicit:
             raise

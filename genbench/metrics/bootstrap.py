@@ -19,7 +19,7 @@ maths is repeated.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping, Protocol, Sequence
+from typing import Any, Callable, Iterator, Mapping, Protocol, Sequence
 
 import numpy as np
 
@@ -42,17 +42,37 @@ class Bootstrappable(Protocol):
                    config: MetricConfig) -> list[dict[str, float]]: ...
 
 
-def compute_with_ci(metric: Bootstrappable, inputs: MetricInputs, config: MetricConfig) -> dict[str, MetricValue]:
-    """The metric's point values, with bootstrap std and 95% CI when config.bootstrap > 0."""
+def compute_with_ci(metric: Bootstrappable, inputs: MetricInputs, config: MetricConfig,
+                    on_replicate: Callable[[], None] | None = None) -> dict[str, MetricValue]:
+    """The metric's point values, with bootstrap std and 95% CI when config.bootstrap > 0.
+
+    on_replicate (a progress bar's update) is called once per replicate, as the metric consumes its draw.
+    """
     metric.check_samples(inputs)
     point = {k: as_value(v) for k, v in metric.point(inputs, config).items()}
     sizes = metric.resample_sizes(inputs)
     if config.bootstrap <= 0 or not sizes:
         return point
     rng = np.random.default_rng([config.seed, 0xB007])
-    draws = [draw_indices(rng, sizes, metric.paired) for _ in range(config.bootstrap)]
+    draws = _Draws([draw_indices(rng, sizes, metric.paired) for _ in range(config.bootstrap)], on_replicate)
     reps = metric.replicates(inputs, draws, config.with_(bootstrap=0))
     return summarise(point, reps, config.bootstrap, sizes)
+
+
+class _Draws(list):
+    """The replicates' draws. Iterating reports each draw once, after it was first consumed (replicates run
+    in order); indexing reports nothing, so a fast path may look at draws[0] before it starts."""
+
+    def __init__(self, draws: list[dict[str, np.ndarray]], tick: Callable[[], None] | None) -> None:
+        super().__init__(draws)
+        self._tick, self._done = tick, 0
+
+    def __iter__(self) -> Iterator[dict[str, np.ndarray]]:
+        for i, d in enumerate(super().__iter__()):
+            yield d
+            if self._tick is not None and i >= self._done:
+                self._done = i + 1
+                self._tick()
 
 
 def draw_indices(rng: np.random.Generator, sizes: dict[str, int], paired: bool) -> dict[str, np.ndarray]:
