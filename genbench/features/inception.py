@@ -19,7 +19,7 @@ import torch
 
 from genbench.errors import WeightsError
 from genbench.features.base import EXTRACTORS, ExtractorSpec, FeatureExtractor, WeightsInfo
-from genbench.features.inception_net import BODY, SIZE, STEM, head, normalise, prefetch, run_layers
+from genbench.features.inception_net import BODY, SIZE, STEM, head, normalise, prefetch, run_layers, spare_core
 from genbench.numerics import deterministic_cuda
 
 _TF_NAME = "inception-v3-compat"
@@ -64,7 +64,9 @@ class TFInceptionBase(FeatureExtractor):
             return self._stage1(torch.from_numpy(np.require(batch, requirements=["C", "W"])))
 
     def run_batches(self, batches: Iterator[np.ndarray]) -> Iterator[dict[str, np.ndarray]]:
-        for x in prefetch(batches, self._stage1_array):  # stage 1 of batch i+1 overlaps stage 2 of batch i
+        overlap = self.device.type != "cpu" or spare_core()  # on CPU only where a core is free for stage 1
+        staged = prefetch(batches, self._stage1_array) if overlap else map(self._stage1_array, batches)
+        for x in staged:  # with overlap: stage 1 of batch i+1 runs while stage 2 of batch i does
             with torch.inference_mode():
                 out = self._stage2(x)
             yield {k: v.detach().float().cpu().numpy() for k, v in out.items()}

@@ -104,10 +104,19 @@ def render(cfg: BenchConfig, res: dict[str, dict[str, float]]) -> str:
                          f"{r[f'{name} cpu_s/img']:.3f} | {r['load_before']:.1f} / {r['load_after']:.1f} |")
     lines += ["", f"Same network and weights: max |genbench - torch-fidelity| pool3 = "
               f"{res['check']['max_abs_diff']:.3g}. genbench runs a two-stage pipeline (resize + stem of batch "
-              "i+1 in a background thread while the Mixed blocks run batch i) with bit-identical faster CPU "
-              "pooling, under torch.inference_mode without a DataLoader; torch-fidelity runs its forward under "
-              "no_grad with a DataLoader. With N torch threads genbench can keep up to 2N cores busy, so the "
-              "wall figure counts that second stage; CPU s/image is the work per image whatever the cores. "
+              "i+1 in a background thread while the Mixed blocks run batch i) when a core is spare "
+              "(`inception_net.spare_core`: cores >= 2 x torch threads x local ranks), with bit-identical faster "
+              "CPU pooling, under torch.inference_mode without a DataLoader; torch-fidelity runs its forward "
+              "under no_grad with a DataLoader. With 1 torch thread on this machine genbench's second stage "
+              "takes the other core, so the wall figure counts it; CPU s/image is the work per image whatever "
+              "the cores. With as many threads as cores no core is spare and the stages run in sequence; "
+              "then the gain can only come from less work per image, and the convolutions are about 70% of "
+              "genbench's CPU time (torch.profiler, batch 16, 1 thread) at close to the core's float32 peak. "
+              "They must keep torch-fidelity's arithmetic for bit-identical features: a channels_last "
+              "convolution or BatchNorm folded into the convolution weights moves pool3 by about 1e-4 (9.4e-5 "
+              "measured for the fold, which also saved no time). On such a machine, `torchrun "
+              "--nproc-per-node 2` with one thread per rank is faster than one process with 2 threads (section "
+              "\"torchrun on CPU\"). "
               "CUDA was not measured (no GPU in the session that wrote this). On a shared CPU the figures move "
               "by 10-20% or more from run to run."]
     if max(res[str(t)]["load_before"] for t in cfg.threads) > 2 * (os.cpu_count() or 1):

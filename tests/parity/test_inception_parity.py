@@ -83,3 +83,21 @@ def test_torch_fidelity_metrics_run_on_random_weights(weights_file: Path, images
     for key in ("frechet_inception_distance", "kernel_inception_distance_mean", "inception_score_mean"):
         assert np.isfinite(m[key]), m
     assert m["frechet_inception_distance"] > 0 and m["inception_score_mean"] >= 1.0
+
+
+@pytest.mark.parametrize("overlap", [True, False])
+def test_two_stage_overlap_on_or_off_gives_the_same_bits(weights_file: Path, images: np.ndarray,
+                                                         genbench_features: dict[str, np.ndarray],
+                                                         monkeypatch: pytest.MonkeyPatch, overlap: bool) -> None:
+    import genbench.features.inception as inc
+
+    monkeypatch.setattr(inc, "spare_core", lambda: overlap)  # the background stage runs / does not
+    ext = build_extractor("inception-v3-tf", device="cpu", weights_path=weights_file, allow_unverified=True)
+    got = extract(ext, images[:6], batch_size=2)  # three batches: the pipeline has batches to overlap
+    ref = extract(ext, images[:6], batch_size=2) if overlap else None
+    net = torch_fidelity_inception(weights_file)
+    with torch.inference_mode():
+        pool3, _ = net(torch.from_numpy(images[:6]))
+    np.testing.assert_allclose(got["embedding"], pool3.numpy(), rtol=0, atol=1e-5)  # batch 2 vs batch 6
+    if ref is not None:
+        np.testing.assert_array_equal(got["embedding"], ref["embedding"])

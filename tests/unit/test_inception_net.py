@@ -73,3 +73,23 @@ def test_deterministic_cuda_is_a_no_op_on_cpu() -> None:
     before = torch.are_deterministic_algorithms_enabled()
     deterministic_cuda(torch.device("cpu"))
     assert torch.are_deterministic_algorithms_enabled() == before
+
+
+def test_spare_core_counts_threads_ranks_and_affinity(monkeypatch) -> None:
+    import os
+
+    import torch
+
+    from genbench.features import inception_net
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 1)
+    monkeypatch.delenv("LOCAL_WORLD_SIZE", raising=False)
+    assert inception_net.spare_core()  # 1 thread on 2 cores: the second core runs stage 1
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "2")
+    assert not inception_net.spare_core()  # two torchrun ranks already take both cores
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "1")
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 2)
+    assert not inception_net.spare_core()  # 2 threads on 2 cores
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(8)), raising=False)
+    assert inception_net.spare_core()
