@@ -1,4 +1,5 @@
-"""Nearest-neighbour metrics on features, all tiled (genbench.metrics.knn): no N × N matrix is held.
+"""Nearest-neighbour metrics on features, all tiled (genbench.metrics.knn): no N × N matrix is held, and
+float32 features are not copied to float64 as a whole (tiles are upcast exactly as they are used).
 
 - Precision / recall (Kynkäänniemi et al. 2019), k = 3, membership with `<=` (ADM / StyleGAN code).
 - Density / coverage (Naeem et al. 2020), k = 5, strict `<`, equal to `prdc.compute_prdc`.
@@ -21,18 +22,18 @@ from genbench.metrics.knn import Tiling, count_pairs_below, knn_radii, manifold_
 def precision_recall(real: np.ndarray, fake: np.ndarray, k: int = 3,
                      tiling: Tiling = Tiling()) -> tuple[float, float]:
     """(precision, recall) with k-NN manifolds and `<=` membership."""
-    r, f = tiling.tensor(real), tiling.tensor(fake)  # [N_r, D], [N_f, D]
-    rr, rf = knn_radii(r, (k,), tiling.tile)[k], knn_radii(f, (k,), tiling.tile)[k]
-    c = manifold_pass(r, f, tiling.tile, real_radii_le=rr, fake_radii_le=rf)
+    r, f, dt = tiling.rows(real), tiling.rows(fake), tiling.dtype  # [N_r, D], [N_f, D] as stored
+    rr, rf = knn_radii(r, (k,), tiling.tile, dt)[k], knn_radii(f, (k,), tiling.tile, dt)[k]
+    c = manifold_pass(r, f, tiling.tile, real_radii_le=rr, fake_radii_le=rf, dtype=dt)
     return float(c.fake_in_real.double().mean()), float(c.real_in_fake.double().mean())
 
 
 def density_coverage(real: np.ndarray, fake: np.ndarray, k: int = 5,
                      tiling: Tiling = Tiling()) -> tuple[float, float]:
     """(density, coverage) with k-NN balls around real samples and strict `<`."""
-    r, f = tiling.tensor(real), tiling.tensor(fake)
-    rr = knn_radii(r, (k,), tiling.tile)[k]
-    c = manifold_pass(r, f, tiling.tile, real_radii_lt=rr, nearest=True)
+    r, f, dt = tiling.rows(real), tiling.rows(fake), tiling.dtype
+    rr = knn_radii(r, (k,), tiling.tile, dt)[k]
+    c = manifold_pass(r, f, tiling.tile, real_radii_lt=rr, nearest=True, dtype=dt)
     density = float(c.fake_density.double().sum()) / (k * len(f))
     return density, float((c.real_nearest < rr).double().mean())
 
@@ -40,11 +41,11 @@ def density_coverage(real: np.ndarray, fake: np.ndarray, k: int = 5,
 def prdc(real: np.ndarray, fake: np.ndarray, pr_k: int = 3, dc_k: int = 5,
          tiling: Tiling = Tiling()) -> dict[str, float]:
     """All four with shared passes: one over real×real (both k), one fake×fake, one real×fake."""
-    r, f = tiling.tensor(real), tiling.tensor(fake)
-    rr = knn_radii(r, (pr_k, dc_k), tiling.tile)
-    rf = knn_radii(f, (pr_k,), tiling.tile)[pr_k]
+    r, f, dt = tiling.rows(real), tiling.rows(fake), tiling.dtype
+    rr = knn_radii(r, (pr_k, dc_k), tiling.tile, dt)
+    rf = knn_radii(f, (pr_k,), tiling.tile, dt)[pr_k]
     c = manifold_pass(r, f, tiling.tile, real_radii_le=rr[pr_k], real_radii_lt=rr[dc_k],
-                      fake_radii_le=rf, nearest=True)
+                      fake_radii_le=rf, nearest=True, dtype=dt)
     return {"precision": float(c.fake_in_real.double().mean()),
             "recall": float(c.real_in_fake.double().mean()),
             "density": float(c.fake_density.double().sum()) / (dc_k * len(f)),

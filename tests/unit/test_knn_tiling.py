@@ -80,3 +80,25 @@ def test_float32_distances_close_to_float64(sets):
     p32 = fn.prdc(real, fake, 3, 5, Tiling(64, torch.float32))
     for k in p64:
         assert abs(p64[k] - p32[k]) <= 0.02
+
+
+def test_float32_rows_upcast_per_tile_give_the_same_bits_as_a_float64_copy(sets):
+    """Tiling.rows keeps float32 features (half the memory); each tile's exact upcast = the whole copy's."""
+    from genbench.metrics.knn import manifold_pass
+
+    real, fake = (a.astype(np.float32) for a in sets[:2])
+    for tile in TILES:
+        t = Tiling(tile)
+        stored, copied = t.rows(real), t.tensor(real)
+        assert stored.dtype == torch.float32 and copied.dtype == torch.float64
+        a, b = knn_radii(stored, (3, 5), tile, torch.float64), knn_radii(copied, (3, 5), tile)
+        for k in (3, 5):
+            assert a[k].dtype == torch.float64 and torch.equal(a[k], b[k])
+        m1 = manifold_pass(stored, t.rows(fake), tile, real_radii_le=a[3], real_radii_lt=a[5], nearest=True,
+                           dtype=torch.float64)
+        m2 = manifold_pass(copied, t.tensor(fake), tile, real_radii_le=a[3], real_radii_lt=a[5], nearest=True)
+        assert torch.equal(m1.fake_in_real, m2.fake_in_real) and torch.equal(m1.fake_density, m2.fake_density)
+        assert torch.equal(m1.real_nearest, m2.real_nearest)
+        assert torch.equal(nearest_distance(stored, None, tile, torch.float64), nearest_distance(copied, None, tile))
+    assert Tiling(dtype=torch.float32).rows(real).dtype == torch.float32  # float32 distances: as before
+    assert Tiling().rows(sets[0]).dtype == torch.float64  # float64 input: as before
