@@ -6,7 +6,7 @@ import importlib
 import sys
 import warnings
 
-from genbench import __version__
+from genbench.version import __version__
 from genbench.commands import COMMANDS
 from genbench.errors import GenbenchError
 

@@ -229,13 +229,6 @@ def guarded(fn: Callable[[], T]) -> T:
     return out  # type: ignore[return-value]
 
 
-def map_shards(n: int, fn: Callable[[range], np.ndarray | None], block: int = 1) -> np.ndarray:
-    """fn(this rank's shard of range(n)) on every rank, rows gathered in global order (guarded)."""
-    part = shard(n, block)
-    local = guarded(lambda: fn(part) if len(part) else None)
-    return gather_rows(local)
-
-
 def generate_sharded(seeds: Sequence[int], fn: Callable[[list[int]], tuple[np.ndarray, Any]], block: int,
                      labelled: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
     """fn(seeds of this rank's shard) -> (samples [n, ...], labels [n] or None), gathered in seed order.

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
 import torch
 
 from genbench.errors import ConfigError
@@ -48,3 +49,11 @@ def device_record(device: torch.device) -> str:
     if device.type == "cuda":
         return f"cuda:{torch.cuda.get_device_name(device)}"
     return "cpu"
+
+
+def softmax64(logits: np.ndarray) -> np.ndarray:
+    """Class probabilities from logits [N, C], in float64 (max-subtracted)."""
+    z = np.asarray(logits, dtype=np.float64)
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)  # [N, C] float64

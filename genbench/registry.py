@@ -64,11 +64,16 @@ class Registry(Generic[T]):
 
 
 def import_submodules(package: str, skip: Callable[[str], bool] = lambda name: False) -> list[str]:
-    """Import every module of `package` (not subpackages' contents) except private ones and those
-    `skip` names; returns the imported module names. Each module registers its entries on import."""
-    pkg = importlib.import_module(package)
-    names = [m.name for m in pkgutil.iter_modules(pkg.__path__)
-             if not m.name.startswith("_") and not m.ispkg and not skip(m.name)]
-    for name in sorted(names):
-        importlib.import_module(f"{package}.{name}")
+    """Import every module of `package` and of its subpackages, except private ones and those `skip`
+    names (a dotted name relative to `package`; a skipped subpackage is skipped whole); returns the
+    imported names. Each module registers its entries on import."""
+    names: list[str] = []
+    for info in pkgutil.iter_modules(importlib.import_module(package).__path__):
+        if info.name.startswith("_") or skip(info.name):
+            continue
+        if info.ispkg:
+            names += [f"{info.name}.{sub}" for sub in import_submodules(f"{package}.{info.name}")]
+        else:
+            importlib.import_module(f"{package}.{info.name}")
+            names.append(info.name)
     return sorted(names)

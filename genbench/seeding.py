@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Sequence
 
-import numpy as np
 import torch
 
 from genbench.errors import ConfigError
@@ -47,7 +46,3 @@ def randn_per_seed(seeds: Sequence[int], shape: Sequence[int], device: torch.dev
     """
     out = [torch.randn(tuple(shape), generator=generator(s * 1_000_003 + stream)) for s in seeds]
     return torch.stack(out).to(device) if out else torch.empty((0, *shape), device=device)
-
-
-def numpy_rng(seed: int) -> np.random.Generator:
-    return np.random.default_rng(int(seed))

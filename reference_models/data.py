@@ -15,7 +15,7 @@ import torch.nn.functional as F
 
 from genbench.data import DATASETS, load_dataset
 from genbench.errors import ConfigError
-from genbench.samples import SampleSet
+from genbench.sets.samples import SampleSet
 
 
 @dataclass(frozen=True)

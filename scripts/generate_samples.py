@@ -39,8 +39,8 @@ def load_callable(spec: str) -> Callable:
 
 def draw(args: argparse.Namespace) -> int:
     from genbench.commands.common import check_seed_args
-    from genbench.export import check_target, export
-    from genbench.samples import SampleSet
+    from genbench.sets.export import check_target, export
+    from genbench.sets.samples import SampleSet
     from genbench.seeding import parse_seeds
 
     check_target(args.out, args.overwrite)

@@ -10,7 +10,7 @@ fixed seed; under a minute on one CPU core.
 Both also store the classifier's confusion on `digits-test` (counts[true, predicted]) and, per class c,
 `other_class_rate[c]` = (#test images of other classes predicted as c + 1) / (#test images of other
 classes + 2), the add-one (Laplace) estimate of the rate at which real images of other classes land in c.
-`classes_covered` tests each class's count against it (genbench.metrics.functional_modes).
+`classes_covered` tests each class's count against it (genbench.metrics.functional.modes).
 """
 from __future__ import annotations
 

@@ -34,7 +34,7 @@ def _usage(p: argparse.ArgumentParser):
 
 
 def _load(path: str):
-    from genbench.leaderboard import Leaderboard
+    from genbench.board.leaderboard import Leaderboard
 
     if not Path(path).is_file():
         raise InputError(f"{path}: no such leaderboard file")
@@ -46,10 +46,10 @@ def _load(path: str):
 
 def _text(board, fmt: str) -> str:
     if fmt == "html":
-        from genbench.report import report_html
+        from genbench.board.report import report_html
 
         return report_html(board)
-    from genbench.render import render
+    from genbench.board.render import render
 
     return render(board, fmt)
 
@@ -57,7 +57,7 @@ def _text(board, fmt: str) -> str:
 def run(args: argparse.Namespace) -> int:
     board = _load(args.path)
     if args.board_command == "show":
-        from genbench.render import render_text
+        from genbench.board.render import render_text
 
         print(render_text(board), end="")
         return 0

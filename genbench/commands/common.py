@@ -18,12 +18,18 @@ def add_weights(p: argparse.ArgumentParser) -> None:
                    help="accept weights whose sha256 does not match; results are marked unverified")
 
 
-def parse_weights(items: list[str]) -> dict[str, str]:
+def parse_weights(items: list[str] | None) -> dict[str, str]:
+    """The one parser of repeated `--weights NAME=PATH` options: {extractor name: path}; names must be
+    registered extractors."""
+    from genbench.features import EXTRACTORS, load_all
+
+    load_all()
     out = {}
-    for item in items:
+    for item in items or ():
         name, sep, path = item.partition("=")
         if not sep or not name or not path:
-            raise ConfigError(f"--weights {item!r}: expected NAME=PATH")
+            raise ConfigError(f"--weights {item!r}: expected NAME=PATH, e.g. inception-v3-tf=/path/to/file.pth")
+        EXTRACTORS.get(name)
         out[name] = path
     return out
 

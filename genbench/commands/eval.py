@@ -42,14 +42,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from genbench.evaluate import evaluate
+    from genbench.eval.run import evaluate
 
     if args.add_to and not args.name:
         raise ConfigError("--add-to needs --name MODEL")
     if args.bootstrap is not None and args.bootstrap < 0:
         raise ConfigError(f"--bootstrap must be >= 0, got {args.bootstrap}")
     if args.name is not None:
-        from genbench.leaderboard import validate_model_name
+        from genbench.board.leaderboard import validate_model_name
 
         validate_model_name(args.name, "--name")
     _check_outputs(args)  # before any work: a bad --json or --add-to must not cost an evaluation
@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
         heldout=args.heldout, prompts=read_prompts(args.prompts), prompt_template=args.prompt_template,
         value_range=args.value_range,
         progress=sys.stderr.isatty() and not args.quiet, name=args.name)
-    from genbench.gate import sample_count_warning
+    from genbench.compare.gate import sample_count_warning
 
     if (warning := sample_count_warning(result)) is not None:
         print(f"genbench eval: warning: {warning}", file=sys.stderr)
@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         result.save(args.json)
         print(f"wrote {args.json}")
     if args.add_to:
-        from genbench.leaderboard import Leaderboard
+        from genbench.board.leaderboard import Leaderboard
 
         Leaderboard.load(Path(args.add_to)).add_result(result, args.name)
         print(f"added {args.name} to {args.add_to}")
@@ -82,7 +82,7 @@ def _check_outputs(args: argparse.Namespace) -> None:
     if args.json:
         _check_writable(Path(args.json), "--json")
     if args.add_to:
-        from genbench.leaderboard import Leaderboard
+        from genbench.board.leaderboard import Leaderboard
 
         board = Path(args.add_to)
         _check_writable(board, "--add-to")

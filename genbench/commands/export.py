@@ -18,8 +18,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from genbench.export import check_target, export
-    from genbench.samples import open_samples
+    from genbench.sets.export import check_target, export
+    from genbench.sets.samples import open_samples
 
     check_target(args.out, args.overwrite)  # before reading anything
     samples = open_samples(args.src, value_range=args.value_range, what="SRC").take(args.num_samples)

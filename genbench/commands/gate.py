@@ -2,7 +2,7 @@
 
 Exit 0 pass, 1 regression (or inconclusive, unless --lenient), 2 bad input (including a side scored at
 another N than the protocol fixes, unless --allow-n-mismatch). The decision logic lives in
-genbench.gate; the paired intervals in genbench.paired; this module gathers the two EvalResults and the
+genbench.compare.gate; the paired intervals in genbench.compare.paired; this module gathers the two EvalResults and the
 sample sets behind them.
 """
 from __future__ import annotations
@@ -13,9 +13,9 @@ from pathlib import Path
 
 from genbench.commands.common import add_device, add_weights, parse_weights, positive_int
 from genbench.errors import InputError
-from genbench.gate import FAIL, INCONCLUSIVE_FAILS, GateReport, Rule, check_sample_counts, compare, parse_rule
-from genbench.result import EvalResult
-from genbench.samples import SampleSet
+from genbench.compare.gate import FAIL, INCONCLUSIVE_FAILS, GateReport, Rule, check_sample_counts, compare, parse_rule
+from genbench.eval.result import EvalResult
+from genbench.sets.samples import SampleSet
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -70,7 +70,7 @@ def load_baseline(spec: str, board: str, protocol: str | None) -> EvalResult:
         if not Path(spec).is_file():
             raise InputError(f"--baseline {spec}: no such file")
         return EvalResult.load(spec)
-    from genbench.leaderboard import Leaderboard
+    from genbench.board.leaderboard import Leaderboard
 
     if not Path(board).is_file():
         raise InputError(f"--board {board}: no such leaderboard (needed to look up --baseline {spec!r})")
@@ -86,7 +86,7 @@ def load_baseline(spec: str, board: str, protocol: str | None) -> EvalResult:
 
 
 def _score(samples: SampleSet, args: argparse.Namespace, proto: str | None, seed: int, name: str) -> EvalResult:
-    from genbench.evaluate import evaluate
+    from genbench.eval.run import evaluate
 
     return evaluate(samples, args.ref, protocol=proto, metrics=_needed_metrics(proto, args.rule),
                     num_samples=len(samples), seed=seed, batch_size=args.batch_size, device=args.device,
@@ -95,7 +95,7 @@ def _score(samples: SampleSet, args: argparse.Namespace, proto: str | None, seed
 
 
 def _open(spec: str, n: int | None, what: str) -> SampleSet:
-    from genbench.samples import open_samples
+    from genbench.sets.samples import open_samples
 
     s = open_samples(spec, what=what)
     if n is not None and len(s) < n:
@@ -174,7 +174,7 @@ def _print(report: GateReport, code: int) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from genbench.gate_inputs import paired_for_gate
+    from genbench.compare.find_features import GateOptions, paired_for_gate
     from genbench.protocols import PROTOCOLS
 
     rules = [parse_rule(r) for r in args.rule]  # bad rules fail before any evaluation
@@ -184,7 +184,9 @@ def run(args: argparse.Namespace) -> int:
     name = args.protocol or baseline.protocol.get("protocol")
     proto = PROTOCOLS.get(name) if name in PROTOCOLS else None
     n_warnings = check_sample_counts(candidate, baseline, proto, args.allow_n_mismatch)
-    paired = None if args.independent else paired_for_gate(candidate, baseline, rules, proto, opened, args)
+    paired = None if args.independent else paired_for_gate(candidate, baseline, rules, proto, opened, GateOptions(
+        device=args.device, weights=parse_weights(args.weights), allow_unverified=args.allow_unverified_weights,
+        cache_dir=args.cache_dir, batch_size=args.batch_size, bootstrap=args.bootstrap, seed=args.seed))
     report, code = decide_gate(candidate, baseline, rules, args.protocol, args.strict,
                                paired or {"fallback_reason": "--independent given"})
     for w in n_warnings:

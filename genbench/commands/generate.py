@@ -1,12 +1,12 @@
 """`genbench generate DIR --num N --out PATH.npz|DIR`: sample a trained reference model from fixed seeds.
 
 `genbench generate --diffusers PIPELINE_DIR --seeds 0-49999 --steps 100 --out x.npz` samples a local
-diffusers pipeline instead (DDPM, DDIM, unconditional LDM; genbench.sources.diffusers). Under torchrun
+diffusers pipeline instead (DDPM, DDIM, unconditional LDM; genbench.sets.diffusers). Under torchrun
 each rank samples its block of seeds and rank 0 writes the gathered set (same bytes for any K).
 
 Image k depends only on seed k, so the same seeds give the same bytes whatever --batch-size. Writes an
 ADM-layout .npz (uint8 NHWC arr_0, labels arr_1) or a PNG folder named by seed, plus a manifest with the
-checkpoint hash, seeds, sampler settings and class labels (genbench.export). 2-D models write float64
+checkpoint hash, seeds, sampler settings and class labels (genbench.sets.export). 2-D models write float64
 points [N, 2] as arr_0 of an .npz.
 """
 from __future__ import annotations
@@ -64,10 +64,10 @@ def run(args: argparse.Namespace) -> int:
 
     from genbench.errors import ConfigError
     from genbench.distributed import generate_sharded
-    from genbench.samples import SampleSet
+    from genbench.sets.samples import SampleSet
     from reference_models.api import load
 
-    from genbench.export import check_target
+    from genbench.sets.export import check_target
 
     out = check_target(args.out, args.overwrite)  # before any sampling: never waste the work on a bad --out
     if (args.run_dir is None) == (args.diffusers is None):
@@ -100,19 +100,20 @@ def _sample(model, seeds: list[int], args: argparse.Namespace, opts: dict):
 
 def _diffusers(args: argparse.Namespace, seeds: list[int], out) -> int:
     from genbench.errors import ConfigError
-    from genbench.sources.diffusers import DiffusersOptions, diffusers_samples
+    from genbench.sets.diffusers import DiffusersOptions
+    from genbench.sets.samples import SampleSet
 
     ignored = [f for f in ("sampler", "guidance", "class_label") if getattr(args, f) is not None]
     if ignored:
         raise ConfigError(f"--diffusers: --{ignored[0].replace('_label', '')} applies to reference models only")
     opts = DiffusersOptions(steps=args.steps, eta=args.eta, batch_size=args.batch_size, device=args.device,
                             progress=not args.no_progress)
-    return _write(diffusers_samples(args.diffusers, seeds, opts), out, "images", args.overwrite)
+    return _write(SampleSet.from_diffusers(args.diffusers, seeds, opts), out, "images", args.overwrite)
 
 
 def _write(samples, out, kind: str, overwrite: bool = False) -> int:
     """Rank 0 writes (genbench.io writes nothing on other ranks); every rank returns 0."""
-    from genbench.export import export
+    from genbench.sets.export import export
 
     export(samples, out, overwrite=overwrite)  # --out was also checked before any sampling
     print(f"wrote {len(samples)} {kind} to {out} (fingerprint {samples.fingerprint[:16]})")

@@ -15,7 +15,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from genbench.papers import PAPERS, get_paper
+    from genbench.bench.papers import PAPERS, get_paper
 
     if args.papers_command == "show":
         t = get_paper(args.name)

@@ -1,6 +1,6 @@
 """`genbench ref SOURCE (--protocol P | --extractor E) --out ref.npz` and `genbench ref import FILE ...`.
 
-Writes reference statistics files (genbench.refstats): mean, covariance, its square root, optionally the
+Writes reference statistics files (genbench.refs.stats): mean, covariance, its square root, optionally the
 features (--keep-features) and the full record. `ref import` converts pytorch-fid / ADM / clean-fid files.
 """
 from __future__ import annotations
@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"unexpected argument {args.file!r} (only `genbench ref import FILE` takes two)")
     if args.format is not None or args.n is not None:
         raise ConfigError("--format/--n: only with `genbench ref import FILE`")
-    from genbench.refbuild import build_reference
+    from genbench.refs.build import build_reference
 
     res = build_reference(args.source, args.out, protocol=args.protocol, extractor=args.extractor,
                           keep_features=args.keep_features, num=args.num, batch_size=args.batch_size,
@@ -64,7 +64,7 @@ def _import(args: argparse.Namespace) -> int:
         raise ConfigError("genbench ref import FILE: needs --format pytorch-fid|adm|clean-fid and --extractor NAME")
     if args.protocol is not None or args.keep_features:
         raise ConfigError("genbench ref import: --protocol/--keep-features do not apply (name --extractor)")
-    from genbench.refbuild import import_stats
+    from genbench.refs.build import import_stats
 
     path = import_stats(args.file, args.format, args.extractor, args.out, n=args.n)
     print(f"wrote {path} (imported from {args.file}, {args.format}, asserted extractor {args.extractor})")

@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
 def _pacgan(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from genbench.reproduce import PacganOptions, reproduce_pacgan
+    from genbench.bench.reproduce import PacganOptions, reproduce_pacgan
 
     opts = PacganOptions(trials=args.trials, out=Path(args.out), device=args.device, steps=args.steps,
                          progress=sys.stderr.isatty())
@@ -66,10 +66,10 @@ def _pacgan(args: argparse.Namespace) -> int:
 
 
 def _ddpm(args: argparse.Namespace) -> int:
-    from genbench.evaluate import evaluate
-    from genbench.papers import get_paper
-    from genbench.reproduce import check_not_enough, ddpm_cifar10_requirements
-    from genbench.samples import open_samples
+    from genbench.eval.run import evaluate
+    from genbench.bench.papers import get_paper
+    from genbench.bench.reproduce import check_not_enough, ddpm_cifar10_requirements
+    from genbench.sets.samples import open_samples
 
     missing = ddpm_cifar10_requirements(args.samples, args.ref, args.model)
     if missing:
@@ -95,8 +95,8 @@ def _ddpm(args: argparse.Namespace) -> int:
 
 
 def _ddpm_samples(args: argparse.Namespace):
-    from genbench.reproduce import ddpm_cifar10_samples
-    from genbench.sources.diffusers import DiffusersOptions
+    from genbench.bench.reproduce import ddpm_cifar10_samples
+    from genbench.sets.diffusers import DiffusersOptions
 
     opts = DiffusersOptions(steps=args.steps, batch_size=args.batch_size, device=args.device,
                             progress=sys.stderr.isatty())

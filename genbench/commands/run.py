@@ -25,8 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from genbench.runner import RunOptions, run_suite
-    from genbench.suites import SUITES
+    from genbench.bench.run_suite import RunOptions, run_suite
+    from genbench.bench.suites import SUITES
 
     names = SUITES.names() if args.suite == "all" else [args.suite]
     for name in names:

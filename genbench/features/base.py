@@ -85,7 +85,7 @@ class Derived:
 
     sources: what it is computed from: output roles ("logits"), "images" (the set's decoded uint8 images),
              "extractor" (the built network), "prompts" (the fake set's prompts).
-    fn:      (DeriveContext) -> array; see genbench.inputs.DeriveContext.
+    fn:      (DeriveContext) -> array; see genbench.eval.inputs.DeriveContext.
     sets:    the sets it exists for (None: every set).
     when / unless: a set trait (a dataset's or manifest's "traits") that must / must not hold for the
              reference set, e.g. "stacked-channels".

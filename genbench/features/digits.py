@@ -140,7 +140,7 @@ def _build(device: torch.device, weights: WeightsInfo, path: str | None) -> Feat
 
 
 def _class_probs(ctx) -> np.ndarray:
-    from genbench.inputs import softmax64
+    from genbench.numerics import softmax64
 
     return softmax64(ctx.role("logits"))  # [N, 10] float64
 

@@ -45,7 +45,7 @@ def extract(extractor: FeatureExtractor, samples: Any, batch_size: int = 64,
     from tqdm.auto import tqdm
 
     from genbench import distributed
-    from genbench.samples import open_samples
+    from genbench.sets.samples import open_samples
 
     ss = open_samples(samples)
     if ss.kind != "images":
@@ -68,7 +68,7 @@ def _extract_sharded(extractor: FeatureExtractor, ss: Any, batch_size: int,
                      progress: bool) -> dict[str, np.ndarray]:
     """torchrun: this rank's whole batches (same batch boundaries as one process), then all rows in order."""
     from genbench import distributed
-    from genbench.samples import SampleSet
+    from genbench.sets.samples import SampleSet
 
     part = distributed.shard(len(ss), block=batch_size)
     view = SampleSet(len(part), lambda a, b: ss.read(part.start + a, part.start + b), kind=ss.kind,

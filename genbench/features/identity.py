@@ -14,7 +14,7 @@ from the extractor's class attributes (genbench.features.base.extractor_class) a
   the network always re-hashes the file through genbench.features.weights.resolve.
 
 The identity is equal to `FeatureExtractor.cache_identity()` of the extractor once built, so entries are
-shared with callers that hold a built extractor (genbench.inputs.cached_features).
+shared with callers that hold a built extractor (genbench.eval.inputs.cached_features).
 """
 from __future__ import annotations
 

@@ -19,7 +19,6 @@ import shutil
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 from genbench.errors import ConfigError, WeightsError
 from genbench.features.base import WeightsInfo
@@ -169,18 +168,6 @@ def status(name: str) -> WeightsStatus:
     present = p.is_file()
     verified = (sha256_file(p) == entry.sha256) if present else None
     return WeightsStatus(name, entry.filename, p, present, verified)
-
-
-def parse_weights_args(items: Iterable[str] | None) -> dict[str, Path]:
-    """Parse repeated `--weights NAME=PATH` options into {name: path}; names must be registered."""
-    out: dict[str, Path] = {}
-    for item in items or ():
-        name, sep, path = item.partition("=")
-        if not sep or not name or not path:
-            raise ConfigError(f"--weights {item!r}: expected NAME=PATH, e.g. inception-v3-tf=/path/to/file.pth")
-        WEIGHTS.get(name)
-        out[name] = Path(path).expanduser()
-    return out
 
 
 # ---- filling the store ---------------------------------------------------------------------------

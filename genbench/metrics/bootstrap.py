@@ -6,7 +6,7 @@ for every set in `metric.resample_sizes(inputs)` (the metric's `bootstrap_sets` 
 given only as statistics, such as a reference-statistics file, cannot be resampled and stays fixed).
 A paired metric shares one index across its sets. All draws come from one generator seeded with
 (config.seed, 0xB007), in replicate order, so the indices do not depend on how replicates are computed:
-`metric.replicates(inputs, draws, config)` may be a fast path (FD: genbench.metrics.functional_fd_fast)
+`metric.replicates(inputs, draws, config)` may be a fast path (FD: genbench.metrics.functional.fd_fast)
 as long as its values equal the full recomputation `point(inputs.subset(draw))`.
 
 Resampling with replacement puts exact duplicates into every replicate, which shifts set-level metrics

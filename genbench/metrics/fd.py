@@ -1,8 +1,8 @@
 """Fréchet distance on any extractor's features (`fd`), the same on Inception features only (`fid`), and FD∞.
 
 Heusel et al. 2017 (FID); Chong & Forsyth 2020 (FD∞, "Effectively Unbiased FID and Inception Score and
-where to find them"). Maths in genbench.metrics.functional_fd (parity with torch-fidelity and
-pytorch-fid) and genbench.metrics.functional_fd_fast (FD from a reference's cached covariance root,
+where to find them"). Maths in genbench.metrics.functional.fd (parity with torch-fidelity and
+pytorch-fid) and genbench.metrics.functional.fd_fast (FD from a reference's cached covariance root,
 and the exact fast bootstrap). FD∞ with dgm-eval's `compute_FD_infinity` (15 sizes from N/10). `fid` is
 skipped on any extractor other than Inception (genbench.metrics.inception_only): a digits-classifier
 number is `fd`, never FID.
@@ -20,7 +20,7 @@ import numpy as np
 
 from genbench.metrics import functional as fn
 from genbench.metrics.base import METRICS, Metric, MetricConfig, MetricInputs, MetricValue
-from genbench.metrics.functional_fd_fast import FixedReference, GeneratedResampler, frechet_distance_rooted
+from genbench.metrics.functional.fd_fast import FixedReference, GeneratedResampler, frechet_distance_rooted
 from genbench.metrics.inception_only import inception_only_reason
 
 

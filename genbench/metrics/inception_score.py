@@ -2,7 +2,7 @@
 `classifier_score`.
 
 exp(E_x KL(p(y|x) ‖ p(y))) per chunk of the samples; mean and std (ddof=0) over chunks. The chunking is
-the metric's `Params.mode` (genbench.metrics.functional_fd.IS_MODES):
+the metric's `Params.mode` (genbench.metrics.functional.fd.IS_MODES):
 - "tf" (default): the original TF code, openai/improved-gan `inception_score/model.py`: no shuffle,
   `splits` = 10 equal chunks. Most published IS tables come from this code or ports of it
   (StyleGAN2-ADA's `inception_score.py` splits its unshuffled samples the same way).

@@ -8,7 +8,7 @@
   class_hist_p (G-test of the class histograms against the reference).
 - Stacked digits (VEEGAN's Stacked MNIST): fake.channel_classes -> stacked_modes_captured (significant),
   stacked_modes_raw, stacked_kl.
-Definitions (3σ rule, significance test, KL directions, smoothing) in genbench.metrics.functional_modes.
+Definitions (3σ rule, significance test, KL directions, smoothing) in genbench.metrics.functional.modes.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from genbench.data.builtin import toy2d_modes
 from genbench.errors import MissingInputError, WeightsError
 from genbench.metrics import functional as fn
 from genbench.metrics.base import METRICS, Metric, MetricConfig, MetricInputs, MetricValue
-from genbench.metrics.functional_modes import ALPHA
+from genbench.metrics.functional.modes import ALPHA
 
 TOY2D = ("toy2d-ring8", "toy2d-grid25")
 CLASSIFIER_RECORD = Path(__file__).resolve().parent.parent / "assets" / "digits_classifier.json"

@@ -1,6 +1,6 @@
 """SSIM metrics (Wang et al. 2004): reconstruction SSIM (paired) and diversity SSIM (random pairs).
 
-Maths in genbench.metrics.functional_ssim (equal to scikit-image's structural_similarity with
+Maths in genbench.metrics.functional.ssim (equal to scikit-image's structural_similarity with
 gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=255). The window actually
 used (11, or smaller for tiny images) is recorded in each value's details.
 """

@@ -14,8 +14,8 @@ the image) or noised (Gaussian, σ = 25 of 255) (gate_pools.blur / noise), or 1,
 steps (375 of 1,500). Each trial draws a fresh baseline from digits-train and a fresh candidate; the
 bootstrap seed is the trial's.
 
-Cost. Features are computed once per pool; each trial then runs genbench.paired.differences and
-genbench.gate.paired_outcomes on index draws: the CLI gate's own decision code, without the network.
+Cost. Features are computed once per pool; each trial then runs genbench.compare.paired.differences and
+genbench.compare.gate.paired_outcomes on index draws: the CLI gate's own decision code, without the network.
 Run: `nice python -m tests.benchmarks.bench_gate [TRIALS_NULL TRIALS_ALT]` (default 100 and 30); trials
 are kept in runs/bench-gate/trials*.json and resumed; `--table` only rewrites the section from them;
 `--null-only` / `--alt-only` run the real-vs-real / regression trials alone, `--n=600` one N only
@@ -31,9 +31,9 @@ from collections import Counter
 
 import numpy as np
 
-from genbench.gate import FAIL, INCONCLUSIVE, PASS, GateReport, default_rules, paired_outcomes
+from genbench.compare.gate import FAIL, INCONCLUSIVE, PASS, GateReport, default_rules, paired_outcomes
 from genbench.io import atomic_write_json
-from genbench.paired import Side, differences
+from genbench.compare.paired import Side, differences
 from genbench.protocols import PROTOCOLS
 from tests.benchmarks.gate_pools import ROOT, pools, quarter_ready
 from tests.benchmarks.sections import write_section

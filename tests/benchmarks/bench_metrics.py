@@ -75,7 +75,7 @@ def _reset_peak() -> None:
 def _reference(n: int) -> dict:
     """What a reference-statistics file holds: mean, covariance, its root (computed before timing)."""
     from genbench.metrics.functional import feature_stats
-    from genbench.metrics.functional_fd_fast import psd_sqrt
+    from genbench.metrics.functional.fd_fast import psd_sqrt
 
     mu, sigma = feature_stats(_features(n, 1, 0.0))
     return {"mu": mu, "sigma": sigma, "root": psd_sqrt(sigma)}
@@ -87,7 +87,7 @@ def _fd_peer(method: str, mf: np.ndarray, sf: np.ndarray, ref: dict) -> float:
     from scipy import linalg
 
     from genbench.metrics.functional import frechet_distance
-    from genbench.metrics.functional_fd_fast import frechet_distance_rooted
+    from genbench.metrics.functional.fd_fast import frechet_distance_rooted
 
     mr, sr = ref["mu"], ref["sigma"]
     if method == "fd-genbench":
@@ -144,7 +144,7 @@ def _floor(fake: np.ndarray) -> float:
 def _case_fd_ci(n: int) -> dict:
     boot = int(os.environ.get(B_RUN_ENV, BOOT))
     from genbench.metrics import METRICS, MetricConfig, MetricInputs, compute_with_ci, load_all
-    from genbench.metrics.functional_fd_fast import FixedReference, GeneratedResampler
+    from genbench.metrics.functional.fd_fast import FixedReference, GeneratedResampler
 
     load_all()
     ref, fake = _reference(n), _features(n, 2, 0.05)
@@ -334,7 +334,7 @@ def _body(t: Tables) -> str:
          f"Each case runs B = {b_run} replicates and extrapolates to B = {BOOT} from the wall time per replicate "
          f"(set {B_RUN_ENV} to run fewer on a loaded machine)."), "",
         "`compute_with_ci` over the fd metric with the reference as statistics: the generated set is resampled "
-        "(the reference is fixed; see genbench/metrics/functional_fd_fast.py), each replicate a weighted "
+        "(the reference is fixed; see genbench/metrics/functional/fd_fast.py), each replicate a weighted "
         "symmetric rank-k update of the rows in the reference root's basis plus one eigvalsh. Floor: one "
         "Gram product of all N rows (dsyrk) plus one eigvalsh, timed in the same process.", "", *t.ci, "",
         f"### Precision / recall / density / coverage, {DIM}-d float32 features, k = 3 (P/R) and 5 (D/C)", "",

@@ -92,7 +92,7 @@ extraction and the gather of every rank's rows), on a machine with {cpus} CPU co
 average before and after is beside the figures.
 
 Two rows, because genbench's extractor runs a second pipeline stage on a spare core
-(genbench.features.inception_net.spare_core): with all cores available, K = 1 already keeps two cores
+(genbench.features.inception.net.spare_core): with all cores available, K = 1 already keeps two cores
 busy (one rank, one torch thread, one prepare thread), so on this 2-core machine K = 2 can only add what
 that pipeline leaves idle. The second row gives each rank exactly one core (K = 1 pinned to one core,
 where the pipeline switches itself off; K = 2 on two), which measures how sharding itself scales.

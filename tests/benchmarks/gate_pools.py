@@ -9,7 +9,7 @@ import torch
 
 from genbench.data import load_dataset
 from genbench.features.extract import build_extractor
-from genbench.inputs import softmax64
+from genbench.numerics import softmax64
 
 ROOT = Path(__file__).resolve().parents[2]
 QUARTER_DIR = ROOT / "runs" / "bench-gate" / "ddpm-quarter"
@@ -43,7 +43,7 @@ def quarter_model_images(n: int) -> np.ndarray:
     """n samples (seeds 0..n-1, DDIM 50 steps as the digits suite samples) of a DDPM trained on
     digits-train with the quick preset for 1/4 of its steps (cached under runs/bench-gate)."""
     import reference_models
-    from genbench.samples import open_samples
+    from genbench.sets.samples import open_samples
 
     path = QUARTER_DIR / f"samples-{n}.npy"
     if path.is_file():

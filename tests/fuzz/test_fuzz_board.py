@@ -13,8 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from genbench.errors import GenbenchError
-from genbench.leaderboard import Leaderboard
-from genbench.render import FORMATS, render
+from genbench.board.leaderboard import Leaderboard
+from genbench.board.render import FORMATS, render
 from tests.fuzz.common import FUZZ, assert_clean_failure, run_cli, snapshot
 
 SCALARS = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20)

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from genbench.errors import GenbenchError
-from genbench.samples import open_samples
+from genbench.sets.samples import open_samples
 from tests.fuzz.common import FUZZ, assert_clean_failure, run_cli, snapshot
 
 

@@ -11,10 +11,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from genbench.errors import GenbenchError
-from genbench.leaderboard import Leaderboard
+from genbench.board.leaderboard import Leaderboard
 from genbench.metrics.base import MetricValue
-from genbench.render import render
-from genbench.result import EvalResult
+from genbench.board.render import render
+from genbench.eval.result import EvalResult
 from tests.fuzz.common import FUZZ
 
 NASTY = st.sampled_from(["|", "\\", "\n", "\r", "<", ">", "&", "=", "+", "-", "@", "\t", "$", "%", "_", "{", "#",

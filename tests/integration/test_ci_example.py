@@ -83,7 +83,7 @@ def _script_main():
 
 
 def test_generate_samples_script_draws_from_a_callable(tmp_path, monkeypatch, capsys):
-    from genbench.samples import open_samples
+    from genbench.sets.samples import open_samples
 
     (tmp_path / "my_model").mkdir()
     (tmp_path / "my_model" / "__init__.py").write_text("")

@@ -125,8 +125,8 @@ def test_prompt_template_needs_labels(tmp_path, capsys):
 
 
 def test_prompts_from_template_uses_labels():
-    from genbench.evaluate import prompts_from_template
-    from genbench.samples import open_samples
+    from genbench.eval.run import prompts_from_template
+    from genbench.sets.samples import open_samples
 
     s = open_samples("digits-test")
     p = prompts_from_template("a handwritten digit {label}", s)

@@ -7,8 +7,8 @@ import math
 import pytest
 import torch
 
-from genbench.evaluate import evaluate
-from genbench.samples import open_samples
+from genbench.eval.run import evaluate
+from genbench.sets.samples import open_samples
 
 
 @pytest.fixture(scope="module")

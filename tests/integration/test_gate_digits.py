@@ -7,8 +7,8 @@ import pytest
 
 from genbench.commands.gate import decide_gate
 from genbench.data import load_dataset
-from genbench.evaluate import evaluate
-from genbench.samples import SampleSet
+from genbench.eval.run import evaluate
+from genbench.sets.samples import SampleSet
 
 
 def _score(images: np.ndarray, cache) -> object:

@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from genbench.leaderboard import Leaderboard
+from genbench.board.leaderboard import Leaderboard
 from genbench.metrics.base import MetricValue
-from genbench.report import image_grid, report_html, write_report
-from genbench.result import EvalResult
+from genbench.board.report import image_grid, report_html, write_report
+from genbench.eval.result import EvalResult
 
 DIRS = {"fd": False, "precision": True, "recall": True, "modes_captured": True, "reverse_kl": False}
 

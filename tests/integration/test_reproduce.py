@@ -6,7 +6,7 @@ import numpy as np
 
 from genbench.cli import main
 from genbench.data import load_dataset
-from genbench.reproduce import PacganOptions, compare_with_paper, mode_scores, reproduce_pacgan
+from genbench.bench.reproduce import PacganOptions, compare_with_paper, mode_scores, reproduce_pacgan
 
 
 def test_mode_scores_of_real_ring_points_are_perfect():

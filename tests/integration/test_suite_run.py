@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-import genbench.runner as runner
-from genbench.leaderboard import Leaderboard
-from genbench.runner import RunOptions, run_suite
+import genbench.bench.run_suite as runner
+from genbench.board.leaderboard import Leaderboard
+from genbench.bench.run_suite import RunOptions, run_suite
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -36,7 +36,7 @@ def launch(k: int, args: list[str], cwd: Path, module: bool = True,
 
 @pytest.fixture(scope="module")
 def digits_pair(tmp_path_factory) -> Path:
-    from genbench.samples import SampleSet
+    from genbench.sets.samples import SampleSet
 
     where = tmp_path_factory.mktemp("torchrun")
     x = SampleSet.from_dataset("digits").load()  # [1797, 3, 8, 8] uint8

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from genbench.evaluate import evaluate
+from genbench.eval.run import evaluate
 from genbench.metrics import MetricConfig
 from genbench.metrics.inception_score import InceptionScore
 from genbench.metrics.kid import KID
@@ -48,7 +48,7 @@ def test_fid_kid_is_match_torch_fidelity(setup):
 def test_second_evaluation_hits_the_cache_without_running_the_network(setup, monkeypatch):
     weights, fake, real, _, d = setup
     first = _ours(weights, fake, real, d / "cache2")
-    from genbench.features import inception
+    from genbench.features.inception import tf as inception
 
     def boom(*a, **k):
         raise AssertionError("the network ran on a cache hit")

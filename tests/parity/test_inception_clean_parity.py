@@ -17,8 +17,8 @@ import torch
 from PIL import Image
 
 from genbench.features.extract import build_extractor, extract
-from genbench.features.inception_clean import clean_resize
-from genbench.features.inception_net import TRUNK
+from genbench.features.inception.clean import clean_resize
+from genbench.features.inception.net import TRUNK
 from tests.parity.inception_helpers import random_inception_weights, smooth_images, torch_fidelity_inception
 
 cleanfid = pytest.importorskip("cleanfid")

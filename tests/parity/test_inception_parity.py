@@ -89,7 +89,7 @@ def test_torch_fidelity_metrics_run_on_random_weights(weights_file: Path, images
 def test_two_stage_overlap_on_or_off_gives_the_same_bits(weights_file: Path, images: np.ndarray,
                                                          genbench_features: dict[str, np.ndarray],
                                                          monkeypatch: pytest.MonkeyPatch, overlap: bool) -> None:
-    import genbench.features.inception as inc
+    import genbench.features.inception.tf as inc
 
     monkeypatch.setattr(inc, "spare_core", lambda: overlap)  # the background stage runs / does not
     ext = build_extractor("inception-v3-tf", device="cpu", weights_path=weights_file, allow_unverified=True)

@@ -18,8 +18,8 @@ from genbench.features.base import extractor_class
 from genbench.features.cache import FeatureCache
 from genbench.features.extract import build_extractor
 from genbench.features.identity import extractor_identity
-from genbench.inputs import ExtractOptions, ExtractorHandle, ImageSource, cached_features, space_arrays
-from genbench.samples import SampleSet
+from genbench.eval.inputs import ExtractOptions, ExtractorHandle, ImageSource, cached_features, space_arrays
+from genbench.sets.samples import SampleSet
 
 load_all()
 TRAITS = sorted({t for _, s in EXTRACTORS.items() for d in s.provides.values() for t in (d.when, d.unless) if t})

@@ -22,7 +22,7 @@ def _features(name: str, device: str, images: np.ndarray, weights=None, batch_si
 
 
 def test_digits_features_cuda_equal_cpu():
-    from genbench.samples import SampleSet
+    from genbench.sets.samples import SampleSet
 
     x = SampleSet.from_dataset("digits").load()[:64]
     cpu, gpu = _features("digits-classifier", "cpu", x), _features("digits-classifier", "cuda", x)
@@ -45,13 +45,14 @@ def test_inception_features_cuda_equal_cpu_and_batch_invariant(tmp_path):
 
 def test_diffusers_generation_batch_invariant_on_cuda(tmp_path):
     pytest.importorskip("diffusers")
-    from genbench.sources.diffusers import DiffusersOptions, diffusers_samples
+    from genbench.sets.diffusers import DiffusersOptions
+    from genbench.sets.samples import SampleSet
     from tests.diffusers_tiny import save_pipeline
 
     pipe = save_pipeline("ddpm", tmp_path, size=16)
     seeds = [4, 9, 1, 7, 3]
-    a, b = (diffusers_samples(pipe, seeds, DiffusersOptions(steps=3, batch_size=bs, device="cuda")).load()
+    a, b = (SampleSet.from_diffusers(pipe, seeds, DiffusersOptions(steps=3, batch_size=bs, device="cuda")).load()
             for bs in (2, 5))
     assert np.array_equal(a, b)
-    single = diffusers_samples(pipe, seeds[3:4], DiffusersOptions(steps=3, batch_size=2, device="cuda")).load()
+    single = SampleSet.from_diffusers(pipe, seeds[3:4], DiffusersOptions(steps=3, batch_size=2, device="cuda")).load()
     assert np.array_equal(a[3:4], single)

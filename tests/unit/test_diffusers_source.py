@@ -10,8 +10,8 @@ import torch
 
 from genbench.cli import main
 from genbench.errors import ConfigError, InputError
-from genbench.samples import SampleSet, open_samples
-from genbench.sources.diffusers import DiffusersOptions, diffusers_samples, load_pipeline
+from genbench.sets.samples import SampleSet, open_samples
+from genbench.sets.diffusers import DiffusersOptions, load_pipeline
 
 pytest.importorskip("diffusers")
 from tests.diffusers_tiny import save_pipeline  # noqa: E402
@@ -26,7 +26,7 @@ def pipes(tmp_path_factory):
 
 
 def _gen(path, seeds, bs, **kw):
-    return diffusers_samples(path, seeds, DiffusersOptions(steps=2, batch_size=bs, device="cpu", **kw)).load()
+    return SampleSet.from_diffusers(path, seeds, DiffusersOptions(steps=2, batch_size=bs, device="cpu", **kw)).load()
 
 
 @pytest.mark.parametrize("kind,eta", [("ddpm", None), ("ddim", 1.0), ("ldm", 0.0)])
@@ -84,7 +84,7 @@ def test_reproduce_ddpm_cifar10_checks_weights_before_sampling(pipes, tmp_path, 
 
 @pytest.mark.slow  # Inception-v3 at 299x299 on a CPU: about a minute
 def test_reproduce_ddpm_cifar10_from_a_pipeline_folder(pipes, tmp_path, capsys):
-    from genbench.samples import SampleSet
+    from genbench.sets.samples import SampleSet
     from tests.parity.inception_helpers import random_inception_weights
 
     weights = random_inception_weights(tmp_path / "inception.pth", seed=0, calibration_images=2)

@@ -11,10 +11,10 @@ import pytest
 from PIL import Image
 
 import genbench.features.extract as extract_mod
-import genbench.samples as samples_mod
+import genbench.sets.samples as samples_mod
 from genbench.cli import main
 from genbench.errors import ConfigError, GenbenchError
-from genbench.evaluate import evaluate
+from genbench.eval.run import evaluate
 from genbench.features.digits import DigitsClassifier
 from genbench.features.pixels import Pixels
 

@@ -7,7 +7,7 @@ import torch
 
 import genbench
 from genbench.errors import InputError
-from genbench.samples import SampleSet
+from genbench.sets.samples import SampleSet
 
 KW = dict(extractor="digits-classifier", metrics="fd,kd,classifier_score", bootstrap=5, batch_size=16, device="cpu")
 

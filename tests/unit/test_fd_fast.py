@@ -12,7 +12,7 @@ from scipy import linalg
 from genbench.errors import ConfigError
 from genbench.metrics import METRICS, Metric, MetricConfig, MetricInputs, functional as fn, load_all
 from genbench.metrics.bootstrap import draw_indices
-from genbench.metrics.functional_fd_fast import (FixedReference, GeneratedResampler, frechet_distance_rooted,
+from genbench.metrics.functional.fd_fast import (FixedReference, GeneratedResampler, frechet_distance_rooted,
                                                  psd_sqrt)
 
 load_all()

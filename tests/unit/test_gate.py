@@ -9,10 +9,10 @@ import pytest
 from genbench.cli import main
 from genbench.commands.gate import decide_gate
 from genbench.errors import ConfigError, InputError
-from genbench.gate import FAIL, INCONCLUSIVE, PASS, Rule, calibrate_tolerances, compare, decide, parse_rule
-from genbench.leaderboard import Leaderboard
+from genbench.compare.gate import FAIL, INCONCLUSIVE, PASS, Rule, calibrate_tolerances, compare, decide, parse_rule
+from genbench.board.leaderboard import Leaderboard
 from genbench.metrics.base import MetricValue
-from genbench.result import EvalResult
+from genbench.eval.result import EvalResult
 
 
 def result(fd: float, recall: float, *, fd_std: float = 0.1, recall_std: float = 0.005, n: int = 1000,

@@ -1,7 +1,7 @@
 """Paired gate comparisons and significance-tested class coverage on real digits features (CPU, fast).
 
 Features of the shipped digits classifier are computed once per module; every gate decision below runs
-genbench.paired.differences + genbench.gate.compare, the CLI's own decision path.
+genbench.compare.paired.differences + genbench.compare.gate.compare, the CLI's own decision path.
 """
 from __future__ import annotations
 
@@ -11,16 +11,16 @@ import pytest
 from genbench.data import load_dataset
 from genbench.errors import InputError
 from genbench.features.extract import build_extractor
-from genbench.gate import FAIL, PASS, check_sample_counts, compare, sample_count_warning
-from genbench.inputs import softmax64
+from genbench.compare.gate import FAIL, PASS, check_sample_counts, compare, sample_count_warning
+from genbench.numerics import softmax64
 from genbench.metrics import functional as fn
-from genbench.metrics import functional_modes as fm
+from genbench.metrics.functional import modes as fm
 from genbench.metrics.base import MetricValue
 from genbench.metrics.modes import classifier_confusion
-from genbench.paired import EXACT, INDEPENDENT, PAIRED, Side, differences
+from genbench.compare.paired import EXACT, INDEPENDENT, PAIRED, Side, differences
 from genbench.protocols import PROTOCOLS
-from genbench.resample import CrossPair, Pool
-from genbench.result import EvalResult
+from genbench.compare.resample import CrossPair, Pool
+from genbench.eval.result import EvalResult
 
 PROTO = PROTOCOLS.get("digits-default")
 RULES = ("fd", "recall", "classes_covered")
@@ -82,7 +82,7 @@ def test_paired_interval_is_narrower_than_independent(digits):
 
 
 def test_count_replicates_equal_materialised_resamples(digits):
-    """genbench.resample (row counts) against the metric code on the materialised resample."""
+    """genbench.compare.resample (row counts) against the metric code on the materialised resample."""
     train, _, test = digits
     rng = np.random.default_rng(2)
     rows, ref_rows = rng.integers(0, 1438, 300), rng.integers(0, 359, 359)

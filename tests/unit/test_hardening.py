@@ -13,10 +13,10 @@ import torch
 from PIL import Image
 
 from genbench.errors import ConfigError, InputError, WeightsError
-from genbench.leaderboard import Leaderboard, validate_model_name
+from genbench.board.leaderboard import Leaderboard, validate_model_name
 from genbench.metrics.base import MetricValue
-from genbench.render import render
-from genbench.result import EvalResult
+from genbench.board.render import render
+from genbench.eval.result import EvalResult
 
 
 def _result(fd=1.5):
@@ -117,7 +117,7 @@ def _png16_rgb(arr: np.ndarray) -> bytes:
 
 
 def test_16bit_gray_png_is_scaled_exactly(tmp_path):
-    from genbench.samples import open_samples
+    from genbench.sets.samples import open_samples
 
     values = np.array([[0, 128, 129, 257, 32896, 65535, 1000, 65278]], np.uint16)
     (tmp_path / "d").mkdir()
@@ -127,7 +127,7 @@ def test_16bit_gray_png_is_scaled_exactly(tmp_path):
 
 
 def test_16bit_rgb_png_within_one_level(tmp_path):
-    from genbench.samples import open_samples
+    from genbench.sets.samples import open_samples
 
     v = np.linspace(0, 65535, 64).astype(np.uint16).reshape(8, 8)
     (tmp_path / "d").mkdir()
@@ -147,7 +147,7 @@ def _huge_header_png(w: int, h: int) -> bytes:
 
 @pytest.mark.parametrize("size", [(9000, 9000), (100_000, 100_000), (2 ** 26 + 1, 1)])
 def test_huge_header_refused_before_decoding(size, tmp_path):
-    from genbench.samples import open_samples
+    from genbench.sets.samples import open_samples
 
     (tmp_path / "d").mkdir()
     (tmp_path / "d" / "a.png").write_bytes(_huge_header_png(*size))
@@ -232,7 +232,7 @@ def test_unverified_clip_torchscript_refused(tmp_path):
 
 
 def test_html_report_survives_mathtext_names(tmp_path):
-    from genbench.report import report_html
+    from genbench.board.report import report_html
 
     path = tmp_path / "b.jsonl"
     Leaderboard.load(path).add_results({"a$\\frac$": _result(), "b^_{x}$": _result(2.0)})

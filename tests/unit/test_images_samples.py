@@ -9,9 +9,9 @@ import torch
 from PIL import Image
 
 from genbench.errors import InputError
-from genbench.export import export
-from genbench.images import to_uint8_nchw
-from genbench.samples import SampleSet, open_samples
+from genbench.sets.export import export
+from genbench.sets.images import to_uint8_nchw
+from genbench.sets.samples import SampleSet, open_samples
 
 
 def _images(n=6, h=5, w=7, seed=0):

@@ -1,11 +1,11 @@
-"""genbench.features.inception_net: the faster CPU pooling gives the same bits, the prefetch keeps order."""
+"""genbench.features.inception.net: the faster CPU pooling gives the same bits, the prefetch keeps order."""
 from __future__ import annotations
 
 import pytest
 import torch
 import torch.nn.functional as F
 
-from genbench.features.inception_net import FastPooling, max_pool_exact, prefetch
+from genbench.features.inception.net import FastPooling, max_pool_exact, prefetch
 from genbench.numerics import deterministic_cuda
 
 
@@ -33,7 +33,7 @@ def test_fast_pooling_mode_is_bit_identical() -> None:
 
 
 def test_fast_pooling_routes_to_the_fast_kernels(monkeypatch: pytest.MonkeyPatch) -> None:
-    from genbench.features import inception_net
+    from genbench.features.inception import net as inception_net
 
     calls = {"max": 0, "avg": 0}
 
@@ -80,7 +80,7 @@ def test_spare_core_counts_threads_ranks_and_affinity(monkeypatch) -> None:
 
     import torch
 
-    from genbench.features import inception_net
+    from genbench.features.inception import net as inception_net
 
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
     monkeypatch.setattr(torch, "get_num_threads", lambda: 1)

@@ -9,10 +9,10 @@ import pytest
 import genbench
 from genbench.cli import main
 from genbench.errors import GenbenchError
-from genbench.leaderboard import Leaderboard, protocol_id
+from genbench.board.leaderboard import Leaderboard, protocol_id
 from genbench.metrics.base import MetricValue
-from genbench.render import FORMATS, render
-from genbench.result import EvalResult
+from genbench.board.render import FORMATS, render
+from genbench.eval.result import EvalResult
 
 DIRS = {"fd": False, "precision": True, "recall": True, "modes_captured": True, "is": True}
 
@@ -154,9 +154,9 @@ def test_board_cli(board_path: Path, capsys: pytest.CaptureFixture) -> None:
 
 
 def test_readding_identical_results_leaves_the_file_unchanged(tmp_path):
-    from genbench.leaderboard import Leaderboard
+    from genbench.board.leaderboard import Leaderboard
     from genbench.metrics.base import MetricValue
-    from genbench.result import EvalResult
+    from genbench.eval.result import EvalResult
 
     res = EvalResult({"fd": MetricValue(1.5, 0.1, (1.3, 1.7))},
                      {"protocol": "digits-default", "protocol_version": "1", "n_gen": 10, "primary": "fd",

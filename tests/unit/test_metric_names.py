@@ -83,7 +83,7 @@ def test_every_metric_names_the_code_it_matches(name):
 def test_table_headers_carry_kids_unit():
     from types import SimpleNamespace
 
-    from genbench.render import _tex, unit
+    from genbench.board.render import _tex, unit
 
     kid = METRICS.get("kid")().compute(_inputs("inception-v3-tf"), NO_BOOT)["kid"]
     group = SimpleNamespace(rows=[{"metric": "kid_inception", "details": kid.details},

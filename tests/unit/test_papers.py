@@ -8,7 +8,7 @@ import pytest
 
 from genbench.cli import main
 from genbench.errors import UnknownNameError
-from genbench.papers import PAPERS, get_paper
+from genbench.bench.papers import PAPERS, get_paper
 from genbench.protocols import PROTOCOLS
 
 NAMES = ["ddpm-cifar10", "ddpm-lsun", "ldm", "pacgan-2d", "veegan-stacked-mnist"]

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from genbench.data import load_dataset
-from genbench.evaluate import evaluate
-from genbench.leaderboard import Leaderboard
-from genbench.ranking import OVERLAP_RULE, groups_from_steps, rank_labels, write_ranks
-from genbench.render import render
-from genbench.samples import SampleSet
+from genbench.eval.run import evaluate
+from genbench.board.leaderboard import Leaderboard
+from genbench.board.ranks import OVERLAP_RULE, groups_from_steps, rank_labels, write_ranks
+from genbench.board.render import render
+from genbench.sets.samples import SampleSet
 
 N = 300
 

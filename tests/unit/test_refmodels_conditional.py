@@ -10,7 +10,7 @@ import torch
 import reference_models as rm
 from genbench.cli import main
 from genbench.errors import ConfigError
-from genbench.per_class import per_class_metrics
+from genbench.eval.per_class import per_class_metrics
 from reference_models.base import lr_factor
 from reference_models.configs import DDPMConfig, GANConfig, VAEConfig, get_preset
 from reference_models.schedulers import cosine_betas
@@ -154,8 +154,8 @@ def test_per_class_metrics():
 def test_report_per_class_section():
     from pathlib import Path
 
-    from genbench.leaderboard import Leaderboard
-    from genbench.report import report_html
+    from genbench.board.leaderboard import Leaderboard
+    from genbench.board.report import report_html
 
     board = Leaderboard.load(Path(__file__).resolve().parents[2] / "leaderboards" / "digits-tiny.jsonl")
     rows = [{"class": c, "n": 5, "share": 0.1, "ref_share": 0.1, "fd": 12.5 + c, "precision": 0.5,

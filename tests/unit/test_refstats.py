@@ -9,9 +9,9 @@ import pytest
 
 from genbench.cli import main
 from genbench.errors import ConfigError, InputError
-from genbench.evaluate import evaluate
-from genbench.refbuild import build_reference, import_stats
-from genbench.refstats import PrecomputedFeatures, RefStats
+from genbench.eval.run import evaluate
+from genbench.refs.build import build_reference, import_stats
+from genbench.refs.stats import PrecomputedFeatures, RefStats
 
 EXT = "digits-classifier"
 METRICS = "fd,kd,pr,dc"
@@ -100,7 +100,7 @@ def _foreign(tmp_path: Path, fmt: str, feats: np.ndarray) -> Path:
 def test_import_matches_pytorch_fid(tmp_path: Path, fmt: str) -> None:
     from pytorch_fid.fid_score import calculate_frechet_distance
 
-    from genbench.metrics.functional_fd import frechet_distance
+    from genbench.metrics.functional.fd import frechet_distance
 
     ref, fake = _features(1), _features(2)
     src = _foreign(tmp_path, fmt, ref)
@@ -161,7 +161,7 @@ def test_cli_ref_and_import(tmp_path: Path, capsys: pytest.CaptureFixture) -> No
 
 def test_precomputed_features_equal_images(tmp_path: Path) -> None:
     from genbench.features.extract import build_extractor, extract
-    from genbench.samples import open_samples
+    from genbench.sets.samples import open_samples
 
     ext = build_extractor(EXT, device="cpu")
     fake, real = open_samples("digits-train").take(80), open_samples("digits-test").take(90)

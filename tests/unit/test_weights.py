@@ -119,12 +119,14 @@ def test_sha256_streams_large_files(tmp_path: Path) -> None:
 
 
 def test_parse_weights_args(tmp_path: Path) -> None:
-    got = weights.parse_weights_args([f"inception-v3-tf={tmp_path}/a.pth"])
-    assert got == {"inception-v3-tf": tmp_path / "a.pth"}
+    from genbench.commands.common import parse_weights
+
+    got = parse_weights([f"inception-v3-tf={tmp_path}/a.pth"])
+    assert got == {"inception-v3-tf": f"{tmp_path}/a.pth"}
     with pytest.raises(ConfigError, match="NAME=PATH"):
-        weights.parse_weights_args(["inception-v3-tf"])
+        parse_weights(["inception-v3-tf"])
     with pytest.raises(UnknownNameError):
-        weights.parse_weights_args(["incepton=/x"])
+        parse_weights(["incepton=/x"])
 
 
 def test_cli_list_import_verify(home: Path, tmp_path: Path, fake_entry: tuple[str, bytes],

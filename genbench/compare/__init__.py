@@ -1,0 +1,8 @@
+"""Comparisons between models on one reference: the release gate and leaderboard ranks.
+
+Holds: `paired` (paired bootstrap of a difference against a shared reference), `resample` (FD and
+precision/recall of resamples from row counts), `find_features` (the feature rows behind results),
+`gate` (rule parsing and verdicts), `ranks` (rank groups).
+May import: the core, `sets`, `features`, `metrics`, `refs`, `eval`. Never imports boards, suites or the
+CLI: a board asks `ranks` for its groups, never the other way round.
+"""

@@ -1,0 +1,222 @@
+"""genbench.Evaluator: a streaming evaluator for training loops, with exactly evaluate()'s numbers.
+
+    ev = genbench.Evaluator(protocol="digits-default", reference="digits")
+    for batch in batches:            # any batch size; uint8 NCHW, or float with value_range="-1,1" / "0,1"
+        ev.update(batch)
+    result = ev.compute()            # an EvalResult, the same as evaluate(all images in order, reference, ...)
+    ev.reset()                       # next checkpoint; the reference stays loaded
+
+The metric-state pattern (update / compute / reset, sync at compute) is torchmetrics' and the per-rank
+gather of generated samples is what StyleGAN2-ADA's and EDM's training-time FID do; none of their code
+is used.
+
+By default update() extracts features right away (every feature space of the protocol) and keeps no
+images: images are buffered only until a whole batch of `batch_size` is there, so every image goes
+through the network in the same batch, at the same position, as in evaluate() -- that is what makes the
+features, and so the numbers, evaluate()'s bit for bit. compute() hands the features to evaluate() as
+genbench.refs.stats.PrecomputedFeatures (the last, partial batch is extracted there and kept buffered, so
+update() may go on). Metrics that need the images themselves (SSIM diversity, per-channel classes of
+stacked digits) are then skipped with the reason recorded, as for any precomputed-features set; pass
+`keep_images=True` to keep the uint8 images instead (1 byte per pixel: 150 MB for 50,000 CIFAR-10 images)
+and run evaluate() on them at compute(), which covers every metric. The reference is opened once (one
+decode, one fingerprint) and its features are extracted once, then served from memory.
+
+Inside DDP (an initialised torch.distributed process group) every rank calls update() with its own images
+and every rank calls compute(): the features (or images) are gathered in rank order -- all of rank 0's
+updates in order, then rank 1's, and so on. The numbers equal those of a single process running
+`evaluate(concatenate(rank 0's images, rank 1's images, ...), reference, ...)` with the same threads per
+process (torchrun's default is one) when the batches line up: give every rank but the last a multiple of
+`batch_size` images, e.g. let rank r generate the seeds `genbench.distributed.shard(N, block=batch_size)`
+(contiguous blocks, not a strided DistributedSampler split). With keep_images=True any split lines up.
+The samples fingerprint of a features-mode result is a hash of each rank's image bytes, not
+SampleSet.fingerprint (which needs every image at once).
+"""
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Sequence
+
+import numpy as np
+
+from genbench.features.cache import FeatureCache
+from genbench.eval.result import EvalResult
+
+
+class _RoundCache(FeatureCache):
+    """In-memory feature cache that keeps what the last compute() used: the reference's features survive
+    (they are hit every round); the features of an earlier, smaller set of generated images are dropped."""
+
+    def __init__(self) -> None:
+        super().__init__(None)
+        self.entries: dict[str, dict[str, np.ndarray]] = {}
+        self.used: set[str] = set()
+
+    def load(self, key: str) -> dict[str, np.ndarray] | None:
+        if key in self.entries:
+            self.used.add(key)
+        return self.entries.get(key)
+
+    def save(self, key: str, arrays: dict[str, np.ndarray]) -> None:
+        self.entries[key] = arrays
+        self.used.add(key)
+
+    def get_or_compute(self, key, compute):  # type: ignore[override]
+        from genbench import distributed
+
+        if distributed.active():
+            return distributed.cached_collectively(self.load, self.save, key, compute, everywhere=True)
+        hit = self.load(key)
+        if hit is None:
+            hit = compute()
+            self.save(key, hit)
+        return hit
+
+    def end_round(self) -> None:
+        self.entries = {k: v for k, v in self.entries.items() if k in self.used}
+        self.used = set()
+
+
+class Evaluator:
+    """Accumulate generated images batch by batch; score them with `compute()`.
+
+    Keyword arguments are evaluate()'s (protocol, metrics, extractor, num_reference, seed, batch_size,
+    device, weights, allow_unverified, bootstrap, train, heldout, name); `value_range` declares the range of
+    float images given to update() (and of a float reference array); `keep_images` see the module notes.
+    """
+
+    def __init__(self, protocol: str | Any | None = None, reference: Any = None, *,
+                 metrics: Sequence[str] | str | None = None, extractor: str | None = None,
+                 value_range: str | None = None, num_reference: int | None = None, seed: int = 0,
+                 batch_size: int = 64, device: str = "auto", weights: dict[str, str] | None = None,
+                 allow_unverified: bool = False, bootstrap: int | None = None, train: Any = None,
+                 heldout: Any = None, name: str | None = None, keep_images: bool = False) -> None:
+        from genbench.errors import ConfigError
+        from genbench.eval.run import resolve_protocol
+        from genbench.sets.samples import open_samples
+
+        if batch_size < 1:
+            raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
+        proto = resolve_protocol(protocol, metrics, extractor, seed, bootstrap, "cpu")  # validates names early
+        spec = reference if reference is not None else proto.reference
+        if spec is None:
+            raise ConfigError(f"reference: protocol {proto.name} has no default reference; name one")
+        self.value_range, self.batch_size, self.keep_images = value_range, batch_size, keep_images
+        self.reference = open_samples(spec, value_range=value_range, what="--ref").take(num_reference)
+        _ = self.reference.fingerprint  # decoded and hashed once, here
+        self._kwargs = dict(protocol=protocol, metrics=metrics, extractor=extractor, seed=seed,
+                            batch_size=batch_size, device=device, weights=weights, allow_unverified=allow_unverified,
+                            bootstrap=bootstrap, name=name,
+                            train=None if train is None else open_samples(train, what="train"),
+                            heldout=None if heldout is None else open_samples(heldout, what="heldout"))
+        self._cache = _RoundCache()
+        self._extractors = {} if keep_images else _extractors(proto, device, weights or {}, allow_unverified)
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the generated images and their features (the reference and its features stay loaded)."""
+        self._pending: list[np.ndarray] = []  # images not yet in a whole batch (all of them if keep_images)
+        self._feats: dict[str, dict[str, list[np.ndarray]]] = {n: {} for n in self._extractors}
+        self._hash = hashlib.sha256()
+        self._n = 0
+
+    def update(self, images: Any) -> None:
+        """Add a batch: uint8 [B, 3|1, H, W] (numpy or torch, any device), or float with `value_range`."""
+        from genbench.sets.images import to_uint8_nchw
+
+        x = images.detach().cpu().numpy() if hasattr(images, "detach") else np.asarray(images)
+        if x.ndim == 4 and x.shape[0] == 0:
+            return
+        x = to_uint8_nchw(x, value_range=self.value_range, layout="NCHW", where="Evaluator.update")
+        self._hash.update(x.tobytes())
+        self._n += len(x)
+        self._pending.append(x)
+        if not self.keep_images:
+            self._extract_whole_batches()
+
+    def __len__(self) -> int:
+        """Images added on this rank since the last reset()."""
+        return self._n
+
+    def _pending_array(self) -> np.ndarray | None:
+        if not self._pending:
+            return None
+        if len(self._pending) > 1:
+            self._pending = [np.concatenate(self._pending)]
+        return self._pending[0]
+
+    def _extract_whole_batches(self) -> None:
+        x = self._pending_array()
+        whole = (len(x) // self.batch_size) * self.batch_size
+        if whole:
+            for name, ext in self._extractors.items():
+                for role, arr in _run(ext, x[:whole], self.batch_size).items():
+                    self._feats[name].setdefault(role, []).append(arr)
+            self._pending = [x[whole:]] if whole < len(x) else []
+
+    def compute(self) -> EvalResult:
+        """evaluate() over every image added so far (all ranks, rank order); call it on every rank."""
+        from genbench.eval.run import evaluate
+
+        samples = self._gathered_images() if self.keep_images else self._gathered_features()
+        result = evaluate(samples, self.reference, cache_dir=self._cache, **self._kwargs)
+        self._cache.end_round()
+        return result
+
+    def _check_not_empty(self) -> None:
+        from genbench import distributed
+        from genbench.errors import InputError
+
+        if distributed.world_size() == 1 and self._n == 0:
+            raise InputError("Evaluator.compute: no images were added (call update() first)")
+
+    def _gathered_images(self) -> np.ndarray:
+        from genbench import distributed
+
+        self._check_not_empty()
+        return distributed.gather_rows(self._pending_array())
+
+    def _gathered_features(self):
+        from genbench import distributed
+        from genbench.refs.stats import PrecomputedFeatures
+
+        self._check_not_empty()
+        tail = self._pending_array()
+        features = {}
+        for name, ext in self._extractors.items():  # same order on every rank
+            extra = _run(ext, tail, self.batch_size) if tail is not None and len(tail) else {}
+            local = {role: self._local(name, role, extra.get(role)) for role in ext.outputs}
+            features[name] = {role: distributed.gather_rows(arr) for role, arr in local.items()}
+        digests = distributed.gather_rows(np.frombuffer(self._hash.digest(), dtype=np.uint8)[None].copy())
+        fingerprint = hashlib.sha256(digests.tobytes()).hexdigest()
+        return PrecomputedFeatures(features, fingerprint, source="Evaluator")
+
+    def _local(self, name: str, role: str, extra: np.ndarray | None) -> np.ndarray | None:
+        parts = self._feats[name].get(role, []) + ([] if extra is None else [extra])
+        return np.concatenate(parts) if parts else None
+
+
+def _extractors(proto: Any, device: str, weights: dict[str, str], allow_unverified: bool) -> dict[str, Any]:
+    """The protocol's extractors, built once; optional spaces whose weights are missing are left out
+    (evaluate() then skips them with the reason)."""
+    from genbench.errors import WeightsError
+    from genbench.features.extract import build_extractor
+
+    out = {}
+    for space in proto.spaces:
+        if space.extractor == "points" or space.extractor in out:
+            continue
+        try:
+            out[space.extractor] = build_extractor(space.extractor, device=device,
+                                                   weights_path=weights.get(space.extractor),
+                                                   allow_unverified=allow_unverified)
+        except WeightsError:
+            if not space.optional:
+                raise
+    return out
+
+
+def _run(extractor: Any, images: np.ndarray, batch_size: int) -> dict[str, np.ndarray]:
+    """This process's features of `images` in batches of batch_size from its first image (no sharding)."""
+    from genbench.features.extract import extract
+
+    return extract(extractor, images, batch_size=batch_size, local=True)

@@ -1,0 +1,179 @@
+"""Write reference statistics files: from a sample set (`genbench ref`) or from a peer library's file
+(`genbench ref import`).
+
+Foreign layouts (all plain .npz):
+- pytorch-fid / TTUR: `mu` [D], `sigma` [D, D] (pytorch_fid.fid_score.save_fid_stats writes
+  np.savez_compressed(path, mu=m, sigma=s); TTUR's fid_stats_*.npz have the same two keys).
+- ADM reference batches (guided-diffusion evaluations/evaluator.py): `mu`, `sigma` (pool features),
+  `mu_s`, `sigma_s` (spatial features, for sFID; not imported) and optionally `arr_0`, the reference images
+  uint8 [N, H, W, 3], which are kept (as `images`, NCHW) so image metrics and a fingerprint are available.
+- clean-fid (cleanfid.fid.make_custom_stats): `mu`, `sigma` in <name>_<mode>_<split>_<res>.npz, and the
+  features themselves as `feats` [N, D] in the matching _kid.npz; either file imports (feats are kept).
+Such files carry no record: the import records the extractor the user asserts (its version, preprocessing
+and registered weights sha256), marks the record `imported`, and refuses a dimension that does not fit
+that extractor, non-finite values and a non-symmetric sigma.
+"""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from genbench.version import __version__
+from genbench.errors import ConfigError, InputError
+from genbench.eval.plan import check_weights_names, extractor_handle, sibling_path
+from genbench.features.base import EXTRACTORS, extractor_class
+from genbench.features.cache import FeatureCache
+from genbench.eval.inputs import MAX_DECODE_BYTES, POINTS, ExtractOptions, ImageSource
+from genbench.refs.stats import FOREIGN_FORMATS, FORMAT, FORMAT_VERSION, RefStats, _read_npz
+
+
+def check_out(out: str | Path, what: str = "--out") -> Path:
+    """An output statistics path: ends in .npz, its folder exists, and it is not a folder itself."""
+    p = Path(out)
+    if p.suffix != ".npz":
+        raise ConfigError(f"{what} {out}: a statistics file must end in .npz")
+    if p.is_dir():
+        raise ConfigError(f"{what} {out}: is a folder; expected a file name")
+    if not p.parent.is_dir():
+        raise ConfigError(f"{what} {out}: folder {p.parent} does not exist")
+    return p
+
+
+def _extractor_record(ident: Any) -> dict:
+    w = ident.weights
+    return {"extractor": ident.name, "extractor_version": ident.version, "preprocess": ident.preprocess,
+            "weights": w.name, "weights_sha256": w.sha256, "weights_verified": w.verified}
+
+
+def _space_names(protocol: str | None, extractor: str | None) -> tuple[str | None, list[tuple[str, bool]]]:
+    from genbench.protocols import PROTOCOLS
+
+    if (protocol is None) == (extractor is None):
+        raise ConfigError("genbench ref: give exactly one of --protocol P or --extractor E")
+    if extractor is not None:
+        return None, [(extractor, False)]
+    proto = PROTOCOLS.get(protocol)
+    names: list[tuple[str, bool]] = []
+    for s in proto.spaces:
+        if s.extractor != POINTS and s.extractor not in [n for n, _ in names]:
+            names.append((s.extractor, s.optional))
+    if not names:
+        raise ConfigError(f"--protocol {protocol}: has no image feature space (2-D point sets need no statistics)")
+    return proto.name, names
+
+
+def build_reference(source: Any, out: str | Path, *, protocol: str | None = None, extractor: str | None = None,
+                    keep_features: bool = False, num: int | None = None, batch_size: int = 64,
+                    device: str = "auto", weights: dict[str, str] | None = None, allow_unverified: bool = False,
+                    cache_dir: str | None | bool = None, progress: bool = False,
+                    value_range: str | None = None) -> dict[str, Any]:
+    """Write one statistics file per feature space; returns {"written": {extractor: path}, "skipped": {...}}."""
+    from genbench.errors import WeightsError
+    from genbench.numerics import resolve_device
+    from genbench.paths import default_cache_dir
+    from genbench.sets.samples import open_samples
+
+    out = check_out(out)
+    proto_name, names = _space_names(protocol, extractor)
+    check_weights_names(weights or {})
+    dev = resolve_device(device)
+    samples = open_samples(source, value_range=value_range, what="SOURCE").take(num)
+    if samples.kind != "images":
+        raise InputError(f"{samples.source}: statistics files hold image features; this is a 2-D point set")
+    handles, skipped = {}, {}
+    for name, optional in names:  # resolve every extractor (and its weights) before decoding anything
+        try:
+            handles[name] = extractor_handle(name, dev, weights or {}, allow_unverified)
+        except WeightsError as e:
+            if not optional:
+                raise
+            skipped[name] = f"weights not installed ({str(e)[:120]}...)"
+    cache = FeatureCache(None if cache_dir is False else (cache_dir or default_cache_dir()))
+    src = ImageSource(samples, cache, ExtractOptions(batch_size=batch_size, progress=progress))
+    src.materialise(MAX_DECODE_BYTES)
+    written = {}
+    for i, (name, handle) in enumerate(handles.items()):
+        feats = {r: a for r, a in src.features(handle).items() if not r.startswith("stats_")}
+        record = dict(_extractor_record(handle.identity or handle.get()), source=samples.source,
+                      source_fingerprint=src.samples.fingerprint, dataset=samples.dataset, protocol=proto_name,
+                      traits=sorted(src.traits), genbench_version=__version__, imported=False)
+        stats = RefStats.from_features(feats, record, keep=keep_features, labels=samples.labels)
+        path = out if i == 0 else sibling_path(out, name)
+        written[name] = stats.save(path)
+    return {"written": written, "skipped": skipped}
+
+
+# ---- foreign files --------------------------------------------------------------------------------
+def asserted_identity(extractor: str) -> dict:
+    """The record of `extractor` as the user asserts it: class version/preprocessing, registered weights."""
+    from genbench.features import load_all
+    from genbench.features.weights import WEIGHTS
+
+    load_all()
+    spec = EXTRACTORS.get(extractor)
+    cls = extractor_class(extractor)
+    if cls is None:
+        raise ConfigError(f"--extractor {extractor}: no extractor class to take its version from")
+    sha = (WEIGHTS.get(spec.weights_name).sha256 if spec.weights_name else
+           spec.shipped_sha256() if spec.shipped_sha256 else None)
+    return {"extractor": extractor, "extractor_version": cls.version, "preprocess": cls.preprocess,
+            "weights": spec.weights_name or (extractor if sha else None), "weights_sha256": sha,
+            "weights_verified": None}
+
+
+def _foreign_arrays(z: dict[str, np.ndarray], fmt: str, path: Path) -> tuple[Any, Any, dict, Any]:
+    """(mu, sigma, {role: features}, images NCHW | None) from a foreign file's arrays."""
+    feats: dict[str, np.ndarray] = {}
+    images = None
+    if fmt == "clean-fid" and "feats" in z:
+        feats["embedding"] = np.asarray(z["feats"], dtype=np.float32)
+    if fmt == "adm" and "arr_0" in z:
+        a = np.asarray(z["arr_0"])
+        if a.dtype != np.uint8 or a.ndim != 4 or a.shape[-1] != 3:
+            raise InputError(f"{path}: arr_0 should be uint8 images [N, H, W, 3], got {a.dtype} {list(a.shape)}")
+        images = np.ascontiguousarray(a.transpose(0, 3, 1, 2))  # [N, 3, H, W] uint8
+    if "mu" in z and "sigma" in z:
+        return z["mu"], z["sigma"], feats, images
+    if feats:
+        from genbench.refs.stats import mean_cov
+
+        return (*mean_cov(feats["embedding"]), feats, images)
+    want = "mu and sigma" + (" (or feats)" if fmt == "clean-fid" else "")
+    raise InputError(f"{path}: a {fmt} statistics file needs {want}; found {', '.join(sorted(z)) or 'nothing'}")
+
+
+def import_stats(file: str | Path, fmt: str, extractor: str, out: str | Path, n: int | None = None) -> Path:
+    """Convert a pytorch-fid / ADM / clean-fid statistics file into a genbench statistics file."""
+    if fmt not in FOREIGN_FORMATS:
+        raise ConfigError(f"--format {fmt}: expected one of {', '.join(FOREIGN_FORMATS)}")
+    out = check_out(out)
+    path = Path(file)
+    if not path.is_file():
+        raise InputError(f"genbench ref import {file}: no such file")
+    z = _read_npz(path)
+    mu, sigma, feats, images = _foreign_arrays(z, fmt, path)
+    ident = asserted_identity(extractor)
+    dim = extractor_class(extractor).dims.get("embedding")
+    if dim is not None and np.shape(mu) != (dim,):
+        raise InputError(f"{path}: mu has shape {list(np.shape(mu))} but extractor {extractor} gives {dim}-d "
+                         "features; name the extractor the statistics were made with")
+    rows = len(images) if images is not None else len(feats["embedding"]) if feats else n
+    if n is not None and rows is not None and n != rows:
+        raise ConfigError(f"--n {n}: {path} holds {rows} rows")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    fingerprint = _images_fingerprint(images) if images is not None else f"file-sha256:{digest}"
+    record = dict(ident, format=FORMAT, format_version=FORMAT_VERSION, imported=True, import_format=fmt,
+                  source=str(path), source_file_sha256=digest, source_fingerprint=fingerprint, n=rows,
+                  dim=int(np.shape(mu)[0]), genbench_version=__version__,
+                  note="record asserted by the user at import; the file itself carries none")
+    stats = RefStats(mu, sigma, int(rows or 0), record, None, feats, images, None, str(out))
+    return stats.save(out)
+
+
+def _images_fingerprint(images: np.ndarray) -> str:
+    from genbench.sets.samples import SampleSet
+
+    return SampleSet.from_array(images, layout="NCHW").fingerprint

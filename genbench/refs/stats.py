@@ -1,0 +1,230 @@
+"""Reference statistics files and precomputed features: a reference set as numbers, not images.
+
+A reference statistics file (`genbench ref`) is a plain .npz, never pickled, for ONE feature space:
+  mu          [D] float64      mean of the reference features
+  sigma       [D, D] float64   covariance (N-1 normalisation, as pytorch-fid / torch-fidelity / clean-fid)
+  sigma_sqrt  [D, D] float64   the symmetric PSD square root of sigma (cached: FD then needs one eigvalsh)
+  n           int64 scalar     number of reference images
+  record      str              JSON: format, format_version, extractor, extractor_version, preprocess,
+                               weights, weights_sha256, source, source_fingerprint, n, genbench_version,
+                               imported (true for files made by `genbench ref import`), protocol, ...
+  features    [N, D] float32   optional (--keep-features): the "embedding" features, for k-NN metrics/KID
+  <role>      [N, K] float32   optional: the extractor's other outputs (e.g. logits), with --keep-features
+  images      [N, 3, H, W] uint8, labels [N] int64: optional (kept from an ADM reference batch's arr_0)
+Foreign files (pytorch-fid/TTUR `mu`/`sigma`, ADM reference batches `mu`/`sigma`/`arr_0`, clean-fid
+`mu`/`sigma` or `feats`) are converted by `import_stats`, which records what the user asserted and marks it.
+
+PrecomputedFeatures: features already extracted (e.g. by a streaming or distributed pass), usable as
+`samples` or `reference` of genbench.eval.run.evaluate.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from genbench.errors import ConfigError, InputError
+from genbench.io import atomic_write
+
+FORMAT = "genbench-refstats"
+FORMAT_VERSION = "1"
+EMBEDDING_KEY = "features"  # the "embedding" role is stored under this name
+_FIXED = ("mu", "sigma", "sigma_sqrt", "n", "record", "images", "labels")
+FOREIGN_FORMATS = ("pytorch-fid", "adm", "clean-fid")
+
+
+def psd_sqrt(sigma: np.ndarray) -> np.ndarray:
+    """Symmetric PSD square root [D, D] float64 of a symmetric matrix (negative eigenvalues clipped to 0)."""
+    w, v = np.linalg.eigh(np.asarray(sigma, dtype=np.float64))
+    return (v * np.sqrt(np.clip(w, 0.0, None))) @ v.T
+
+
+def mean_cov(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean [D] and covariance [D, D] (N-1) in float64; the one formula the cache and metrics share."""
+    x = np.asarray(features, dtype=np.float64)  # [N, D]
+    cov = np.cov(x, rowvar=False, ddof=1) if len(x) > 1 else np.zeros((x.shape[1], x.shape[1]))
+    return x.mean(axis=0), np.atleast_2d(cov)
+
+
+def _check_sigma(mu: np.ndarray, sigma: np.ndarray, where: str) -> None:
+    if mu.ndim != 1 or sigma.shape != (len(mu), len(mu)):
+        raise InputError(f"{where}: mu {list(mu.shape)} and sigma {list(sigma.shape)} do not fit ([D] and [D, D])")
+    if not (np.isfinite(mu).all() and np.isfinite(sigma).all()):
+        raise InputError(f"{where}: mu or sigma holds NaN or Inf")
+    scale = max(float(np.abs(sigma).max()), 1e-300)
+    if float(np.abs(sigma - sigma.T).max()) > 1e-6 * scale:
+        raise InputError(f"{where}: sigma is not symmetric (max |sigma - sigma^T| = "
+                         f"{float(np.abs(sigma - sigma.T).max()):.3g}); not a covariance matrix")
+
+
+@dataclass(frozen=True)
+class RefStats:
+    mu: np.ndarray  # [D] float64
+    sigma: np.ndarray  # [D, D] float64
+    n: int
+    record: dict
+    sigma_sqrt: np.ndarray | None = None  # [D, D] float64; computed when None
+    features: dict[str, np.ndarray] = field(default_factory=dict)  # role -> float32 [N, K]
+    images: np.ndarray | None = None  # uint8 [N, 3, H, W]
+    labels: np.ndarray | None = None  # int64 [N]
+    path: str | None = None
+
+    def __post_init__(self) -> None:
+        where = self.path or "reference statistics"
+        object.__setattr__(self, "mu", np.asarray(self.mu, dtype=np.float64))
+        object.__setattr__(self, "sigma", np.asarray(self.sigma, dtype=np.float64))
+        _check_sigma(self.mu, self.sigma, where)
+        if self.sigma_sqrt is None:
+            object.__setattr__(self, "sigma_sqrt", psd_sqrt(self.sigma))
+        elif np.shape(self.sigma_sqrt) != self.sigma.shape:
+            raise InputError(f"{where}: sigma_sqrt {list(np.shape(self.sigma_sqrt))} does not fit sigma")
+        for role, a in self.features.items():
+            if a.ndim != 2 or len(a) != self.n:
+                raise InputError(f"{where}: {role} has shape {list(a.shape)}, expected [{self.n}, K]")
+        if "embedding" in self.features and self.features["embedding"].shape[1] != self.dim:
+            raise InputError(f"{where}: features have {self.features['embedding'].shape[1]} dimensions, mu {self.dim}")
+
+    @property
+    def dim(self) -> int:
+        return len(self.mu)
+
+    @property
+    def extractor(self) -> str:
+        return str(self.record.get("extractor"))
+
+    @property
+    def fingerprint(self) -> str:
+        return str(self.record.get("source_fingerprint"))
+
+    def __len__(self) -> int:
+        return self.n
+
+    def describe(self) -> dict:
+        return {"source": self.record.get("source"), "fingerprint": self.fingerprint, "n": self.n,
+                "kind": "statistics", "statistics_file": self.path, "imported": bool(self.record.get("imported"))}
+
+    @classmethod
+    def from_features(cls, features: dict[str, np.ndarray], record: dict, keep: bool = True,
+                      labels: np.ndarray | None = None) -> "RefStats":
+        emb = features["embedding"]  # [N, D] float32
+        mu, sigma = mean_cov(emb)
+        kept = {r: np.asarray(a, dtype=np.float32) for r, a in features.items()} if keep else {}
+        rec = dict(record, format=FORMAT, format_version=FORMAT_VERSION, n=len(emb), dim=int(emb.shape[1]))
+        return cls(mu, sigma, len(emb), rec, features=kept, labels=labels if keep else None)
+
+    def save(self, path: str | Path) -> Path:
+        arrays: dict[str, Any] = {"mu": self.mu, "sigma": self.sigma, "sigma_sqrt": self.sigma_sqrt,
+                                  "n": np.int64(self.n), "record": np.str_(json.dumps(self.record, sort_keys=True))}
+        for role, a in self.features.items():
+            arrays[EMBEDDING_KEY if role == "embedding" else role] = np.asarray(a, dtype=np.float32)
+        if self.images is not None:
+            arrays["images"] = self.images
+        if self.labels is not None:
+            arrays["labels"] = np.asarray(self.labels, dtype=np.int64)
+
+        def write(tmp: Path) -> None:
+            with open(tmp, "wb") as f:
+                np.savez(f, **arrays)
+
+        return atomic_write(path, write)
+
+    @classmethod
+    def load(cls, path: str | Path) -> "RefStats":
+        z = _read_npz(path)
+        if "record" not in z:
+            raise InputError(f"{path}: a statistics file without a genbench record (keys {', '.join(sorted(z))}); "
+                             f"convert it first: genbench ref import {path} --format "
+                             f"{'|'.join(FOREIGN_FORMATS)} --extractor NAME --out ref.npz")
+        try:
+            record = json.loads(str(z["record"]))
+            n = int(z["n"])
+        except (ValueError, KeyError, TypeError) as e:
+            raise InputError(f"{path}: unreadable statistics record ({type(e).__name__}: {e})") from None
+        if not isinstance(record, dict) or record.get("format") != FORMAT:
+            raise InputError(f"{path}: not a {FORMAT} file (record format {record.get('format')!r})"
+                             if isinstance(record, dict) else f"{path}: record is not a JSON object")
+        if str(record.get("format_version")) != FORMAT_VERSION:
+            raise InputError(f"{path}: statistics format version {record.get('format_version')!r}; this genbench "
+                             f"reads version {FORMAT_VERSION}")
+        feats = {("embedding" if k == EMBEDDING_KEY else k): v for k, v in z.items() if k not in _FIXED}
+        return cls(z["mu"], z["sigma"], n, record, z.get("sigma_sqrt"), feats, z.get("images"),
+                   z.get("labels"), str(path))
+
+    def check_extractor(self, name: str, version: str, preprocess: str, weights_sha256: str | None,
+                        where: str = "--ref") -> None:
+        """Refuse statistics made under another extractor, version, preprocessing or weights."""
+        rec = self.record
+        for what, want, got in (("extractor", name, rec.get("extractor")),
+                                ("extractor version", version, rec.get("extractor_version")),
+                                ("preprocessing", preprocess, rec.get("preprocess")),
+                                ("weights sha256", weights_sha256, rec.get("weights_sha256"))):
+            if what == "weights sha256" and (want is None or got is None):
+                continue
+            if want != got:
+                raise ConfigError(f"{where} {self.path}: statistics were made with {what} {got!r}, but this "
+                                  f"evaluation uses {what} {want!r}; rebuild them with `genbench ref`")
+
+
+def _read_npz(path: str | Path) -> dict[str, np.ndarray]:
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return {k: z[k] for k in z.files}
+    except ValueError as e:
+        if "pickle" in str(e).lower():
+            raise InputError(f"{path}: contains pickled objects, which genbench refuses to load") from None
+        raise InputError(f"{path}: not a valid .npz file ({e})") from None
+    except (OSError, EOFError) as e:
+        raise InputError(f"{path}: cannot read ({e})") from None
+    except Exception as e:  # zipfile.BadZipFile and friends
+        raise InputError(f"{path}: corrupt or truncated .npz ({type(e).__name__}: {e})") from None
+
+
+def is_stats_file(spec: Any) -> bool:
+    """True for an existing .npz holding mu and sigma but no images (a statistics file, ours or foreign)."""
+    if not isinstance(spec, (str, Path)) or not str(spec).endswith(".npz") or not Path(spec).is_file():
+        return False
+    try:
+        with np.load(spec, allow_pickle=False) as z:
+            keys = set(z.files)
+    except Exception:
+        return False  # let the sample-set reader report it
+    return {"mu", "sigma"} <= keys and ("record" in keys or "arr_0" not in keys)
+
+
+@dataclass(frozen=True)
+class PrecomputedFeatures:
+    """Features already extracted, as a sample or reference set of `evaluate`.
+
+    features: {extractor name: {role: float32 [N, D]}} with the roles that extractor outputs
+              ("embedding", and "logits" for classifiers); every array has the same N.
+    fingerprint: content fingerprint of the images the features came from (SampleSet.fingerprint).
+    source: a human-readable origin. labels: int64 [N] class labels, if any.
+    traits: the set's declared traits (e.g. "stacked-channels"), as a dataset or manifest declares them.
+    Metrics that need images (SSIM) or inputs derived from images are skipped for such a set.
+    """
+
+    features: dict[str, dict[str, np.ndarray]]
+    fingerprint: str
+    source: str
+    labels: np.ndarray | None = None
+    traits: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        sizes = {f"{e}.{r}": np.shape(a) for e, roles in self.features.items() for r, a in roles.items()}
+        if not sizes:
+            raise InputError(f"{self.source}: PrecomputedFeatures holds no features")
+        bad = {k: s for k, s in sizes.items() if len(s) != 2}
+        ns = {s[0] for s in sizes.values()}
+        if bad or len(ns) != 1:
+            raise InputError(f"{self.source}: precomputed features must be 2-D with one row count; got {sizes}")
+        if self.labels is not None and len(self.labels) != len(self):
+            raise InputError(f"{self.source}: {len(self.labels)} labels for {len(self)} feature rows")
+
+    def __len__(self) -> int:
+        return next(iter(next(iter(self.features.values())).values())).shape[0]
+
+    def describe(self) -> dict:
+        return {"source": self.source, "fingerprint": self.fingerprint, "n": len(self), "kind": "features"}

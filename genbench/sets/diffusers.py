@@ -1,0 +1,191 @@
+"""diffusers pipelines as sample sources: DDPMPipeline, DDIMPipeline and LDMPipeline from a local folder.
+
+Per-sample seeds, as diffusers recommends for reproducible batches: seed k gets its own CPU
+`torch.Generator().manual_seed(k)`, and the pipeline gets the list, so diffusers' `randn_tensor` draws row k
+of the initial noise (and of DDPM's / DDIM-with-eta's step noise, which `scheduler.step(generator=...)`
+draws the same way) from seed k alone. Image k is then what `pipe(batch_size=1, generator=
+torch.Generator().manual_seed(k))` gives. Every call runs exactly `batch_size` rows (the last call padded),
+so a sample never depends on which seeds share its batch, on its position in the list or on the number of
+torchrun ranks (seeds are sharded in whole batches, genbench.distributed).
+
+LDMPipeline does not pass its generator to `scheduler.step`, so its step noise would come from torch's
+global RNG; it is accepted only with a deterministic step (DDIM with eta = 0, the pipeline's default).
+Outputs ([0, 1] floats) become uint8 by genbench's rounding (images.float_to_uint8).
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import inspect
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+import torch
+
+from genbench.errors import ConfigError, InputError
+
+SUPPORTED = ("DDPMPipeline", "DDIMPipeline", "LDMPipeline")
+INSTALL_HINT = "pip install -e .[diffusers] (or pip install diffusers)"
+
+
+@dataclass(frozen=True)
+class DiffusersOptions:
+    steps: int | None = None  # num_inference_steps; None: the pipeline's default (DDPM 1000, DDIM/LDM 50)
+    eta: float | None = None  # DDIM / LDM only; None: the pipeline's default (0)
+    batch_size: int = 64  # rows per pipeline call; every call is padded to this size
+    device: str = "auto"
+    progress: bool = False
+
+
+def require_diffusers() -> Any:
+    try:
+        import diffusers
+    except ImportError:
+        raise ConfigError(f"--diffusers: the diffusers package is not installed; {INSTALL_HINT}") from None
+    return diffusers
+
+
+def pipeline_class(path: Path) -> str:
+    """The `_class_name` in PATH/model_index.json, checked against the supported pipelines."""
+    index = path / "model_index.json"
+    if not index.is_file():
+        raise InputError(f"--diffusers {path}: no model_index.json (expected a folder written by "
+                         "pipeline.save_pretrained)")
+    try:
+        name = json.loads(index.read_text())["_class_name"]
+    except (OSError, json.JSONDecodeError, KeyError, TypeError) as e:
+        raise InputError(f"{index}: unreadable pipeline index ({type(e).__name__}: {e})") from None
+    if name not in SUPPORTED:
+        raise ConfigError(f"--diffusers {path}: {name} is not supported (use one of {', '.join(SUPPORTED)})")
+    return name
+
+
+def load_pipeline(path: str | Path, device: str = "auto") -> Any:
+    """A supported pipeline from a local folder (never the network), on `device`, in float32."""
+    from genbench.numerics import resolve_device, strict_numerics
+
+    path = Path(path)
+    pipeline_class(path)
+    diffusers = require_diffusers()
+    dev = resolve_device(device)
+    strict_numerics()
+    with _quiet(diffusers):
+        try:
+            pipe = diffusers.DiffusionPipeline.from_pretrained(str(path), local_files_only=True)
+        except (OSError, ValueError) as e:
+            raise InputError(f"--diffusers {path}: cannot load the pipeline ({type(e).__name__}: {e})") from None
+        pipe.to(device=dev, dtype=torch.float32)
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+
+@contextlib.contextmanager
+def _quiet(diffusers: Any) -> Iterator[None]:
+    """No loading progress bar or advice to install accelerate; diffusers' logging restored after."""
+    log = diffusers.utils.logging
+    level, bar = log.get_verbosity(), log.is_progress_bar_enabled()
+    log.set_verbosity_error()
+    log.disable_progress_bar()
+    try:
+        yield
+    finally:
+        log.set_verbosity(level)
+        if bar:
+            log.enable_progress_bar()
+
+
+def call_kwargs(pipe: Any, opts: DiffusersOptions) -> dict[str, Any]:
+    """Keyword arguments for pipe(...), validated before any sampling."""
+    name = type(pipe).__name__
+    if opts.batch_size < 1:
+        raise ConfigError(f"--batch-size {opts.batch_size}: must be at least 1")
+    kw: dict[str, Any] = {}
+    if opts.steps is not None:
+        if opts.steps < 1:
+            raise ConfigError(f"--steps {opts.steps}: must be at least 1")
+        kw["num_inference_steps"] = opts.steps
+    if opts.eta is not None:
+        if name == "DDPMPipeline":
+            raise ConfigError("--eta: DDPMPipeline has no eta (use a DDIMPipeline or LDMPipeline folder)")
+        if not 0.0 <= opts.eta <= 1.0:
+            raise ConfigError(f"--eta {opts.eta}: must be in [0, 1]")
+        kw["eta"] = opts.eta
+    if name == "LDMPipeline":
+        _check_ldm_step(pipe, kw.get("eta", 0.0))
+    return kw
+
+
+def _check_ldm_step(pipe: Any, eta: float) -> None:
+    sched = pipe.scheduler
+    stochastic = "generator" in inspect.signature(sched.step).parameters
+    if type(sched).__name__ == "DDIMScheduler":
+        stochastic = eta > 0
+    if stochastic:
+        raise ConfigError(f"--diffusers: LDMPipeline does not give its scheduler ({type(sched).__name__}, "
+                          f"eta {eta}) a generator, so step noise would come from the global RNG and samples "
+                          "would not depend on their seed alone; use a DDIMScheduler with --eta 0")
+
+
+def sample_batch(pipe: Any, seeds: Sequence[int], batch_size: int, kw: dict[str, Any]) -> np.ndarray:
+    """uint8 [len(seeds), 3, H, W]: one pipeline call of exactly batch_size rows, one generator per row."""
+    from genbench.sets.images import to_uint8_nchw
+    from genbench.seeding import generator
+
+    seeds = [int(s) for s in seeds]
+    padded = seeds + [seeds[-1]] * (batch_size - len(seeds))
+    with torch.no_grad():
+        out = pipe(batch_size=len(padded), generator=[generator(s) for s in padded], output_type="np",
+                   return_dict=False, **kw)[0]
+    arr = np.asarray(out.cpu().numpy() if hasattr(out, "cpu") else out)[: len(seeds)]  # [n, H, W, C] in [0, 1]
+    return to_uint8_nchw(arr, value_range="0,1", layout="NHWC", where=f"{type(pipe).__name__} output")
+
+
+def pipeline_sha256(path: Path) -> str:
+    """sha256 over the folder's files (relative name + bytes, sorted): identifies the weights and configs."""
+    h = hashlib.sha256()
+    for f in sorted(p for p in path.rglob("*") if p.is_file()):
+        h.update(str(f.relative_to(path)).encode() + b"\0")
+        with open(f, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    return h.hexdigest()
+
+
+def draw(pipeline: str | Path | Any, seeds: Sequence[int],
+         opts: DiffusersOptions = DiffusersOptions()) -> tuple[np.ndarray, str, dict]:
+    """One image per seed from a pipeline folder, or from a pipeline object already loaded (then
+    opts.device is not applied), sharded by seed under torchrun: (uint8 [N, 3, H, W], source, manifest).
+    `SampleSet.from_diffusers` wraps it."""
+    from tqdm.auto import tqdm
+
+    from genbench import distributed
+
+    seeds = [int(s) for s in seeds]
+    if not seeds:
+        raise ConfigError("--seeds: no seeds given")
+    if isinstance(pipeline, (str, Path)):
+        path: Path | None = Path(pipeline)
+        pipe = load_pipeline(path, opts.device)
+    else:
+        path, pipe = None, pipeline
+        if type(pipe).__name__ not in SUPPORTED:
+            raise ConfigError(f"{type(pipe).__name__} is not supported (use one of {', '.join(SUPPORTED)})")
+    kw = call_kwargs(pipe, opts)
+    bs = opts.batch_size
+
+    def run(part: list[int]) -> tuple[np.ndarray, None]:
+        chunks = range(0, len(part), bs)
+        bar = tqdm(chunks, desc="diffusers", unit="batch", disable=not (opts.progress and distributed.is_main()))
+        return np.concatenate([sample_batch(pipe, part[i:i + bs], bs, kw) for i in bar]), None
+
+    x, _ = distributed.generate_sharded(seeds, run, bs)
+    manifest = {"seeds": seeds, "model": str(path), "pipeline": type(pipe).__name__,
+                "scheduler": type(pipe.scheduler).__name__,
+                "pipeline_sha256": None if path is None else pipeline_sha256(path),
+                "diffusers_version": require_diffusers().__version__, "call": kw, "batch_size": bs,
+                "device": str(pipe.device)}
+    source = f"diffusers:{path if path is not None else type(pipe).__name__}"
+    return x, source, manifest

@@ -1,1 +1,0 @@
-"""Sample sources beyond files and arrays: third-party generators turned into SampleSets (diffusers)."""
