@@ -75,7 +75,58 @@ class Protocol:
                 "metric_params": {n: self.build_metric(n).params_record() for n in self.metric_names()}}
 
 
-PROTOCOLS: Registry[Protocol] = Registry("protocol")
+POINTS = "points"  # the feature space of 2-D point sets: the points themselves, no extractor
+
+
+def _outputs(space: FeatureSpace) -> set[str]:
+    from genbench.metrics import load_all
+
+    load_all()
+    names = METRICS.names() if space.metrics == ("all",) else space.metrics
+    return {o + space.suffix for n in names for o in METRICS.get(n).outputs}
+
+
+def _space_problems(space: FeatureSpace) -> list[str]:
+    from genbench.features import EXTRACTORS, load_all as load_extractors
+    from genbench.metrics import load_all
+
+    load_all()
+    load_extractors()
+    bad = [] if space.extractor == POINTS or space.extractor in EXTRACTORS else [
+        f"unknown extractor {space.extractor!r}"]
+    return bad + [f"unknown metric {m!r}" for m in space.metrics if m != "all" and m not in METRICS]
+
+
+def protocol_problems(p: Protocol) -> list[str]:
+    """What is wrong with a protocol: unknown extractors or metrics, a primary or gate rule no space
+    produces, a bad tolerance, params for a metric it does not use or of the wrong type."""
+    bad = [b for s in p.spaces for b in _space_problems(s)]
+    if bad:
+        return bad
+    outputs = set().union(*(_outputs(s) for s in p.spaces)) if p.spaces else set()
+    bad += [] if p.primary in outputs else [f"primary {p.primary!r} is produced by no feature space"]
+    for r in p.gate_rules:
+        if r.metric not in outputs:
+            bad.append(f"gate rule on {r.metric!r}, which no feature space produces")
+        if not (isinstance(r.tolerance, (int, float)) and r.tolerance >= 0 and r.tolerance < float("inf")):
+            bad.append(f"gate rule on {r.metric!r}: tolerance must be a finite number >= 0, got {r.tolerance!r}")
+    used = set(p.metric_names())
+    for name, params in p.params.items():
+        if name not in used:
+            bad.append(f"params for {name!r}, which the protocol does not use")
+        elif params is not None and not isinstance(params, METRICS.get(name).Params):
+            bad.append(f"params for {name!r} must be {name}'s Params, got {type(params).__name__}")
+    return bad
+
+
+def validate_protocol(p: Protocol) -> None:
+    """Checked at registration: a protocol that names what does not exist is refused at once."""
+    bad = protocol_problems(p)
+    if bad:
+        raise ValueError(f"protocol {p.name!r}: " + "; ".join(bad))
+
+
+PROTOCOLS: Registry[Protocol] = Registry("protocol", check=validate_protocol)
 
 _DIGITS_METRICS = ("fd", "kd", "classifier_score", "pr", "dc", "vendi", "modes", "ndb", "duplicates",
                    "copying", "ssim_diversity")

@@ -21,9 +21,10 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9_.\-]*$")
 class Registry(Generic[T]):
     """Maps validated lowercase names to objects; unknown names raise with a "did you mean" hint."""
 
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str, check: Callable[[T], None] | None = None) -> None:
         self.kind = kind
         self._items: dict[str, T] = {}
+        self._check = check  # validates an entry at registration (raises ValueError naming the problem)
 
     def add(self, name: str, obj: T) -> T:
         if not _NAME.match(name):
@@ -33,6 +34,8 @@ class Registry(Generic[T]):
         own = getattr(obj, "name", None)
         if isinstance(own, str) and own != name:
             raise ValueError(f"{self.kind} {name!r}: the object's name attribute is {own!r}; they must agree")
+        if self._check is not None:
+            self._check(obj)
         self._items[name] = obj
         return obj
 

@@ -16,14 +16,17 @@ The two calls other code relies on (keep them stable):
         uint8 [N, 3, H, W] (2-D families: float64 [N, 2]); sample k depends only on seeds[k].
         `sample_labelled(...)` also returns the class labels of conditional models.
 
-Families (FAMILIES registry): vae, gan, gan2d, ddpm, ddpm2d, ldm. Presets (configs.PRESETS): quick and full
-for every family; gan2d also paper (PacGAN 2-D setup, pack 1) and pacgan2 (pack 2).
+Families: one file each in `reference_models/families/` (model, config class, presets), discovered into the
+FAMILIES registry (`family_names()`, `get_family(name)`, `presets()`). Every family has the presets tiny
+(tests), quick (CPU minutes) and full (GPU); gan2d also paper (PacGAN 2-D setup, pack 1) and pacgan2 (pack 2).
 """
 from __future__ import annotations
 
 from reference_models.api import ReferenceModel, load
-from reference_models.configs import PRESETS, get_preset
-from reference_models.families import FAMILIES
+from reference_models.family import FAMILIES, Family, family_names, get_family, get_preset, load_families, presets
 from reference_models.train import train
 
-__all__ = ["FAMILIES", "PRESETS", "ReferenceModel", "get_preset", "load", "train"]
+load_families()
+
+__all__ = ["FAMILIES", "Family", "ReferenceModel", "family_names", "get_family", "get_preset", "load", "presets",
+           "train"]

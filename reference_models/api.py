@@ -17,9 +17,9 @@ from genbench.numerics import resolve_device
 from genbench.seeding import parse_seeds
 from reference_models.base import RefModel
 from reference_models.checkpoint import load_weights, sha256_file
-from reference_models.configs import BaseConfig, config_from_dict, config_to_dict
+from reference_models.configs import BaseConfig, config_to_dict
 from reference_models.data import DataInfo
-from reference_models.families import FAMILIES
+from reference_models.family import config_from_dict, get_family
 from reference_models.sampling import SampleOptions, labels_for_seeds, make_chunk, quantize
 
 WEIGHTS, CONFIG = "model.safetensors", "config.json"
@@ -37,7 +37,7 @@ def config_hash(family: str, cfg: BaseConfig, info: DataInfo, seed: int) -> str:
 
 def build_model(family: str, cfg: BaseConfig, info: DataInfo, seed: int = 0) -> RefModel:
     """Construct a family's networks with weights initialised from `seed` (the global RNG is untouched)."""
-    cls = FAMILIES.get(family)
+    cls = get_family(family).model
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(int(seed))
         return cls(cfg, info)
@@ -155,7 +155,7 @@ def read_record(run_dir: Path) -> dict[str, Any]:
 def parse_record(rec: dict[str, Any], where: Path) -> tuple[str, BaseConfig, DataInfo, int]:
     """Validate a run record: known family, well-formed config, and a config hash that still matches."""
     family = str(rec["family"])
-    FAMILIES.get(family)
+    get_family(family)
     cfg = config_from_dict(family, rec["config"], str(where))
     info = DataInfo.from_dict(rec["data"], str(where))
     seed = rec["seed"]

@@ -1,21 +1,19 @@
 """Typed, frozen configurations for the reference models, with named presets (after nanoGPT's GPTConfig).
 
 Every hyperparameter of a run lives in one frozen dataclass per family. A run is `preset + overrides`;
-`config_to_dict` / `config_from_dict` round-trip through config.json and validate every field, so a
+`config_to_dict` / `config_of_class` (family.config_from_dict) round-trip through config.json and validate every field, so a
 hand-edited or foreign config.json is refused with a ConfigError that names the field.
 
-Presets: `quick` trains on digits (or a 2-D mixture) in a few CPU minutes, `full` is for a GPU, and
-`gan2d` has `paper` (the PacGAN 2-D setup: G 4x400 ReLU, D 3x200 maxout-5, z 2-D, batch 100, Adam lr 1e-4
-beta1 0.8, N(0, 0.02^2) init, 400 epochs) and `pacgan2` (the same with pack = 2).
+The named presets of each family live in its file under `reference_models/families/`.
 """
 from __future__ import annotations
 
 import dataclasses
 import math
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from typing import Any
 
-from genbench.errors import ConfigError, UnknownNameError
+from genbench.errors import ConfigError
 
 IMAGE_SIZES = (8, 16, 32)
 SAMPLERS = ("ddpm", "ddim")
@@ -39,7 +37,7 @@ def check_sampler(sampler: str, steps: int, eta: float, timesteps: int) -> None:
 
 
 # ---- validation helpers -----------------------------------------------------------------------
-def _check_names(cls: type, d: dict, where: str) -> None:
+def check_field_names(cls: type, d: dict, where: str) -> None:
     names = {f.name for f in fields(cls)}
     unknown = sorted(set(d) - names)
     if unknown:
@@ -256,83 +254,15 @@ class LDMConfig(DiffusionFields, ImageConfig):
             raise ConfigError(f"config field 'ae_steps' ({self.ae_steps}) must be in (0, steps={self.steps})")
 
 
-CONFIG_CLASSES: dict[str, type[BaseConfig]] = {
-    "vae": VAEConfig, "gan": GANConfig, "gan2d": GAN2DConfig,
-    "ddpm": DDPMConfig, "ddpm2d": DDPM2DConfig, "ldm": LDMConfig,
-}
-
-PRESETS: dict[str, dict[str, BaseConfig]] = {
-    "vae": {
-        # beta 0.1 keeps information in z (beta = 1 left ~4 nats: blurry class averages, recall 0.09); the fitted
-        # prior then samples where the posteriors are rather than from N(0, I)
-        "quick": VAEConfig(image_size=8, steps=2000, batch_size=64, checkpoint_every=500, beta=0.1, prior="fitted"),
-        "full": VAEConfig(image_size=32, channels=(64, 128, 256), z_dim=32, steps=50_000, batch_size=128,
-                          checkpoint_every=5000, micro_batch=64, prior="fitted", lr_schedule="cosine"),
-    },
-    "gan": {
-        "quick": GANConfig(image_size=8, g_channels=32, d_channels=32, steps=2000, checkpoint_every=500),
-        "full": GANConfig(image_size=32, z_dim=100, g_channels=128, d_channels=64, steps=50_000,
-                          batch_size=128, checkpoint_every=5000, micro_batch=64),
-    },
-    "gan2d": {
-        # CPU-minutes variant: ReLU discriminator, PyTorch default init, Adam lr 5e-4 beta1 0.5, 6 epochs
-        "quick": GAN2DConfig(steps=6000, checkpoint_every=2000, d_maxout=1, init_std=0.0, beta1=0.5, lr=5e-4),
-        # the authors' setup: 400 epochs of the 100,000 points at batch 100 (slow on a CPU: use --steps)
-        "paper": GAN2DConfig(steps=400_000, checkpoint_every=20_000),
-        "pacgan2": GAN2DConfig(steps=400_000, checkpoint_every=20_000, pack=2),
-        "full": GAN2DConfig(steps=100_000, checkpoint_every=10_000),  # the paper setup, 100 epochs
-    },
-    "ddpm": {
-        # EMA 0.995: 0.999 keeps 0.999^3000 = 5% of the random initial weights in the average after 3000 steps
-        "quick": DDPMConfig(image_size=8, base_channels=24, steps=3000, checkpoint_every=500, ema_decay=0.995,
-                            lr_schedule="cosine", warmup_steps=100),
-        "full": DDPMConfig(image_size=32, base_channels=64, channel_mult=(1, 2, 2), num_res_blocks=2,
-                           steps=100_000, batch_size=128, lr=2e-4, ema_decay=0.9999, checkpoint_every=5000,
-                           micro_batch=64, sample_steps=100, lr_schedule="cosine", warmup_steps=5000),
-    },
-    "ddpm2d": {
-        "quick": DDPM2DConfig(steps=4000, checkpoint_every=2000, ema_decay=0.995),
-        "full": DDPM2DConfig(hidden=(512, 512, 512, 512), steps=50_000, checkpoint_every=10_000),
-    },
-    "ldm": {
-        "quick": LDMConfig(image_size=8, ae_channels=(24, 48), latent_channels=3, base_channels=32, steps=2000,
-                           ae_steps=500, checkpoint_every=500, ema_decay=0.995),
-        "full": LDMConfig(image_size=32, ae_channels=(64, 128, 128), latent_channels=4, base_channels=128,
-                          channel_mult=(1, 2), num_res_blocks=2, steps=120_000, ae_steps=20_000,
-                          batch_size=128, lr=2e-4, ema_decay=0.9999, checkpoint_every=5000, micro_batch=64),
-    },
-}
-
-
-def get_preset(family: str, preset: str, **overrides: Any) -> BaseConfig:
-    """The named preset of a family with field overrides (unknown fields or bad values: ConfigError)."""
-    if family not in PRESETS:
-        raise UnknownNameError(f"unknown model family {family!r} (known: {', '.join(sorted(PRESETS))})")
-    if preset not in PRESETS[family]:
-        raise UnknownNameError(f"unknown preset {preset!r} for family {family!r} "
-                               f"(known: {', '.join(sorted(PRESETS[family]))})")
-    cfg = PRESETS[family][preset]
-    overrides = {k: v for k, v in overrides.items() if v is not None}
-    _check_names(type(cfg), overrides, f"{family} config")
-    if isinstance(cfg, LDMConfig) and "steps" in overrides and "ae_steps" not in overrides:
-        # --steps sets the total; the autoencoder phase keeps its share of it
-        steps = overrides["steps"]
-        overrides["ae_steps"] = max(1, min(steps - 1, round(steps * cfg.ae_steps / cfg.steps)))
-    return replace(cfg, **overrides)
-
-
 def config_to_dict(cfg: BaseConfig) -> dict[str, Any]:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(cfg).items()}
 
 
-def config_from_dict(family: str, d: Any, where: str = "config.json") -> BaseConfig:
-    """Rebuild and validate a config read from JSON; every field must be present and well typed."""
-    if family not in CONFIG_CLASSES:
-        raise UnknownNameError(f"{where}: unknown model family {family!r} (known: {', '.join(sorted(CONFIG_CLASSES))})")
-    cls = CONFIG_CLASSES[family]
+def config_of_class(cls: type[BaseConfig], d: Any, where: str = "config.json") -> BaseConfig:
+    """Rebuild and validate a `cls` config read from JSON; every field must be present and well typed."""
     if not isinstance(d, dict):
         raise ConfigError(f"{where}: 'config' must be an object, got {type(d).__name__}")
-    _check_names(cls, d, where)
+    check_field_names(cls, d, where)
     missing = sorted({f.name for f in fields(cls)} - set(d))
     if missing:
         raise ConfigError(f"{where}: config is missing field(s) {', '.join(missing)}")
@@ -344,5 +274,5 @@ def config_from_dict(family: str, d: Any, where: str = "config.json") -> BaseCon
 
 
 __all__ = ["BaseConfig", "ImageConfig", "VAEConfig", "GANConfig", "GAN2DConfig", "DDPMConfig", "DDPM2DConfig",
-           "LDMConfig", "CONFIG_CLASSES", "PRESETS", "get_preset", "config_to_dict", "config_from_dict",
+           "LDMConfig", "check_field_names", "config_to_dict", "config_of_class",
            "check_sampler"]

@@ -30,9 +30,9 @@ from genbench.seeding import generator
 from reference_models.api import CONFIG, CPU_TRAIN_THREADS, WEIGHTS, ReferenceModel, build_model, config_hash, read_record
 from reference_models.base import RefModel, set_learning_rates
 from reference_models.checkpoint import load_state, save_state, save_weights, sha256_file
-from reference_models.configs import BaseConfig, config_to_dict, get_preset
+from reference_models.configs import BaseConfig, config_to_dict
 from reference_models.data import TrainData, draw_batch, load_train_data
-from reference_models.families import FAMILIES
+from reference_models.family import get_family, get_preset
 
 LOG, PLOT = "train_log.csv", "loss.png"
 
@@ -47,7 +47,7 @@ def train(family: str, dataset: str, preset: str = "quick", *, out: str | Path, 
     `field_overrides` replace preset fields (e.g. pack=2, image_size=16). `stop_after` stops after that
     many total steps without finishing, as an interruption would (returns None); calling again resumes.
     """
-    cls = FAMILIES.get(family)
+    cls = get_family(family).model
     if not isinstance(seed, int) or seed < 0:
         raise ConfigError(f"--seed: must be a non-negative integer, got {seed!r}")
     fields = {**(overrides or {}), **field_overrides, **({} if steps is None else {"steps": steps})}

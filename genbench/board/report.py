@@ -148,9 +148,13 @@ def histogram_chart(counts: Any, title: str, reference: Any = None) -> str:
 
 
 def _mixture_for(points: np.ndarray, hint: str | None) -> str:
-    if hint in ("toy2d-ring8", "toy2d-grid25"):
+    """The mode-mixture dataset named by the hint, else the one whose modes' extent is nearest the points'."""
+    from genbench.data import mixture_names, toy2d_modes
+
+    if hint in mixture_names():
         return hint
-    return "toy2d-grid25" if np.nanmax(np.abs(points)) > 2.0 else "toy2d-ring8"
+    extent = float(np.nanmax(np.abs(points)))
+    return min(mixture_names(), key=lambda n: abs(float(np.abs(toy2d_modes(n)[0]).max()) - extent))
 
 
 def toy2d_scatter(points: np.ndarray, title: str, mixture: str | None = None) -> str:
@@ -274,13 +278,15 @@ def _fmt_num(v: float) -> str:
 
 
 def _mixture_hint(board: "Leaderboard", extra: dict) -> str | None:
+    from genbench.data import mixture_names
+
     if extra.get("toy2d"):
         return str(extra["toy2d"])
     for r in board.rows():
         src = str((r.get("protocol") or {}).get("reference_source") or (r.get("reference") or {}).get("source"))
-        for name in ("toy2d-ring8", "toy2d-grid25"):
-            if name in src:
-                return name
+        name = src[len("dataset:"):] if src.startswith("dataset:") else None
+        if name in mixture_names():
+            return name
     return None
 
 

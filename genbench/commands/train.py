@@ -4,22 +4,37 @@ from __future__ import annotations
 import argparse
 
 from genbench.commands.common import add_device, positive_int
+from genbench.data import DATASETS
 
-FAMILY_NAMES = ("vae", "gan", "gan2d", "ddpm", "ddpm2d", "ldm")
+
+def _families() -> dict:
+    """The registered reference-model families (reference_models/families/, one file each)."""
+    from reference_models.family import load_families
+
+    return dict(load_families().items())
+
+
+def _presets_help(families: dict) -> str:
+    extra = {n: sorted(set(f.presets) - {"tiny", "quick", "full"}) for n, f in families.items()}
+    also = "; ".join(f"{n} also {', '.join(e)}" for n, e in extra.items() if e)
+    return "tiny (a smoke test), quick (CPU minutes), full (GPU)" + (f"; {also}" if also else "")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("train", help="train a reference model (vae, gan, gan2d, ddpm, ddpm2d, ldm)",
+    families = _families()
+    names = ", ".join(families)
+    p = sub.add_parser("train", help=f"train a reference model ({names})",
                        description="Train a reference model into DIR: model.safetensors, config.json, "
                                    "train_log.csv, loss.png and resumable checkpoints in DIR/ckpt. Rerunning "
                                    "on the same DIR resumes from the last checkpoint.")
-    p.add_argument("family", help=f"model family: {', '.join(FAMILY_NAMES)}")
+    p.add_argument("family", help=f"model family: {names}")
     p.add_argument("--dataset", required=True,
-                   help="built-in dataset: digits, digits-train, stacked-digits, toy2d-ring8, toy2d-grid25")
-    p.add_argument("--preset", default="quick", help="quick (CPU minutes), full (GPU); gan2d also paper, pacgan2")
+                   help=f"built-in dataset: {', '.join(DATASETS.names())}")
+    p.add_argument("--preset", default="quick", help=_presets_help(families))
     p.add_argument("--steps", type=positive_int, default=None, help="override the preset's training steps")
     p.add_argument("--seed", type=int, default=0, help="training seed (weights init and data order)")
-    p.add_argument("--pack", type=positive_int, default=None, help="gan2d: PacGAN packing degree m (1 = plain GAN)")
+    packing = ", ".join(n for n, f in families.items() if f.option("pack"))
+    p.add_argument("--pack", type=positive_int, default=None, help=f"{packing}: PacGAN packing degree m (1 = plain GAN)")
     p.add_argument("--image-size", type=int, default=None, choices=(8, 16, 32),
                    help="image families: train at this size (8x8 digits are upsampled)")
     p.add_argument("--conditional", action="store_true",
@@ -32,21 +47,19 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from genbench.errors import ConfigError
+    from reference_models.family import get_family
     from reference_models.train import train
 
+    family = get_family(args.family)
     overrides = {}
     if args.pack is not None:
-        if args.family != "gan2d":
-            raise ConfigError(f"--pack: only the gan2d family packs samples (got {args.family})")
+        _require(family, "pack", "--pack", "packs no samples (PacGAN packing)")
         overrides["pack"] = args.pack
     if args.image_size is not None:
-        if args.family in ("gan2d", "ddpm2d"):
-            raise ConfigError(f"--image-size: {args.family} trains on 2-D points")
+        _require(family, "image_size", "--image-size", "does not train on images")
         overrides["image_size"] = args.image_size
     if args.conditional:
-        if args.family in ("gan2d", "ddpm2d"):
-            raise ConfigError(f"--conditional: {args.family} has no class-conditional variant")
+        _require(family, "conditional", "--conditional", "has no class-conditional variant")
         overrides["conditional"] = True
     model = train(args.family, args.dataset, args.preset, out=args.out, seed=args.seed, steps=args.steps,
                   device=args.device, progress=not args.no_progress, **overrides)
@@ -54,3 +67,11 @@ def run(args: argparse.Namespace) -> int:
     print(f"trained {rec['family']} ({rec['preset']}) on {rec['data']['dataset']}: {args.out}/model.safetensors "
           f"(sha256 {model.checkpoint_hash[:16]}, {rec.get('train_seconds', 0):.1f} s)")
     return 0
+
+
+def _require(family, field: str, flag: str, why: str) -> None:
+    from genbench.errors import ConfigError
+
+    if not family.option(field):
+        able = ", ".join(n for n, f in _families().items() if f.option(field))
+        raise ConfigError(f"{flag}: the {family.name} family {why} (families that take it: {able})")

@@ -13,16 +13,13 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from genbench.errors import GenbenchError
-from genbench.features.base import FeatureExtractor
+from genbench.features.base import FeatureExtractor, extractor_traits
 from genbench.features.cache import FeatureCache, cache_key
 from genbench.eval.inputs import ExtractOptions, cached_features
 from genbench.numerics import softmax64
 from genbench.compare.paired import Difference, Side, differences
 from genbench.protocols import FeatureSpace, Protocol
 from genbench.sets.samples import SampleSet, open_samples
-
-CLASS_PROB_EXTRACTORS = ("digits-classifier",)
-
 
 class FeaturesUnavailable(Exception):
     """A set's features could not be found; the message says which and why."""
@@ -40,7 +37,7 @@ class Finder:
         """Metric inputs of one set (embedding, class_probs where the extractor has them)."""
         raw = self._raw(extractor, desc, what)
         out = {"embedding": raw["embedding"]}
-        if extractor.name in CLASS_PROB_EXTRACTORS and "logits" in raw:
+        if "class-probs" in extractor_traits(extractor.name) and "logits" in raw:
             out["class_probs"] = softmax64(raw["logits"])
         return out
 
@@ -98,7 +95,8 @@ def paired_differences(a: Mapping, b: Mapping, ref: Mapping, metrics: Sequence[s
         sides = [Side(finder.roles(ext, d, w)) for d, w in ((a, "candidate"), (b, "baseline"), (ref, "reference"))]
         plain = [n[: len(n) - len(sp.suffix)] if sp.suffix else n for n in names]
         diffs = differences(plain, *sides, protocol.config.with_(seed=seed), reps=reps, seed=seed,
-                            context={"dataset": dataset, "extractor": sp.extractor}, params=protocol.params)
+                            context={"dataset": dataset, "extractor": sp.extractor,
+                                     "extractor_traits": extractor_traits(sp.extractor)}, params=protocol.params)
         out.update({n: diffs[p] for n, p in zip(names, plain)})
     return out
 

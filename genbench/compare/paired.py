@@ -29,6 +29,7 @@ import numpy as np
 
 from genbench.errors import ConfigError
 from genbench.metrics.base import METRICS, Metric, MetricConfig, MetricInputs, MetricValue
+from genbench.metrics.bootstrap import bias_corrected
 from genbench.metrics.functional.fd import frechet_distance
 from genbench.compare.resample import MAX_POOL, CrossPair, Pool
 
@@ -159,9 +160,8 @@ def _summarise(output: str, va: float, vb: float, reps: np.ndarray, method: str)
     r = reps[np.isfinite(reps)]
     if len(r) < 2:
         return Difference(output, va, vb, d, d, d, 0.0, len(r), EXACT)
-    lo, hi = np.percentile(r, [2.5, 97.5])
-    bias = float(r.mean() - d)
-    return Difference(output, va, vb, d, float(lo) - bias, float(hi) - bias, float(r.std(ddof=1)), len(r), method)
+    iv = bias_corrected(d, r)
+    return Difference(output, va, vb, d, iv.lo, iv.hi, iv.std, len(r), method)
 
 
 def _use_fast(outputs: Sequence[str], sides: Sequence[Side]) -> bool:

@@ -1,4 +1,4 @@
 """Built-in datasets (offline): scikit-learn digits, stacked digits, 2-D Gaussian mixtures."""
-from genbench.data.builtin import DATASETS, Dataset, load_dataset, toy2d_modes
+from genbench.data.builtin import DATASETS, MODE_MIXTURE, Dataset, load_dataset, mixture_names, toy2d_modes
 
-__all__ = ["DATASETS", "Dataset", "load_dataset", "toy2d_modes"]
+__all__ = ["DATASETS", "MODE_MIXTURE", "Dataset", "load_dataset", "mixture_names", "toy2d_modes"]

@@ -74,16 +74,31 @@ def _stacked(name: str, split: int, seed: int, n: int) -> Dataset:
                    "stacked digits: three digits as R, G, B channels, 1,000 modes", ("stacked-channels",))
 
 
+MODE_MIXTURE = "mode-mixture"  # dataset trait: a 2-D Gaussian mixture with known modes (toy2d_modes)
+
+
+def _ring8() -> tuple[np.ndarray, float]:
+    angles = 2 * np.pi * np.arange(8) / 8
+    return np.stack([np.cos(angles), np.sin(angles)], axis=1), 0.01  # [8, 2]
+
+
+def _grid25() -> tuple[np.ndarray, float]:
+    g = np.array([-4.0, -2.0, 0.0, 2.0, 4.0])
+    xx, yy = np.meshgrid(g, g, indexing="ij")
+    return np.stack([xx.ravel(), yy.ravel()], axis=1), 0.05  # [25, 2]
+
+
+_MIXTURES: dict[str, Callable[[], tuple[np.ndarray, float]]] = {"toy2d-ring8": _ring8, "toy2d-grid25": _grid25}
+
+
+def mixture_names() -> tuple[str, ...]:
+    """The datasets with the trait "mode-mixture", whose modes toy2d_modes gives."""
+    return tuple(_MIXTURES)
+
+
 def toy2d_modes(name: str) -> tuple[np.ndarray, float]:
     """Mode centres [K, 2] float64 and the per-mode standard deviation of a 2-D mixture."""
-    if name == "toy2d-ring8":
-        angles = 2 * np.pi * np.arange(8) / 8
-        return np.stack([np.cos(angles), np.sin(angles)], axis=1), 0.01
-    if name == "toy2d-grid25":
-        g = np.array([-4.0, -2.0, 0.0, 2.0, 4.0])
-        xx, yy = np.meshgrid(g, g, indexing="ij")
-        return np.stack([xx.ravel(), yy.ravel()], axis=1), 0.05
-    raise KeyError(name)
+    return _MIXTURES[name]()
 
 
 def _toy2d(name: str, n: int = TOY2D_SIZE, seed: int = SPLIT_SEED) -> Dataset:
@@ -92,7 +107,7 @@ def _toy2d(name: str, n: int = TOY2D_SIZE, seed: int = SPLIT_SEED) -> Dataset:
     labels = rng.integers(0, len(centres), size=n)
     points = centres[labels] + sigma * rng.standard_normal((n, 2))
     return Dataset(name, "points", points, labels.astype(np.int64), len(centres),
-                   f"{len(centres)} Gaussians, sigma {sigma} (PacGAN setup)")
+                   f"{len(centres)} Gaussians, sigma {sigma} (PacGAN setup)", (MODE_MIXTURE,))
 
 
 DATASETS.add("digits", lambda: _digits("digits", None, "all 1,797"))
@@ -100,8 +115,8 @@ DATASETS.add("digits-train", lambda: _digits("digits-train", _split_indices()[0]
 DATASETS.add("digits-test", lambda: _digits("digits-test", _split_indices()[1], "test split (359)"))
 DATASETS.add("stacked-digits", lambda: _stacked("stacked-digits", 0, 0, STACKED_SIZE))
 DATASETS.add("stacked-digits-test", lambda: _stacked("stacked-digits-test", 1, 1, STACKED_SIZE))
-DATASETS.add("toy2d-ring8", lambda: _toy2d("toy2d-ring8"))
-DATASETS.add("toy2d-grid25", lambda: _toy2d("toy2d-grid25"))
+for _name in _MIXTURES:
+    DATASETS.add(_name, lambda n=_name: _toy2d(n))
 
 
 @functools.lru_cache(maxsize=None)

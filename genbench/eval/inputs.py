@@ -25,9 +25,9 @@ from genbench.errors import InputError
 from genbench.features.base import EXTRACTORS, Derived, FeatureExtractor
 from genbench.features.cache import FeatureCache, cache_key
 from genbench.refs.stats import PrecomputedFeatures, RefStats, mean_cov
+from genbench.protocols import POINTS  # the pseudo feature space of 2-D point sets
 from genbench.sets.samples import SampleSet
 
-POINTS = "points"  # the pseudo feature space of 2-D point sets (FeatureSpace.extractor)
 MAX_DECODE_BYTES = 4 << 30  # image sets up to 4 GiB of uint8 are decoded once and held in memory
 
 

@@ -109,6 +109,16 @@ class ExtractorSpec:
     description: str
     provides: Mapping[str, Derived] = field(default_factory=dict)  # derived input name -> how
     shipped_sha256: Callable[[], str] | None = None  # shipped weights: their recorded sha256 (checked at build)
+    traits: frozenset[str] = frozenset()  # declared facts that code may branch on, instead of names:
+    # "inception": FID, KID and IS are defined on its features; "class-probs": its logits are class logits,
+    # so softmax(logits) is the class_probs input of paired comparisons
+
+
+def extractor_traits(name: str) -> frozenset[str]:
+    """The traits a registered extractor declares (UnknownNameError for an unknown name)."""
+    from genbench.features import _all  # noqa: F401  (registers every extractor)
+
+    return EXTRACTORS.get(name).traits
 
 
 EXTRACTORS: Registry[ExtractorSpec] = Registry("feature extractor")

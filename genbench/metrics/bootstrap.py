@@ -19,6 +19,7 @@ maths is repeated.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping, Protocol, Sequence
 
 import numpy as np
@@ -97,12 +98,30 @@ def summarise(point: dict[str, MetricValue], reps: Sequence[Mapping[str, float]]
     return out
 
 
-def _interval(v: MetricValue, reps: np.ndarray, b_total: int, sets: list[str]) -> MetricValue:
-    """Bias-corrected percentile interval from finite replicates `reps` [B] float64."""
+@dataclass(frozen=True)
+class Interval:
+    """The bias-corrected 95% percentile interval of a point value from its bootstrap replicates."""
+
+    lo: float
+    hi: float
+    bias: float  # mean(replicates) - point
+    std: float  # of the replicates (ddof 1)
+    raw: tuple[float, float]  # the replicates' 2.5th and 97.5th percentiles
+
+
+def bias_corrected(point: float, reps: np.ndarray) -> Interval:
+    """The one interval summariser (metric intervals and paired differences): finite replicates `reps`
+    [B >= 2] float64 -> percentiles shifted by the bootstrap bias estimate."""
     lo, hi = np.percentile(reps, [2.5, 97.5])
-    bias = float(reps.mean() - v.value)
-    std = v.std if v.std is not None else float(reps.std(ddof=1))
-    details = dict(v.details, bootstrap=b_total, bootstrap_std=float(reps.std(ddof=1)), bootstrap_bias=bias,
+    bias = float(reps.mean() - point)
+    return Interval(float(lo) - bias, float(hi) - bias, bias, float(reps.std(ddof=1)), (float(lo), float(hi)))
+
+
+def _interval(v: MetricValue, reps: np.ndarray, b_total: int, sets: list[str]) -> MetricValue:
+    """A metric value with its bias-corrected interval from finite replicates `reps` [B] float64."""
+    iv = bias_corrected(v.value, reps)
+    std = v.std if v.std is not None else iv.std
+    details = dict(v.details, bootstrap=b_total, bootstrap_std=iv.std, bootstrap_bias=iv.bias,
                    bootstrap_sets=sets, ci_method="bootstrap percentile, bias-corrected",
-                   raw_percentile_ci=[float(lo), float(hi)])
-    return MetricValue(v.value, std, (float(lo) - bias, float(hi) - bias), details)
+                   raw_percentile_ci=list(iv.raw))
+    return MetricValue(v.value, std, (iv.lo, iv.hi), details)

@@ -19,13 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
-from genbench.data.builtin import toy2d_modes
+from genbench.data.builtin import mixture_names, toy2d_modes
 from genbench.errors import MissingInputError, WeightsError
 from genbench.metrics import functional as fn
 from genbench.metrics.base import METRICS, Metric, MetricConfig, MetricInputs, MetricValue
 from genbench.metrics.functional.modes import ALPHA
 
-TOY2D = ("toy2d-ring8", "toy2d-grid25")
+TOY2D = mixture_names()  # datasets with the trait "mode-mixture"
 CLASSIFIER_RECORD = Path(__file__).resolve().parent.parent / "assets" / "digits_classifier.json"
 
 

@@ -6,25 +6,30 @@ import numpy as np
 import pytest
 
 from genbench.metrics import METRICS, MetricConfig, MetricInputs, functional as fn, load_all
-from genbench.metrics.inception_only import INCEPTION_EXTRACTORS
+from genbench.features import EXTRACTORS, load_all as load_extractors
+from genbench.features.base import extractor_traits
 from genbench.protocols import PROTOCOLS
 
 NO_BOOT = MetricConfig(bootstrap=0)
 INCEPTION_ONLY = {"fid": "fd", "kid": "kd", "is": "classifier_score"}
 load_all()  # at import: the last test is parametrised over the registry
+load_extractors()
+INCEPTION_EXTRACTORS = sorted(n for n in EXTRACTORS.names() if "inception" in EXTRACTORS.get(n).traits)
 
 
 def _inputs(extractor: str | None, seed: int = 0) -> MetricInputs:
     rng = np.random.default_rng(seed)
     arrays = {"fake.embedding": rng.standard_normal((60, 5)), "real.embedding": rng.standard_normal((50, 5)) + 0.2,
               "fake.logits": 2.0 * rng.standard_normal((60, 10))}
-    return MetricInputs(arrays, {"extractor": extractor} if extractor else {})
+    context = {"extractor": extractor, "extractor_traits": extractor_traits(extractor)} if extractor else {}
+    return MetricInputs(arrays, context)
 
 
 @pytest.mark.parametrize("name,generic", sorted(INCEPTION_ONLY.items()))
 def test_inception_names_exist_only_on_inception_features(name, generic):
     metric = METRICS.get(name)()
-    for extractor in sorted(INCEPTION_EXTRACTORS):
+    assert INCEPTION_EXTRACTORS == ["inception-v3-clean", "inception-v3-tf"]  # the declared trait
+    for extractor in INCEPTION_EXTRACTORS:
         assert metric.available(_inputs(extractor)) is None
     reason = metric.available(_inputs("digits-classifier"))
     assert reason and "Inception features only" in reason and generic in reason

@@ -12,7 +12,8 @@ from genbench.cli import main
 from genbench.errors import ConfigError
 from genbench.eval.per_class import per_class_metrics
 from reference_models.base import lr_factor
-from reference_models.configs import DDPMConfig, GANConfig, VAEConfig, get_preset
+from reference_models.configs import DDPMConfig, GANConfig, VAEConfig
+from reference_models.family import get_preset
 from reference_models.schedulers import cosine_betas
 from reference_models.vae import fit_gaussians
 

@@ -58,4 +58,5 @@ def _build(device: torch.device, weights: WeightsInfo, path: str | None) -> Feat
 EXTRACTORS.add("inception-v3-clean", ExtractorSpec(
     name="inception-v3-clean", build=_build, weights_name="inception-v3-tf", outputs=InceptionV3Clean.outputs,
     description="TF Inception-v3 with clean-fid's PIL bicubic (antialiased) resize: pool3 2048-d, 1008 logits",
+    traits=frozenset({"inception"}),
 ))

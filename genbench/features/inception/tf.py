@@ -119,4 +119,5 @@ def _build(device: torch.device, weights: WeightsInfo, path: str | None) -> Feat
 EXTRACTORS.add("inception-v3-tf", ExtractorSpec(
     name="inception-v3-tf", build=_build, weights_name="inception-v3-tf", outputs=InceptionV3TF.outputs,
     description="TF Inception-v3 (torch-fidelity port): pool3 2048-d embedding, 1008 unbiased logits",
+    traits=frozenset({"inception"}),
 ))
