@@ -211,4 +211,5 @@ def _per_class(sample_sets: dict[str, SampleSet], suite: Suite, opts: RunOptions
     images = {k: s for k, s in sample_sets.items() if s.kind == "images"}
     if not suite.per_class or not images:
         return {}
-    return {"per_class": per_class_for_samples(images, suite.reference, device=opts.device)}
+    return {"per_class": per_class_for_samples(images, suite.reference, device=opts.device,
+                                               cache_dir=opts.out / "cache")}

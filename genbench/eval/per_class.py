@@ -17,6 +17,7 @@ extracts them (digits-classifier embedding + logits) for a dict of sample sets.
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -48,14 +49,19 @@ def per_class_metrics(fake_emb: np.ndarray, fake_logits: np.ndarray, real_emb: n
 
 
 def per_class_for_samples(samples: dict[str, Any], reference: Any, device: str = "cpu",
-                          extractor: str = "digits-classifier") -> dict[str, list[dict[str, float]]]:
-    """{name: per-class rows} for image sample sets (SampleSet, path or array) against `reference`."""
-    from genbench.features.extract import build_extractor, extract
+                          extractor: str = "digits-classifier",
+                          cache_dir: str | Path | None = None) -> dict[str, list[dict[str, float]]]:
+    """{name: per-class rows} for image sample sets (SampleSet, path or array) against `reference`; features
+    through the same cache-aware path as evaluate() (`cache_dir`: the feature cache, None for none)."""
+    from genbench.eval.inputs import ExtractOptions, cached_features
+    from genbench.features.cache import FeatureCache
+    from genbench.features.extract import build_extractor
+    from genbench.sets.samples import open_samples
 
-    ext = build_extractor(extractor, device)
-    real = extract(ext, reference)
+    ext, cache = build_extractor(extractor, device), FeatureCache(cache_dir)
+    real = cached_features(ext, open_samples(reference), cache, ExtractOptions())
     out = {}
     for name, s in samples.items():
-        fake = extract(ext, s)
+        fake = cached_features(ext, open_samples(s), cache, ExtractOptions())
         out[name] = per_class_metrics(fake["embedding"], fake["logits"], real["embedding"], real["logits"])
     return out
