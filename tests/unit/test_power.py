@@ -1,0 +1,83 @@
+"""The sample-size planner (genbench.compare.power): its scaling law on synthetic features with a known
+variance, the normal decision model, and the target search."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from genbench.compare.gate import Rule
+from genbench.compare.paired import Side
+from genbench.compare.power import (PlanOptions, PlanRow, Pilot, Target, VarianceLaw, fit_law, fit_laws, plan,
+                                    smallest_n, stop_probability)
+from genbench.metrics.base import MetricConfig
+from genbench.metrics.functional.fd import frechet_distance
+
+D, SHIFT, M = 4, 1.0, 400  # feature dim, mean shift of the candidate along e1, reference rows
+
+
+def _gauss(rng: np.random.Generator, n: int, shift: float = 0.0) -> np.ndarray:
+    x = rng.standard_normal((n, D))  # [n, D] float64, covariance I
+    x[:, 0] += shift
+    return x
+
+
+def _fd(x: np.ndarray, r: np.ndarray) -> float:
+    return frechet_distance(x.mean(0), np.cov(x, rowvar=False), r.mean(0), np.cov(r, rowvar=False))
+
+
+def test_fit_law_recovers_a_and_c() -> None:
+    sizes = [100, 200, 400, 800]
+    law = fit_law(sizes, [3.0 / n + 0.01 for n in sizes], delta=2.0)
+    assert law.a == pytest.approx(3.0) and law.c == pytest.approx(0.01) and law.std(300) == pytest.approx(
+        math.sqrt(0.02))
+    assert fit_law(sizes, [3.0 / n for n in sizes], 0.0).c == pytest.approx(0.0, abs=1e-12)
+
+
+def test_scaling_law_on_gaussians_with_known_variance() -> None:
+    """fd(A, R) − fd(B, R) with A shifted by δ along e1: to first order d = δ² + 2δ(ā − r̄)₁, so
+    var(d) = 4δ²(1/N + 1/M): a = 4δ², c = 4δ²/M. The law fitted on a 400-row pilot's bootstrap must
+    give these, and predict the variance of fresh draws at N = 1,600 (4x the pilot)."""
+    rng = np.random.default_rng(0)
+    pilot = Pilot(Side({"embedding": _gauss(rng, 400, SHIFT)}), Side({"embedding": _gauss(rng, 400)}),
+                  Side({"embedding": _gauss(rng, 400)}), Side({"embedding": _gauss(rng, M)}))
+    law = fit_laws(Rule("fd", "<=", 0.5), pilot, MetricConfig(), reps=300, seed=1, context={}, params={})
+    cand = law["candidate"]
+    assert cand.a == pytest.approx(4 * SHIFT ** 2, rel=0.35)
+    assert cand.std(10 ** 9) == pytest.approx(math.sqrt(4 * SHIFT ** 2 / M), rel=0.5)
+    fresh = []
+    for _ in range(300):
+        r = _gauss(rng, M)
+        fresh.append(_fd(_gauss(rng, 1600, SHIFT), r) - _fd(_gauss(rng, 1600), r))
+    assert cand.std(1600) == pytest.approx(float(np.std(fresh, ddof=1)), rel=0.25)
+    assert law["null"].delta == 0.0 and law["null"].a < 0.5 * cand.a  # identical sets: only 2nd-order noise
+
+
+def test_stop_probability() -> None:
+    rule = Rule("fd", "<=", 10.0)
+    assert stop_probability(rule, 10.0 - 1.959963984540054, 1.0) == pytest.approx(0.5)
+    assert stop_probability(rule, 0.0, 1.0) < 1e-6 and stop_probability(rule, 20.0, 1.0) > 1 - 1e-6
+    up = Rule("recall", ">=", -0.1)
+    assert stop_probability(up, -0.1 + 1.959963984540054 * 0.02, 0.02) == pytest.approx(0.5)
+    assert stop_probability(rule, 11.0, 0.0) == 1.0 and stop_probability(rule, 9.0, 0.0) == 0.0
+
+
+def test_smallest_n() -> None:
+    rows = [PlanRow(250, 0.5, 0.01), PlanRow(500, 0.96, 0.07), PlanRow(1000, 0.97, 0.04), PlanRow(2000, 1.0, 0.0)]
+    assert smallest_n(rows, Target()) == 1000 and smallest_n(rows, Target(0.99, 0.05)) == 2000
+    assert smallest_n(rows[:2], Target()) is None
+
+
+def test_plan_rates_move_with_n() -> None:
+    """More samples: detection of a real shift rises, false alarms of an identical candidate fall."""
+    rng = np.random.default_rng(2)
+    pilot = Pilot(Side({"embedding": _gauss(rng, 400, 0.6)}), Side({"embedding": _gauss(rng, 400)}),
+                  Side({"embedding": _gauss(rng, 400)}), Side({"embedding": _gauss(rng, M)}))
+    rule = Rule("fd", "<=", 0.2)
+    p = plan([rule], pilot, MetricConfig(), PlanOptions(sizes=(100, 400, 1600), reps=200))
+    det, fa = [r.detection for r in p.rows], [r.false_alarm for r in p.rows]
+    assert det[0] < det[1] < det[2] and fa[0] > fa[1] > fa[2] and fa[2] < 0.05
+    assert p.smallest_n == next((r.n for r in p.rows if r.detection >= 0.95 and r.false_alarm <= 0.05), None)
+    law = p.laws[str(rule)]["candidate"]
+    assert VarianceLaw(law.a, law.c, law.delta).std(800) > VarianceLaw(law.a, law.c, law.delta).std(3200)
