@@ -181,24 +181,30 @@ class PlanOptions:
     draws: int = 20  # subsets per N for exact rules
 
 
-def plan(rules: Sequence[Rule], pilot: Pilot, config: MetricConfig, opts: PlanOptions,
-         context: Mapping[str, object] | None = None, params: Mapping[str, object] | None = None) -> Plan:
-    """Predicted detection and false-alarm rates at each N of `opts.sizes`, and the smallest N meeting the target."""
-    ctx, prm = dict(context or {}), dict(params or {})
-    laws = {str(r): fit_laws(r, pilot, config, opts.reps, opts.seed, ctx, prm) for r in rules if not is_exact(r)}
+def plan(pilots: Mapping[Rule, Pilot], config: MetricConfig, opts: PlanOptions,
+         contexts: Mapping[Rule, Mapping[str, object]] | None = None,
+         params: Mapping[str, object] | None = None) -> Plan:
+    """Predicted detection and false-alarm rates at each N of `opts.sizes`, and the smallest N meeting the
+    target. `pilots` maps each rule (its metric a plain output name) to the pilot features of its space."""
+    ctx, prm = dict(contexts or {}), dict(params or {})
+    laws = {str(r): fit_laws(r, p, config, opts.reps, opts.seed, ctx.get(r, {}), prm)
+            for r, p in pilots.items() if not is_exact(r)}
     rows = []
     for n in opts.sizes:
-        per = {}
-        for r in rules:
-            if is_exact(r):
-                per[str(r)] = tuple(exact_stop_rate(r, s, pilot.baseline, pilot.reference, n, opts.draws, opts.seed,
-                                                    config, ctx, prm) for s in (pilot.candidate, pilot.null))
-            else:
-                law = laws[str(r)]
-                per[str(r)] = (stop_probability(r, law["candidate"].delta, law["candidate"].std(n)),
-                               stop_probability(r, 0.0, law["null"].std(n)))
+        per = {str(r): _rule_rates(r, p, n, laws, config, opts, ctx.get(r, {}), prm) for r, p in pilots.items()}
         rows.append(PlanRow(n, combine([p[0] for p in per.values()]), combine([p[1] for p in per.values()]), per))
     return Plan(tuple(rows), laws, opts.target, smallest_n(rows, opts.target))
+
+
+def _rule_rates(rule: Rule, pilot: Pilot, n: int, laws: Mapping[str, dict], config: MetricConfig,
+                opts: PlanOptions, context: Mapping[str, object], params: Mapping[str, object]) -> tuple[float, float]:
+    """(detection, false alarm) of one rule at N."""
+    if is_exact(rule):
+        return tuple(exact_stop_rate(rule, s, pilot.baseline, pilot.reference, n, opts.draws, opts.seed, config,
+                                     context, params) for s in (pilot.candidate, pilot.null))
+    law = laws[str(rule)]
+    return (stop_probability(rule, law["candidate"].delta, law["candidate"].std(n)),
+            stop_probability(rule, 0.0, law["null"].std(n)))
 
 
 def smallest_n(rows: Sequence[PlanRow], target: Target) -> int | None:

@@ -75,7 +75,7 @@ def test_plan_rates_move_with_n() -> None:
     pilot = Pilot(Side({"embedding": _gauss(rng, 400, 0.6)}), Side({"embedding": _gauss(rng, 400)}),
                   Side({"embedding": _gauss(rng, 400)}), Side({"embedding": _gauss(rng, M)}))
     rule = Rule("fd", "<=", 0.2)
-    p = plan([rule], pilot, MetricConfig(), PlanOptions(sizes=(100, 400, 1600), reps=200))
+    p = plan({rule: pilot}, MetricConfig(), PlanOptions(sizes=(100, 400, 1600), reps=200))
     det, fa = [r.detection for r in p.rows], [r.false_alarm for r in p.rows]
     assert det[0] < det[1] < det[2] and fa[0] > fa[1] > fa[2] and fa[2] < 0.05
     assert p.smallest_n == next((r.n for r in p.rows if r.detection >= 0.95 and r.false_alarm <= 0.05), None)
