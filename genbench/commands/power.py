@@ -29,6 +29,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--detect", type=float, default=0.95, help="target detection rate (default 0.95)")
     p.add_argument("--false-alarm", type=float, default=0.05, help="largest false-alarm rate (default 0.05)")
     p.add_argument("--bootstrap", type=positive_int, default=200, help="replicates per pilot subset (default 200)")
+    p.add_argument("--draws", type=positive_int, default=40,
+                   help="fresh pilot subsets per size for the spread of the difference (default 40)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", default=None, help="write the plan as JSON here")
     add_device(p)
@@ -60,9 +62,11 @@ def _options(args: argparse.Namespace):
         raise ConfigError("give either --candidate SAMPLES or --kind KIND --size S, not both or neither")
     if args.kind is not None and args.size is None:
         raise ConfigError(f"--kind {args.kind}: give its --size")
+    if args.draws < 2:
+        raise ConfigError(f"--draws {args.draws}: the spread of the difference needs at least 2 draws")
     reg = Regression(args.kind, float(args.size), args.seed) if args.kind else None
     target = Target(_rate("detect", args.detect), _rate("false-alarm", args.false_alarm))
-    return reg, PlanOptions(_sizes(args.sizes), target, args.bootstrap, args.seed)
+    return reg, PlanOptions(_sizes(args.sizes), target, args.bootstrap, args.seed, args.draws)
 
 
 def _rules(args: argparse.Namespace, protocol):
@@ -120,7 +124,7 @@ def format_plan(result, rules) -> str:
     t = result.target
     found = f"N = {result.smallest_n:,}" if result.smallest_n else f"none of the planned N (largest {result.rows[-1].n:,})"
     lines.append(f"smallest N with detection >= {100 * t.detect:g}% at false alarms <= {100 * t.false_alarm:g}%: {found}")
-    lines.append("Scaling law: s²(N) = a/N + c fitted per rule on pilot subsets; " + "; ".join(
-        f"{k}: a = {v['candidate'].a:.4g}, c = {v['candidate'].c:.4g}, δ = {v['candidate'].delta:.4g}"
+    lines.append("Scaling law of the candidate's difference: var(N) = a/N + c fitted on pilot subsets; " + "; ".join(
+        f"{k}: a = {v['candidate'].draws.a:.4g}, c = {v['candidate'].draws.c:.4g}, δ = {v['candidate'].draws.delta:.4g}"
         for k, v in result.laws.items()))
     return "\n".join(lines)

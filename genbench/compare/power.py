@@ -4,18 +4,20 @@ Given pilot features of a baseline and a candidate (a regression, or a second dr
 the reference, the planner predicts how often the gate (genbench.compare.gate, strict: an inconclusive
 rule fails) stops the candidate at each N.
 
-Resampled metrics (fd, recall, ...). The paired bootstrap (genbench.compare.paired) gives the standard
-deviation s of d = m(candidate) − m(baseline) on subsets of n pilot rows for several n. The scaling law
+Resampled metrics (fd, recall, ...). Two spreads matter: how far d = m(candidate) − m(baseline) moves
+between fresh sample sets of size N (sd, where d lands), and the standard deviation s the gate's paired
+bootstrap (genbench.compare.paired) reports at N (the interval's half-width z·s). Both are measured on
+random subsets of n pilot rows for a quarter, a half and all of the pilot (sd from `draws` fresh subsets
+per n, s from the bootstrap of one subset per n), and both follow the scaling law
 
-    s²(N) = a / N + c          (a: both sample sets' noise; c: what the fixed reference leaves in d)
+    var(N) = a / N + c          (a: both sample sets' noise; c: what the fixed reference leaves in d)
 
-is fitted to those variances by non-negative least squares. The reference keeps its size, so its share
-c does not shrink with N; a paired difference cancels most of it, which the fit measures instead of
-assuming. The mean difference δ is the pilot's point difference (the regression's size, taken as
-independent of N; FD's 1/N bias largely cancels between two sets of the same N). The gate's 95% interval
-is d ± z·s(N) with z = 1.96, and under d ~ Normal(δ, s²) a rule `d <= TOL` fails to pass with probability
+fitted by non-negative least squares. The reference keeps its size, so its share c does not shrink with
+N; a paired difference cancels most of it, which the fit measures instead of assuming. The mean
+difference δ is the mean d over the largest pilot subsets (the regression's size, taken as independent of
+N). With z = 1.96 and d ~ Normal(δ, sd²), a rule `d <= TOL` fails to pass with probability
 
-    P(not pass) = 1 − Φ((TOL − δ) / s − z)          (`>=` mirrors it)
+    P(not pass) = 1 − Φ((TOL − δ − z·s(N)) / sd(N))          (`>=` mirrors it)
 
 Exact metrics (significance-tested counts such as classes_covered, not resampled): their decision is
 simulated, drawing `draws` subsets of N rows (with replacement) of each pilot and computing the rule's
@@ -53,6 +55,18 @@ class VarianceLaw:
 
 
 @dataclass(frozen=True)
+class RuleLaw:
+    """Two laws of one rule: `draws`, the spread of d over fresh sets of N (what decides where d lands), and
+    `interval`, the gate's bootstrap standard deviation at N (what sets the interval's half-width z·s)."""
+
+    draws: VarianceLaw
+    interval: VarianceLaw
+
+    def stop(self, rule: "Rule", n: int, z: float = Z95) -> float:
+        return stop_probability(rule, self.draws.delta, self.draws.std(n), z * self.interval.std(n))
+
+
+@dataclass(frozen=True)
 class Target:
     """Smallest N wanted: detection >= `detect` at false alarms <= `false_alarm`."""
 
@@ -78,7 +92,8 @@ class Plan:
     def to_json(self) -> dict:
         return {"target": {"detect": self.target.detect, "false_alarm": self.target.false_alarm},
                 "smallest_n": self.smallest_n,
-                "laws": {r: {k: vars(v) for k, v in d.items()} for r, d in self.laws.items()},
+                "laws": {r: {k: {"draws": vars(v.draws), "interval": vars(v.interval)} for k, v in d.items()}
+                         for r, d in self.laws.items()},
                 "rows": [{"n": r.n, "detection": r.detection, "false_alarm": r.false_alarm,
                           "per_rule": r.per_rule} for r in self.rows]}
 
@@ -97,12 +112,13 @@ def _phi(x: float) -> float:
     return 0.5 * math.erfc(-x / math.sqrt(2.0))
 
 
-def stop_probability(rule: Rule, delta: float, std: float, z: float = Z95) -> float:
-    """P(the rule does not pass) under d ~ Normal(δ, s²) with the interval d ± z·s (strict gate)."""
+def stop_probability(rule: Rule, delta: float, std: float, half: float) -> float:
+    """P(the rule does not pass) under d ~ Normal(δ, sd²) with the gate's interval d ± half (strict gate:
+    the interval must lie within the tolerance)."""
     margin = (rule.tolerance - delta) if rule.op == "<=" else (delta - rule.tolerance)
     if std <= 0:
-        return 0.0 if margin >= 0 else 1.0
-    return 1.0 - _phi(margin / std - z)
+        return 0.0 if margin - half >= 0 else 1.0
+    return 1.0 - _phi((margin - half) / std)
 
 
 def combine(probs: Sequence[float]) -> float:
@@ -110,17 +126,36 @@ def combine(probs: Sequence[float]) -> float:
     return 1.0 - float(np.prod([1.0 - p for p in probs]))
 
 
-def subset_variances(output: str, a: Side, b: Side, ref: Side, config: MetricConfig, sizes: Sequence[int],
-                     reps: int, seed: int, context: Mapping[str, object], params: Mapping[str, object]) -> list[float]:
-    """Bootstrap variance of d on a random subset of n rows of each pilot, for each n in `sizes`."""
+def _subset(rng: np.random.Generator, side: Side, n: int) -> Side:
+    rows = side.rows()
+    return Side(side.arrays, rows[rng.integers(0, len(rows), n)])
+
+
+def bootstrap_variances(output: str, a: Side, b: Side, ref: Side, config: MetricConfig, sizes: Sequence[int],
+                        reps: int, seed: int, context: Mapping[str, object],
+                        params: Mapping[str, object]) -> list[float]:
+    """The gate's bootstrap variance of d on one random subset of n rows of each pilot, for each n."""
     out, memo = [], {}
     for k, n in enumerate(sizes):
         rng = np.random.default_rng([seed, n, k])
-        sa = Side(a.arrays, a.rows()[rng.integers(0, len(a.rows()), n)])
-        sb = Side(b.arrays, b.rows()[rng.integers(0, len(b.rows()), n)])
-        d = differences([output], sa, sb, ref, config, reps=reps, seed=seed + k, context=context, memo=memo,
-                        params=params)[output]
+        d = differences([output], _subset(rng, a, n), _subset(rng, b, n), ref, config, reps=reps, seed=seed + k,
+                        context=context, memo=memo, params=params)[output]
         out.append(d.std ** 2)
+    return out
+
+
+def draw_moments(output: str, a: Side, b: Side, ref: Side, config: MetricConfig, sizes: Sequence[int],
+                 draws: int, seed: int, context: Mapping[str, object],
+                 params: Mapping[str, object]) -> list[tuple[float, float]]:
+    """(mean, variance) of the point difference d over `draws` fresh subsets of n rows of each pilot."""
+    metric = metric_for(output)(params.get(metric_for(output).name))
+    out = []
+    for n in sizes:
+        rng = np.random.default_rng([seed, n, 0xD4A])
+        d = [point_values(metric, _subset(rng, a, n).take(), ref.take(), config, context)[output]
+             - point_values(metric, _subset(rng, b, n).take(), ref.take(), config, context)[output]
+             for _ in range(draws)]
+        out.append((float(np.mean(d)), float(np.var(d, ddof=1))))
     return out
 
 
@@ -139,18 +174,17 @@ class Pilot:
     reference: Side
 
 
-def fit_laws(rule: Rule, pilot: Pilot, config: MetricConfig, reps: int, seed: int,
-             context: Mapping[str, object], params: Mapping[str, object]) -> dict[str, VarianceLaw]:
-    """The rule's variance law for the candidate (detection) and for a second baseline draw (false alarm)."""
-    n0 = min(len(pilot.candidate.rows()), len(pilot.baseline.rows()))
-    sizes = pilot_sizes(n0)
+def fit_laws(rule: Rule, pilot: Pilot, config: MetricConfig, reps: int, seed: int, draws: int,
+             context: Mapping[str, object], params: Mapping[str, object]) -> dict[str, RuleLaw]:
+    """The rule's laws for the candidate (detection) and for a second baseline draw (false alarm)."""
+    sizes = pilot_sizes(min(len(pilot.candidate.rows()), len(pilot.baseline.rows())))
     out = {}
-    for name, cand, delta_zero in (("candidate", pilot.candidate, False), ("null", pilot.null, True)):
-        var = subset_variances(rule.metric, cand, pilot.baseline, pilot.reference, config, sizes, reps, seed,
-                               context, params)
-        delta = 0.0 if delta_zero else differences([rule.metric], cand, pilot.baseline, pilot.reference, config,
-                                                   reps=2, seed=seed, context=context, params=params)[rule.metric].diff
-        out[name] = fit_law(sizes, var, delta)
+    for name, cand in (("candidate", pilot.candidate), ("null", pilot.null)):
+        args = (rule.metric, cand, pilot.baseline, pilot.reference, config, sizes)
+        boot = bootstrap_variances(*args, reps, seed, context, params)
+        moments = draw_moments(*args, draws, seed, context, params)
+        delta = 0.0 if name == "null" else moments[-1][0]
+        out[name] = RuleLaw(fit_law(sizes, [v for _, v in moments], delta), fit_law(sizes, boot, delta))
     return out
 
 
@@ -178,7 +212,7 @@ class PlanOptions:
     target: Target = Target()
     reps: int = 200
     seed: int = 0
-    draws: int = 20  # subsets per N for exact rules
+    draws: int = 40  # fresh pilot subsets per size: the spread of d, and exact rules' decisions
 
 
 def plan(pilots: Mapping[Rule, Pilot], config: MetricConfig, opts: PlanOptions,
@@ -187,7 +221,7 @@ def plan(pilots: Mapping[Rule, Pilot], config: MetricConfig, opts: PlanOptions,
     """Predicted detection and false-alarm rates at each N of `opts.sizes`, and the smallest N meeting the
     target. `pilots` maps each rule (its metric a plain output name) to the pilot features of its space."""
     ctx, prm = dict(contexts or {}), dict(params or {})
-    laws = {str(r): fit_laws(r, p, config, opts.reps, opts.seed, ctx.get(r, {}), prm)
+    laws = {str(r): fit_laws(r, p, config, opts.reps, opts.seed, opts.draws, ctx.get(r, {}), prm)
             for r, p in pilots.items() if not is_exact(r)}
     rows = []
     for n in opts.sizes:
@@ -203,8 +237,7 @@ def _rule_rates(rule: Rule, pilot: Pilot, n: int, laws: Mapping[str, dict], conf
         return tuple(exact_stop_rate(rule, s, pilot.baseline, pilot.reference, n, opts.draws, opts.seed, config,
                                      context, params) for s in (pilot.candidate, pilot.null))
     law = laws[str(rule)]
-    return (stop_probability(rule, law["candidate"].delta, law["candidate"].std(n)),
-            stop_probability(rule, 0.0, law["null"].std(n)))
+    return law["candidate"].stop(rule, n), law["null"].stop(rule, n)
 
 
 def smallest_n(rows: Sequence[PlanRow], target: Target) -> int | None:
