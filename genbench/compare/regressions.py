@@ -6,8 +6,8 @@ Each turns a real sample (uint8 images, or their features) into a degraded one:
   noise σ         Gaussian noise of standard deviation σ (of 255), one draw per pixel shared by the channels
   missing-class k the rows whose predicted class (argmax of the classifier's probabilities) is one of k
                   classes drawn with the seed are dropped
-  fd-shift s      every embedding moved by √s along the baseline's first principal axis, which raises the
-                  mean term of FD, ‖μ₁ − μ₂‖², by s
+  fd-shift s      every embedding moved by √s along the baseline's first principal axis: FD against the
+                  baseline itself rises by exactly s; against another reference R by s + 2√s·axis·(μ_b − μ_R)
 Pure array functions; seeds are explicit.
 """
 from __future__ import annotations

@@ -86,3 +86,62 @@ def test_plan_rates_move_with_n() -> None:
     assert p.smallest_n == next((r.n for r in p.rows if r.detection >= 0.95 and r.false_alarm <= 0.05), None)
     law = p.laws[str(rule)]["candidate"].draws
     assert VarianceLaw(law.a, law.c, law.delta).std(400) > VarianceLaw(law.a, law.c, law.delta).std(1600)
+
+
+# ---- regressions of known kind and size ---------------------------------------------------------
+def test_regressions() -> None:
+    from genbench.compare.regressions import Regression, blur, kept_rows, noise, shift
+    from genbench.errors import ConfigError
+
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (20, 3, 8, 8), dtype=np.uint8)
+    assert np.array_equal(blur(x, 0), x) and blur(x, 1).dtype == np.uint8
+    assert blur(x, 3).astype(float).std() < blur(x, 1).astype(float).std() < x.astype(float).std()
+    assert np.array_equal(noise(x, 25.0, seed=1), noise(x, 25.0, seed=1))
+    assert not np.array_equal(noise(x, 25.0, seed=1), noise(x, 25.0, seed=2))
+    probs = np.eye(10)[np.arange(100) % 10]  # [100, 10], each class 10 times
+    rows = kept_rows(probs, 2, seed=0)
+    assert len(rows) == 80 and len(set(probs[rows].argmax(1))) == 8
+    base = rng.standard_normal((500, 4))
+    moved = shift(base, 9.0, base)
+    assert np.sum((moved.mean(0) - base.mean(0)) ** 2) == pytest.approx(9.0)
+    assert _fd(moved, base) == pytest.approx(9.0, rel=1e-6)
+    for kind, size in (("bogus", 1.0), ("blur", 1.5), ("noise", -1.0)):
+        with pytest.raises(ConfigError):
+            Regression(kind, size)
+
+
+# ---- the command --------------------------------------------------------------------------------
+@pytest.mark.parametrize("argv, needle", [
+    (["--baseline", "digits-train"], "either --candidate"),
+    (["--baseline", "digits-train", "--kind", "blur"], "give its --size"),
+    (["--baseline", "digits-train", "--kind", "bogus", "--size", "1"], "unknown regression"),
+    (["--baseline", "digits-train", "--kind", "blur", "--size", "1", "--sizes", "1k"], "--sizes"),
+    (["--baseline", "digits-train", "--kind", "blur", "--size", "1", "--detect", "2"], "--detect"),
+    (["--baseline", "no/such/dir", "--kind", "blur", "--size", "1"], "no/such/dir"),
+    (["--baseline", "digits-train", "--kind", "blur", "--size", "1", "--protocol", "nope"], "nope"),
+])
+def test_power_bad_input_exits_2_with_one_line(argv, needle, capsys) -> None:
+    from genbench.cli import main
+
+    assert main(["power", *argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and needle in err and "Traceback" not in err
+
+
+def test_power_command_plans_an_fd_shift(tmp_path, capsys) -> None:
+    import json
+
+    from genbench.cli import main
+
+    out = tmp_path / "plan.json"
+    assert main(["power", "--baseline", "digits-train", "--kind", "fd-shift", "--size", "40", "--rule", "fd<=+15",
+                 "--sizes", "250,4000", "--bootstrap", "20", "--draws", "5", "--device", "cpu",
+                 "--json", str(out)]) == 0
+    plan_json = json.loads(out.read_text())
+    rows = {r["n"]: r for r in plan_json["rows"]}
+    assert rows[4000]["detection"] > 0.95 and rows[4000]["false_alarm"] < 0.05 < rows[250]["false_alarm"]
+    assert plan_json["smallest_n"] == 4000
+    # against digits-test the shift adds 40 + 2·√40·axis·(mean(train) − mean(test)): near 40, not exactly
+    assert 25 < plan_json["laws"]["fd<=+15"]["candidate"]["draws"]["delta"] < 80
+    assert "smallest N with detection >= 95% at false alarms <= 5%: N = 4,000" in capsys.readouterr().out
