@@ -245,3 +245,23 @@ def smallest_n(rows: Sequence[PlanRow], target: Target) -> int | None:
         if r.detection >= target.detect and r.false_alarm <= target.false_alarm:
             return r.n
     return None
+
+
+def separation_probability(gap: float, law: RuleLaw, n: int, z: float) -> float:
+    """P(a pair whose true difference is `gap` is declared different at N): |d| > z·s(N), d ~ Normal(gap, sd²).
+    For leaderboard ranks z is Holm's critical value for the pair's place (e.g. 3.13 for α/15)."""
+    sd, half = law.draws.std(n), z * law.interval.std(n)
+    if sd <= 0:
+        return float(abs(gap) > half)
+    return (1.0 - _phi((half - gap) / sd)) + _phi((-half - gap) / sd)
+
+
+def n_to_separate(gap: float, law: RuleLaw, z: float, power: float = 0.8, largest: int = 10 ** 7) -> int | None:
+    """Smallest N (on a 1-2-5 grid from 100) at which the pair is separated with probability >= `power`."""
+    n = 100
+    while n <= largest:
+        for step in (1, 2, 5):
+            if separation_probability(gap, law, n * step, z) >= power:
+                return n * step
+        n *= 10
+    return None

@@ -145,3 +145,13 @@ def test_power_command_plans_an_fd_shift(tmp_path, capsys) -> None:
     # against digits-test the shift adds 40 + 2·√40·axis·(mean(train) − mean(test)): near 40, not exactly
     assert 25 < plan_json["laws"]["fd<=+15"]["candidate"]["draws"]["delta"] < 80
     assert "smallest N with detection >= 95% at false alarms <= 5%: N = 4,000" in capsys.readouterr().out
+
+
+def test_separation_probability_and_n() -> None:
+    from genbench.compare.power import RuleLaw, n_to_separate, separation_probability
+
+    law = RuleLaw(VarianceLaw(100.0, 0.0, 0.0), VarianceLaw(100.0, 0.0, 0.0))  # sd = s = 10/√N
+    assert separation_probability(0.0, law, 100, 1.959963984540054) == pytest.approx(0.05)
+    assert separation_probability(1.959963984540054, law, 100, 1.959963984540054) == pytest.approx(0.5, abs=0.01)
+    # power 0.8 at gap 1 needs 10/√N <= 1/(1.96 + 0.84): N >= 784, so 1,000 on the 1-2-5 grid
+    assert n_to_separate(1.0, law, 1.959963984540054) == 1000
