@@ -7,8 +7,11 @@ rule fails) stops the candidate at each N.
 Resampled metrics (fd, recall, ...). Two spreads matter: how far d = m(candidate) − m(baseline) moves
 between fresh sample sets of size N (sd, where d lands), and the standard deviation s the gate's paired
 bootstrap (genbench.compare.paired) reports at N (the interval's half-width z·s). Both are measured on
-random subsets of n pilot rows for a quarter, a half and all of the pilot (sd from `draws` fresh subsets
-per n, s from the bootstrap of one subset per n), and both follow the scaling law
+random subsets of n pilot rows (sd from `draws` fresh subsets per n, s from the bootstrap of one subset
+per n). Fresh model samples are distinct, so by default subsets are drawn without replacement (an
+eighth, a quarter and a half of the pilot; see `_pair` for the finite-population factor); a benchmark
+that draws its sets with replacement from a finite pool is mirrored with `with_replacement=True`
+(a quarter, a half and all of the pilot). Both spreads follow the scaling law
 
     var(N) = a / N + c          (a: both sample sets' noise; c: what the fixed reference leaves in d)
 
@@ -37,6 +40,7 @@ import numpy as np
 
 from genbench.compare.gate import Z95, Rule
 from genbench.compare.paired import Side, differences, metric_for, point_values
+from genbench.errors import ConfigError
 from genbench.metrics.base import MetricConfig
 
 DEFAULT_SIZES = (250, 500, 1000, 2000, 5000, 10_000, 50_000)
@@ -126,42 +130,66 @@ def combine(probs: Sequence[float]) -> float:
     return 1.0 - float(np.prod([1.0 - p for p in probs]))
 
 
-def _subset(rng: np.random.Generator, side: Side, n: int) -> Side:
-    rows = side.rows()
-    return Side(side.arrays, rows[rng.integers(0, len(rows), n)])
+def _same(a: Side, b: Side) -> bool:
+    return a.arrays is b.arrays and np.array_equal(a.rows(), b.rows())
+
+
+def _pair(rng: np.random.Generator, a: Side, b: Side, n: int, replace: bool) -> tuple[Side, Side, float]:
+    """Subsets of n rows of each pilot, and the factor that turns their spread into that of fresh sets.
+
+    With replacement (replace=True) the subsets are what a benchmark drawing from the pilot gets: factor 1.
+    Without (fresh model samples are distinct): the same pilot on both sides gives two disjoint subsets,
+    whose difference has the variance of two independent sets (factor 1); two different pilots are each
+    subsampled, and the finite-population factor 1 − n/P is divided out (first order)."""
+    ra, rb = a.rows(), b.rows()
+    if replace:
+        return Side(a.arrays, ra[rng.integers(0, len(ra), n)]), Side(b.arrays, rb[rng.integers(0, len(rb), n)]), 1.0
+    if _same(a, b):
+        perm = rng.permutation(ra)
+        return Side(a.arrays, perm[:n]), Side(b.arrays, perm[n:2 * n]), 1.0
+    fpc = 1.0 - n / min(len(ra), len(rb))
+    return (Side(a.arrays, rng.choice(ra, n, replace=False)), Side(b.arrays, rng.choice(rb, n, replace=False)),
+            1.0 / max(fpc, 1e-9))
 
 
 def bootstrap_variances(output: str, a: Side, b: Side, ref: Side, config: MetricConfig, sizes: Sequence[int],
-                        reps: int, seed: int, context: Mapping[str, object],
-                        params: Mapping[str, object]) -> list[float]:
+                        reps: int, seed: int, context: Mapping[str, object], params: Mapping[str, object],
+                        replace: bool = False) -> list[float]:
     """The gate's bootstrap variance of d on one random subset of n rows of each pilot, for each n."""
     out, memo = [], {}
     for k, n in enumerate(sizes):
         rng = np.random.default_rng([seed, n, k])
-        d = differences([output], _subset(rng, a, n), _subset(rng, b, n), ref, config, reps=reps, seed=seed + k,
-                        context=context, memo=memo, params=params)[output]
+        sa, sb, _ = _pair(rng, a, b, n, replace)
+        d = differences([output], sa, sb, ref, config, reps=reps, seed=seed + k, context=context, memo=memo,
+                        params=params)[output]
         out.append(d.std ** 2)
     return out
 
 
 def draw_moments(output: str, a: Side, b: Side, ref: Side, config: MetricConfig, sizes: Sequence[int],
-                 draws: int, seed: int, context: Mapping[str, object],
-                 params: Mapping[str, object]) -> list[tuple[float, float]]:
+                 draws: int, seed: int, context: Mapping[str, object], params: Mapping[str, object],
+                 replace: bool = False) -> list[tuple[float, float]]:
     """(mean, variance) of the point difference d over `draws` fresh subsets of n rows of each pilot."""
     metric = metric_for(output)(params.get(metric_for(output).name))
     out = []
     for n in sizes:
         rng = np.random.default_rng([seed, n, 0xD4A])
-        d = [point_values(metric, _subset(rng, a, n).take(), ref.take(), config, context)[output]
-             - point_values(metric, _subset(rng, b, n).take(), ref.take(), config, context)[output]
-             for _ in range(draws)]
-        out.append((float(np.mean(d)), float(np.var(d, ddof=1))))
+        d, factor = [], 1.0
+        for _ in range(draws):
+            sa, sb, factor = _pair(rng, a, b, n, replace)
+            d.append(point_values(metric, sa.take(), ref.take(), config, context)[output]
+                     - point_values(metric, sb.take(), ref.take(), config, context)[output])
+        out.append((float(np.mean(d)), float(np.var(d, ddof=1)) * factor))
     return out
 
 
-def pilot_sizes(n_pilot: int) -> tuple[int, ...]:
-    """Subset sizes the law is fitted on: a quarter, a half and all of the pilot."""
-    return tuple(sorted({max(n_pilot // 4, 20), max(n_pilot // 2, 40), n_pilot}))
+def pilot_sizes(n_pilot: int, replace: bool = False) -> tuple[int, ...]:
+    """Subset sizes the laws are fitted on: a quarter, a half and all of the pilot with replacement; an
+    eighth, a quarter and a half without (two disjoint subsets of one pilot must fit in it)."""
+    fracs = (4, 2, 1) if replace else (8, 4, 2)
+    if n_pilot < 80:
+        raise ConfigError(f"the pilot has {n_pilot} rows; the planner needs at least 80")
+    return tuple(sorted({n_pilot // f for f in fracs}))
 
 
 @dataclass(frozen=True)
@@ -175,14 +203,15 @@ class Pilot:
 
 
 def fit_laws(rule: Rule, pilot: Pilot, config: MetricConfig, reps: int, seed: int, draws: int,
-             context: Mapping[str, object], params: Mapping[str, object]) -> dict[str, RuleLaw]:
+             context: Mapping[str, object], params: Mapping[str, object],
+             replace: bool = False) -> dict[str, RuleLaw]:
     """The rule's laws for the candidate (detection) and for a second baseline draw (false alarm)."""
-    sizes = pilot_sizes(min(len(pilot.candidate.rows()), len(pilot.baseline.rows())))
+    sizes = pilot_sizes(min(len(pilot.candidate.rows()), len(pilot.baseline.rows())), replace)
     out = {}
     for name, cand in (("candidate", pilot.candidate), ("null", pilot.null)):
         args = (rule.metric, cand, pilot.baseline, pilot.reference, config, sizes)
-        boot = bootstrap_variances(*args, reps, seed, context, params)
-        moments = draw_moments(*args, draws, seed, context, params)
+        boot = bootstrap_variances(*args, reps, seed, context, params, replace)
+        moments = draw_moments(*args, draws, seed, context, params, replace)
         delta = 0.0 if name == "null" else moments[-1][0]
         out[name] = RuleLaw(fit_law(sizes, [v for _, v in moments], delta), fit_law(sizes, boot, delta))
     return out
@@ -213,6 +242,7 @@ class PlanOptions:
     reps: int = 200
     seed: int = 0
     draws: int = 40  # fresh pilot subsets per size: the spread of d, and exact rules' decisions
+    with_replacement: bool = False  # True: subsets drawn as a benchmark draws from a finite pool
 
 
 def plan(pilots: Mapping[Rule, Pilot], config: MetricConfig, opts: PlanOptions,
@@ -221,7 +251,8 @@ def plan(pilots: Mapping[Rule, Pilot], config: MetricConfig, opts: PlanOptions,
     """Predicted detection and false-alarm rates at each N of `opts.sizes`, and the smallest N meeting the
     target. `pilots` maps each rule (its metric a plain output name) to the pilot features of its space."""
     ctx, prm = dict(contexts or {}), dict(params or {})
-    laws = {str(r): fit_laws(r, p, config, opts.reps, opts.seed, opts.draws, ctx.get(r, {}), prm)
+    laws = {str(r): fit_laws(r, p, config, opts.reps, opts.seed, opts.draws, ctx.get(r, {}), prm,
+                             opts.with_replacement)
             for r, p in pilots.items() if not is_exact(r)}
     rows = []
     for n in opts.sizes:

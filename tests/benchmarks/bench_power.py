@@ -2,7 +2,7 @@
 
 Predicted: genbench.compare.power.plan on pilots taken from the benchmark pools of bench_gate (features
 of digits-train as is, noised σ = 25, blurred one step, or without one class) against digits-test, under
-digits-default's gate rules. Measured: bench_gate.trial, the CLI gate's own decision code (paired
+digits-default's gate rules, with subsets drawn with replacement as the measured trials draw them. Measured: bench_gate.trial, the CLI gate's own decision code (paired
 bootstrap, B = 200, strict), on fresh draws of N rows from the same pools, at each N. The goal: predicted
 within ±10 points of measured where both exist.
 Run: `nice python -m tests.benchmarks.bench_power [TRIALS_NULL TRIALS_ALT]` (default 60 and 30); trials are
@@ -40,7 +40,7 @@ def predicted(feats: dict, labels: np.ndarray, ref: dict) -> dict:
         cand = (Side(feats["real"], np.flatnonzero(labels != 3)) if cond == "1 class missing"
                 else Side(feats[POOL[cond]]))
         pilot = Pilot(cand, base, base, Side(ref))
-        p = plan({r: pilot for r in rules}, PROTO.config, PlanOptions(sizes=SIZES, draws=30),
+        p = plan({r: pilot for r in rules}, PROTO.config, PlanOptions(sizes=SIZES, draws=30, with_replacement=True),
                  {r: {"dataset": "digits-test", "extractor": "digits-classifier"} for r in rules}, PROTO.params)
         out[cond] = {r.n: r.detection for r in p.rows}
         out["real-vs-real"] = {r.n: r.false_alarm for r in p.rows}
