@@ -7,11 +7,11 @@ rule fails) stops the candidate at each N.
 Resampled metrics (fd, recall, ...). Two spreads matter: how far d = m(candidate) − m(baseline) moves
 between fresh sample sets of size N (sd, where d lands), and the standard deviation s the gate's paired
 bootstrap (genbench.compare.paired) reports at N (the interval's half-width z·s). Both are measured on
-random subsets of n pilot rows (sd from `draws` fresh subsets per n, s from the bootstrap of one subset
-per n). Fresh model samples are distinct, so by default subsets are drawn without replacement (an
-eighth, a quarter and a half of the pilot; see `_pair` for the finite-population factor); a benchmark
-that draws its sets with replacement from a finite pool is mirrored with `with_replacement=True`
-(a quarter, a half and all of the pilot). Both spreads follow the scaling law
+random subsets of n pilot rows (sd from `draws` fresh subsets per n; s² the mean bootstrap variance of
+`subsets` subsets per n). Fresh model samples are distinct, so by default subsets are drawn without
+replacement (an eighth, a quarter and a half of the pilot; see `_pair` for the finite-population
+factor); a benchmark that draws its sets with replacement from a finite pool is mirrored with
+`with_replacement=True` (a quarter, a half and all of the pilot). Both spreads follow the scaling law
 
     var(N) = a / N + c          (a: both sample sets' noise; c: what the fixed reference leaves in d)
 
@@ -154,15 +154,19 @@ def _pair(rng: np.random.Generator, a: Side, b: Side, n: int, replace: bool) -> 
 
 def bootstrap_variances(output: str, a: Side, b: Side, ref: Side, config: MetricConfig, sizes: Sequence[int],
                         reps: int, seed: int, context: Mapping[str, object], params: Mapping[str, object],
-                        replace: bool = False) -> list[float]:
-    """The gate's bootstrap variance of d on one random subset of n rows of each pilot, for each n."""
+                        replace: bool = False, subsets: int = 4) -> list[float]:
+    """The gate's bootstrap variance of d at each n, averaged over `subsets` random subsets of n rows of each
+    pilot (one subset's bootstrap variance is itself noisy)."""
     out, memo = [], {}
     for k, n in enumerate(sizes):
         rng = np.random.default_rng([seed, n, k])
-        sa, sb, _ = _pair(rng, a, b, n, replace)
-        d = differences([output], sa, sb, ref, config, reps=reps, seed=seed + k, context=context, memo=memo,
-                        params=params)[output]
-        out.append(d.std ** 2)
+        var = []
+        for j in range(subsets):
+            sa, sb, _ = _pair(rng, a, b, n, replace)
+            d = differences([output], sa, sb, ref, config, reps=reps, seed=seed + 101 * k + j, context=context,
+                            memo=memo, params=params)[output]
+            var.append(d.std ** 2)
+        out.append(float(np.mean(var)))
     return out
 
 
@@ -204,13 +208,13 @@ class Pilot:
 
 def fit_laws(rule: Rule, pilot: Pilot, config: MetricConfig, reps: int, seed: int, draws: int,
              context: Mapping[str, object], params: Mapping[str, object],
-             replace: bool = False) -> dict[str, RuleLaw]:
+             replace: bool = False, subsets: int = 4) -> dict[str, RuleLaw]:
     """The rule's laws for the candidate (detection) and for a second baseline draw (false alarm)."""
     sizes = pilot_sizes(min(len(pilot.candidate.rows()), len(pilot.baseline.rows())), replace)
     out = {}
     for name, cand in (("candidate", pilot.candidate), ("null", pilot.null)):
         args = (rule.metric, cand, pilot.baseline, pilot.reference, config, sizes)
-        boot = bootstrap_variances(*args, reps, seed, context, params, replace)
+        boot = bootstrap_variances(*args, reps, seed, context, params, replace, subsets)
         moments = draw_moments(*args, draws, seed, context, params, replace)
         delta = 0.0 if name == "null" else moments[-1][0]
         out[name] = RuleLaw(fit_law(sizes, [v for _, v in moments], delta), fit_law(sizes, boot, delta))
@@ -243,6 +247,7 @@ class PlanOptions:
     seed: int = 0
     draws: int = 40  # fresh pilot subsets per size: the spread of d, and exact rules' decisions
     with_replacement: bool = False  # True: subsets drawn as a benchmark draws from a finite pool
+    subsets: int = 4  # pilot subsets per size whose bootstrap variances are averaged
 
 
 def plan(pilots: Mapping[Rule, Pilot], config: MetricConfig, opts: PlanOptions,
@@ -252,7 +257,7 @@ def plan(pilots: Mapping[Rule, Pilot], config: MetricConfig, opts: PlanOptions,
     target. `pilots` maps each rule (its metric a plain output name) to the pilot features of its space."""
     ctx, prm = dict(contexts or {}), dict(params or {})
     laws = {str(r): fit_laws(r, p, config, opts.reps, opts.seed, opts.draws, ctx.get(r, {}), prm,
-                             opts.with_replacement)
+                             opts.with_replacement, opts.subsets)
             for r, p in pilots.items() if not is_exact(r)}
     rows = []
     for n in opts.sizes:

@@ -45,7 +45,9 @@ def test_scaling_law_on_gaussians_with_known_variance() -> None:
     law = fit_laws(Rule("fd", "<=", 0.5), pilot, MetricConfig(), reps=300, seed=1, draws=200, context={},
                    params={})
     cand, boot = law["candidate"].draws, law["candidate"].interval
-    assert cand.a == pytest.approx(4 * SHIFT ** 2, rel=0.3) and boot.a == pytest.approx(4 * SHIFT ** 2, rel=0.35)
+    assert cand.a == pytest.approx(4 * SHIFT ** 2, rel=0.3)
+    # the bootstrap's spread has the same first-order term plus the resampling's own second-order excess
+    assert 0.8 * 4 * SHIFT ** 2 < boot.a < 1.6 * 4 * SHIFT ** 2
     assert cand.c == pytest.approx(0.0, abs=0.01)  # one reference for all draws: it adds no spread to d
     assert boot.std(10 ** 9) == pytest.approx(math.sqrt(4 * SHIFT ** 2 / M), rel=0.5)  # the bootstrap resamples it
     fresh = []
