@@ -1,8 +1,8 @@
 """`genbench power` validated on digits: predicted against measured gate stop rates.
 
 Predicted: genbench.compare.power.plan on pilots taken from the benchmark pools of bench_gate (features
-of digits-train as is, noised σ = 25, blurred one step, or without one class) against digits-test, under
-digits-default's gate rules, with subsets drawn with replacement as the measured trials draw them. Measured: bench_gate.trial, the CLI gate's own decision code (paired
+of digits-train as is, noised σ = 25, blurred one step, or without one class) against digits-test,
+under digits-default's gate rules, subsets drawn with replacement as the measured trials draw them. Measured: bench_gate.trial, the CLI gate's own decision code (paired
 bootstrap, B = 200, strict), on fresh draws of N rows from the same pools, at each N. The goal: predicted
 within ±10 points of measured where both exist.
 Run: `nice python -m tests.benchmarks.bench_power [TRIALS_NULL TRIALS_ALT]` (default 60 and 30); trials are
@@ -83,6 +83,12 @@ def table(pred: dict, rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def _minutes(args: list[str], t0: float) -> str:
+    """Wall minutes of this run, or of the run that recorded the trials (--minutes=M with --table)."""
+    given = next((a.split("=", 1)[1] for a in args if a.startswith("--minutes=")), None)
+    return given or f"{(time.perf_counter() - t0) / 60:.1f}"
+
+
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     nums = [int(a) for a in args if a.isdigit()]
@@ -100,7 +106,7 @@ def main(argv: list[str] | None = None) -> None:
         feats, labels, ref, tn, ta)
     body = (__doc__.split("\n\n", 1)[1].rsplit("\nRun:", 1)[0] + "\n\n" + table(pred, rows) + "\n\n"
             f"Stop rate = exit 1 under the default (strict) gate: false alarms for real-vs-real, detection "
-            f"otherwise. {(time.perf_counter() - t0) / 60:.1f} min on the shared 2-core CPU machine.")
+            f"otherwise. {_minutes(args, t0)} min on the shared 2-core CPU machine (one BLAS thread).")
     write_section("Sample-size planner: predicted vs measured (digits-default)", body)
     print(table(pred, rows))
 

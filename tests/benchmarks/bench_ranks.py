@@ -99,7 +99,7 @@ def per_pair(rows: list[dict]) -> list[str]:
     out = []
     for fam in FAMILIES[:3]:
         for a, b in zip(fam, fam[1:]):
-            k = sum([a, b] in r["wins"] for r in rows)
+            k = sum((a, b) in {tuple(w) for w in r["wins"]} for r in rows)
             out.append(f"| {a} vs {b} | {100 * k / len(rows):.0f}% ({k}/{len(rows)}) |")
     return out
 
@@ -117,6 +117,12 @@ def table(rows: list[dict]) -> str:
         "| pair | separated |", "|---|---:|"] + per_pair(rows))
 
 
+def _minutes(args: list[str], t0: float) -> str:
+    """Wall minutes of this run, or of the run that recorded the trials (--minutes=M with --table)."""
+    given = next((a.split("=", 1)[1] for a in args if a.startswith("--minutes=")), None)
+    return given or f"{(time.perf_counter() - t0) / 60:.1f}"
+
+
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     trials = next((int(a) for a in args if a.isdigit()), 40)
@@ -130,7 +136,7 @@ def main(argv: list[str] | None = None) -> None:
             atomic_write_json(path, rows)
             print(f"board {i + 1} done", flush=True)
     body = (__doc__.split("\n\n", 1)[1].rsplit("\nRun:", 1)[0] + "\n\n" + table(rows) + "\n\n"
-            + f"{(time.perf_counter() - t0) / 60:.1f} min on the shared 2-core CPU machine.")
+            + f"{_minutes(args, t0)} min on the shared 2-core CPU machine (one BLAS thread, B = {REPS}).")
     write_section("Leaderboard ranks: power and false separations (digits-default, N = 1,000)", body)
     print(table(rows))
 
