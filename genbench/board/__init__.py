@@ -1,6 +1,7 @@
 """Leaderboards: append-only JSONL of results, ranked and rendered for people.
 
-Holds: `leaderboard` (Leaderboard over a long-format DataFrame), `render` (Markdown, CSV, HTML, LaTeX),
+Holds: `leaderboard` (Leaderboard over a long-format DataFrame), `ranks` (ranks from all pairs, written
+to `<board>.ranks.json`), `render` (Markdown, CSV, HTML, LaTeX),
 `report` (the self-contained HTML report with sample grids and plots).
 May import: the core, `sets`, `data`, `metrics`, `eval.result` and `compare`. Never imports suites or
 the CLI.

@@ -1,14 +1,19 @@
-"""Rank groups: a leaderboard says when neighbouring models are statistically tied.
+"""Leaderboard ranks from all pairs: rank = 1 + the number of models significantly better.
 
-Models are ordered by the primary metric's point value. For each neighbouring pair (k, k+1) the
-difference is tested: paired, when every model's features and the reference's are found (the same
-machinery as the release gate, genbench.compare.paired: each bootstrap replicate resamples the shared reference
-once and each sample set once; significant when the 95% interval of the difference excludes 0); else
-by interval overlap (significant when the two models' own 95% CIs do not overlap; values without CIs
-count as distinct). A new rank group starts after every significant step, so models whose difference
-from the next is not significant share a rank, shown as e.g. `1–2`. The rule is stated under each table.
+Models are listed by the primary metric's point value. Every pair is tested (genbench.compare.pairwise):
+paired, when every model's features and the reference's are found (the release gate's machinery,
+genbench.compare.paired: each bootstrap replicate resamples the shared reference once and each sample
+set once), with Holm's step-down correction over all pairs, so the chance of *any* false separation on a
+board stays at or below 5%. A model's rank interval runs from 1 + (models significantly better) to
+k − (models significantly worse), Chatbot Arena's "rank (UB)" and its mirror; it shows as `2` when
+both ends agree, else as e.g. `2–4`. Unlike chaining neighbours, a run of small steps cannot merge the
+two ends of a board: real data and the worst model are compared directly.
 
-Paired groups need features, which a render cannot count on (the cache may be elsewhere or gone), so
+The fallback, for boards without features: the same rank rule over interval overlap (a pair differs
+when the two models' own 95% CIs do not overlap; values without CIs differ when the values do), with no
+family-wise control; the rule under the table says so.
+
+Paired ranks need features, which a render cannot count on (the cache may be elsewhere or gone), so
 they are computed by `write_ranks` (which has the cache) into `<board>.ranks.json`, keyed by each
 group's protocol_id and a digest of its models' fingerprints and primary values. `rank_labels` reads
 that file when it matches the group and otherwise falls back to interval overlap, so rendering stays
@@ -23,16 +28,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
+from genbench.compare.pairwise import ALPHA, RankInterval, beats, overlap_wins, rank_intervals, compare_all_pairs
 from genbench.io import atomic_write_json
 
 if TYPE_CHECKING:
     from genbench.board.leaderboard import Group, Leaderboard
 
-PAIRED_RULE = ("Rank groups: paired bootstrap (B = {reps}) of each difference to the next model on "
-               "{primary}, against the shared reference; a rank is shared while the 95% interval of "
-               "the difference includes 0.")
-OVERLAP_RULE = ("Rank groups: models share a rank while their 95% intervals on {primary} overlap those "
-                "of the next model (interval overlap; features for a paired comparison were not available).")
+PAIRED_RULE = ("Ranks: 1 + the number of models significantly better on {primary} (best–worst possible "
+               "rank when they differ); every pair tested by a paired bootstrap (B = {reps}) against the "
+               "shared reference, Holm-corrected over all {pairs} pairs (family-wise error at most {alpha:g}).")
+OVERLAP_RULE = ("Ranks: 1 + the number of models significantly better on {primary} (best–worst possible "
+                "rank when they differ); interval-overlap fallback: a pair differs when the two 95% "
+                "intervals do not overlap, with no family-wise correction (features for a paired "
+                "comparison were not available).")
 DASH = "\u2013"
 
 
@@ -42,16 +50,14 @@ class Ranks:
     rule: str
 
 
-def groups_from_steps(models: Sequence[str], significant: Sequence[bool]) -> dict[str, str]:
-    """Rank labels: significant[k] says whether models[k] and models[k+1] differ."""
-    labels, start = {}, 0
-    for k in range(len(models)):
-        if k == len(models) - 1 or significant[k]:
-            first, last = start + 1, k + 1
-            for m in models[start:k + 1]:
-                labels[m] = str(first) if first == last else f"{first}{DASH}{last}"
-            start = k + 1
-    return labels
+def parse_label(label: str) -> tuple[int, int]:
+    """(best, worst) of a rank label "3" or "2–4"."""
+    best, _, worst = str(label).partition(DASH)
+    return int(best), int(worst or best)
+
+
+def _labels(intervals: dict[str, RankInterval]) -> dict[str, str]:
+    return {m: r.label for m, r in intervals.items()}
 
 
 def _ranked_valued(group: "Group") -> list[str]:
@@ -64,18 +70,12 @@ def _ranked_valued(group: "Group") -> list[str]:
     return out
 
 
-def _overlap_step(group: "Group", a: str, b: str) -> bool:
-    ca, cb = (group.cell(m, group.primary).get("ci95") for m in (a, b))
-    if not ca or not cb:
-        return group.cell(a, group.primary)["value"] != group.cell(b, group.primary)["value"]
-    return ca[1] < cb[0] or cb[1] < ca[0]
-
-
 def overlap_ranks(group: "Group") -> Ranks:
     models = _ranked_valued(group)
-    steps = [_overlap_step(group, a, b) for a, b in zip(models, models[1:])]
-    labels = groups_from_steps(models, steps)
-    return Ranks(labels, OVERLAP_RULE.format(primary=group.primary))
+    cells = {m: group.cell(m, group.primary) for m in models}
+    wins = overlap_wins({m: c.get("ci95") for m, c in cells.items()},
+                        {m: float(c["value"]) for m, c in cells.items()}, bool(group.direction(group.primary)))
+    return Ranks(_labels(rank_intervals(models, wins)), OVERLAP_RULE.format(primary=group.primary))
 
 
 def group_digest(group: "Group") -> str:
@@ -92,20 +92,30 @@ def ranks_path(board_path: str | Path) -> Path:
     return p.with_name(p.stem + ".ranks.json")
 
 
+METHOD = "all-pairs-holm"  # ranks.json entries written by another rule (neighbour chaining) are not read
+
+
 def rank_labels(group: "Group", board_path: str | Path | None = None) -> Ranks:
     """The group's rank labels: paired ones from `<board>.ranks.json` when current, else interval overlap."""
     if board_path is not None and ranks_path(board_path).is_file():
         try:
             stored = json.loads(ranks_path(board_path).read_text()).get(group.protocol_id)
-        except (OSError, json.JSONDecodeError):
+        except (OSError, json.JSONDecodeError, AttributeError):
             stored = None
-        if stored and stored.get("digest") == group_digest(group):
+        if stored and stored.get("method") == METHOD and stored.get("digest") == group_digest(group):
             return Ranks(dict(stored["labels"]), stored["rule"])
     return overlap_ranks(group)
 
 
-def paired_ranks(group: "Group", finder, extractors: dict, reps: int = 200, seed: int = 0) -> Ranks | None:
-    """Paired rank groups of one section, or None when a protocol, extractor or set's features are missing."""
+@dataclass(frozen=True)
+class PairedRanks:
+    ranks: Ranks
+    pairs: list  # [PairTest], for the ranks file
+
+
+def paired_ranks(group: "Group", finder, extractors: dict, reps: int = 200, seed: int = 0,
+                 alpha: float = ALPHA) -> PairedRanks | None:
+    """All-pairs paired ranks of one section, or None when a protocol, extractor or set's features are missing."""
     from genbench.errors import GenbenchError
     from genbench.compare.find_features import FeaturesUnavailable, paired_differences
     from genbench.protocols import PROTOCOLS
@@ -114,21 +124,27 @@ def paired_ranks(group: "Group", finder, extractors: dict, reps: int = 200, seed
     if name not in PROTOCOLS:
         return None
     protocol, models = PROTOCOLS.get(name), _ranked_valued(group)
-    cells = [group.cell(m, group.primary) for m in models]
-    steps = []
+    cells = {m: group.cell(m, group.primary) for m in models}
+    refs = {(c.get("reference") or {}).get("fingerprint") for c in cells.values()}
+    if len(refs) != 1:
+        return None
+
+    def diff(a: str, b: str):
+        return paired_differences(cells[a]["samples"], cells[b]["samples"], cells[a]["reference"],
+                                  [group.primary], protocol, finder, extractors, reps, seed)[group.primary]
+
     try:
-        for a, b in zip(cells, cells[1:]):
-            d = paired_differences(b["samples"], a["samples"], a["reference"], [group.primary], protocol, finder,
-                                   extractors, reps, seed)[group.primary]
-            steps.append(not (d.lo <= 0.0 <= d.hi))
+        tests = compare_all_pairs(models, diff, alpha)
     except (FeaturesUnavailable, GenbenchError):
         return None
-    return Ranks(groups_from_steps(models, steps), PAIRED_RULE.format(reps=reps, primary=group.primary))
+    labels = _labels(rank_intervals(models, beats(tests, bool(group.direction(group.primary)))))
+    rule = PAIRED_RULE.format(reps=reps, primary=group.primary, pairs=len(tests), alpha=alpha)
+    return PairedRanks(Ranks(labels, rule), tests)
 
 
 def write_ranks(board: "Leaderboard", cache_dirs: Sequence[str | Path], reps: int = 200,
                 device: str = "cpu") -> Path | None:
-    """Compute paired rank groups for every section whose features are found; write `<board>.ranks.json`."""
+    """Compute all-pairs paired ranks for every section whose features are found; write `<board>.ranks.json`."""
     from genbench.features.cache import FeatureCache
     from genbench.compare.find_features import Finder, MultiCache
 
@@ -137,9 +153,10 @@ def write_ranks(board: "Leaderboard", cache_dirs: Sequence[str | Path], reps: in
     finder = Finder(MultiCache([FeatureCache(c) for c in cache_dirs]), {})
     out = {}
     for group in board.groups():
-        ranks = paired_ranks(group, finder, _extractors(group, device), reps)
-        if ranks is not None:
-            out[group.protocol_id] = {"digest": group_digest(group), "labels": ranks.labels, "rule": ranks.rule}
+        found = paired_ranks(group, finder, _extractors(group, device), reps)
+        if found is not None:
+            out[group.protocol_id] = {"method": METHOD, "digest": group_digest(group), "labels": found.ranks.labels,
+                                      "rule": found.ranks.rule, "pairs": [t.to_json() for t in found.pairs]}
     return atomic_write_json(ranks_path(board.path), out)
 
 

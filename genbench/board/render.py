@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from genbench.errors import ConfigError
-from genbench.board.ranks import rank_labels
+from genbench.board.ranks import parse_label, rank_labels
 
 if TYPE_CHECKING:
     from genbench.board.leaderboard import Group, Leaderboard
@@ -134,9 +134,25 @@ def unit(group: "Group", metric: str) -> str:
     return ""
 
 
+def gate_metrics(group: "Group") -> list[str]:
+    """The metrics of the group's protocol's gate rules, in the protocol's order ([] when not registered)."""
+    from genbench.protocols import PROTOCOLS
+
+    name = str(group.protocol.get("protocol"))
+    return [g.metric for g in PROTOCOLS.get(name).gate_rules] if name in PROTOCOLS else []
+
+
+def column_order(group: "Group") -> list[str]:
+    """The protocol's order: the primary metric, then its gate rules' metrics, then the rest alphabetically."""
+    names = group.metrics()
+    first = [m for m in [group.primary] + gate_metrics(group) if m in names]
+    first = list(dict.fromkeys(first))
+    return first + [m for m in names if m not in first]
+
+
 def table_cells(group: "Group", board_path: object = None) -> tuple[list[str], list[list[str]]]:
     """Header and body of a group's wide table as display strings."""
-    metrics = group.metrics()
+    metrics = column_order(group)
     header = ["#", "model"] + [m + unit(group, m) + arrow(group.direction(m)) for m in metrics]
     ranks = rank_labels(group, board_path).labels
     body = [[ranks.get(model, str(i)), clean(model)] + [fmt_cell(group.cell(model, m)) for m in metrics]
@@ -188,24 +204,35 @@ def csv_text(s: str) -> str:
     return "'" + s if s.startswith(_FORMULA_START) else s
 
 
+def _rank_columns(group: "Group", models: list[str], board_path: object) -> tuple[list[int], list[int]]:
+    """(best, worst) possible rank per model, in `models` order; unranked models (no value) go last."""
+    labels = rank_labels(group, board_path).labels
+    pairs = [parse_label(labels[m]) if m in labels else (i, i) for i, m in enumerate(models, 1)]
+    return [p[0] for p in pairs], [p[1] for p in pairs]
+
+
 def render_csv(board: "Leaderboard") -> str:
-    """protocol_id, rank, model, then per metric: <metric>, <metric>_ci95_lo, <metric>_ci95_hi."""
+    """protocol_id, rank (best possible), model, then per metric (column_order): <metric>,
+    <metric>_ci95_lo, <metric>_ci95_hi; last rank_worst (worst possible rank; equal to rank when exact)."""
     frames = []
     for group in board.groups():
         wide = group.frame(ci=True)
         flat = pd.DataFrame(index=wide.index)
-        for metric in group.metrics():
+        for metric in column_order(group):
             flat[metric] = wide[(metric, "value")]
             flat[f"{metric}_ci95_lo"] = wide[(metric, "ci95_lo")]
             flat[f"{metric}_ci95_hi"] = wide[(metric, "ci95_hi")]
-        flat.insert(0, "rank", range(1, len(flat) + 1))
+        best, worst = _rank_columns(group, list(wide.index), board.path)
+        flat.insert(0, "rank", best)
         flat.insert(0, "protocol_id", group.protocol_id)
+        flat["rank_worst"] = worst
         frames.append(flat.reset_index())
     if not frames:
-        return "protocol_id,rank,model\n"
+        return "protocol_id,rank,model,rank_worst\n"
     table = pd.concat(frames, ignore_index=True, sort=False)
     table = table[["protocol_id", "rank", "model"] + [c for c in table.columns
-                                                      if c not in ("protocol_id", "rank", "model")]]
+                                                      if c not in ("protocol_id", "rank", "model", "rank_worst")]
+                  + ["rank_worst"]]
     for col in ("protocol_id", "model"):
         table[col] = table[col].map(lambda v: csv_text(clean(v)))
     buf = io.StringIO()
@@ -214,8 +241,12 @@ def render_csv(board: "Leaderboard") -> str:
 
 
 # ---- HTML (table only) ------------------------------------------------------------------------
+# A wide board scrolls inside its own box instead of widening the page (a 1,400 px window holds the page).
+SCROLL_STYLE = "max-width:100%;overflow-x:auto"
+
 def render_html_table(board: "Leaderboard") -> str:
-    """<section> per group with a <table class="leaderboard">; for embedding in a page."""
+    """<section> per group with a <table class="leaderboard"> inside a horizontally scrolling box (so the
+    page keeps its width however many metrics there are); for embedding in a page."""
     parts = []
     for i, group in enumerate(board.groups()):
         header, body = table_cells(group, board.path)
@@ -225,8 +256,9 @@ def render_html_table(board: "Leaderboard") -> str:
         notes = "".join(f"<li>{e(x)}</li>" for x in footnote_lines(group, board.path))
         parts.append(
             f'<section class="board-group" id="board-{i}">\n<h3>{e(clean(heading(group)))}</h3>\n'
+            f'<div class="board-scroll" style="{SCROLL_STYLE}">\n'
             f'<table class="leaderboard" data-protocol-id="{e(group.protocol_id)}">\n'
-            f"<thead><tr>{thead}</tr></thead>\n<tbody>\n{rows}</tbody>\n</table>\n"
+            f"<thead><tr>{thead}</tr></thead>\n<tbody>\n{rows}</tbody>\n</table>\n</div>\n"
             f'<ul class="footnote">{notes}</ul>\n</section>')
     return "\n".join(parts) + "\n"
 

@@ -4,4 +4,4 @@ Each `register` adds a parser and calls `parser.set_defaults(func=run)` where `r
 (0 ok, 1 gate failed). Commands call into the library and print; they raise GenbenchError on bad input.
 """
 COMMANDS = ("eval", "export", "metrics", "weights", "train", "generate", "run", "board", "papers",
-            "reproduce", "gate", "ref")
+            "reproduce", "gate", "ref", "power")

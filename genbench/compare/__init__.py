@@ -2,7 +2,9 @@
 
 Holds: `paired` (paired bootstrap of a difference against a shared reference), `resample` (FD and
 precision/recall of resamples from row counts), `find_features` (the feature rows behind results),
-`gate` (rule parsing and verdicts), `ranks` (rank groups).
+`gate` (rule parsing and verdicts), `pairwise` (all-pairs tests with Holm's correction, rank intervals),
+`power` (the sample-size planner's maths), `regressions` (degradations of known kind and size), `pilot`
+(pilot features for the planner).
 May import: the core, `sets`, `features`, `metrics`, `refs`, `eval`. Never imports boards, suites or the
 CLI: a board asks `ranks` for its groups, never the other way round.
 """

@@ -19,7 +19,8 @@ from genbench.metrics.base import MetricValue
 from genbench.board.report import image_grid, report_html, write_report
 from genbench.eval.result import EvalResult
 
-DIRS = {"fd": False, "precision": True, "recall": True, "modes_captured": True, "reverse_kl": False}
+DIRS = {"fd": False, "precision": True, "recall": True, "modes_captured": True, "reverse_kl": False,
+        "classes_covered": True, "coverage": True}
 
 
 def _chromium() -> str | None:
@@ -103,3 +104,52 @@ def test_report_in_headless_chromium(tmp_path: Path) -> None:
     assert len(re.findall(r'<table class="mode-collapse"', dom)) == 2
     for section in ("leaderboard", "samples", "metrics", "mode-collapse"):
         assert f'<section id="{section}">' in dom
+
+
+_MEASURE = """<script>window.addEventListener('load',function(){var b=document.body,d=document.documentElement;
+var t=document.querySelector('table.leaderboard'),box=t.parentElement;
+b.setAttribute('data-page-width',String(Math.max(d.scrollWidth,b.scrollWidth)));
+b.setAttribute('data-box-width',String(box.clientWidth));b.setAttribute('data-table-width',String(t.scrollWidth));
+b.setAttribute('data-box-right',String(Math.round(box.getBoundingClientRect().right)));
+b.setAttribute('data-headers',Array.prototype.map.call(t.querySelectorAll('th'),function(h){return h.textContent;}).join('|'));});
+</script>"""
+
+
+def _wide_board(path: Path) -> Leaderboard:
+    """A digits-default board with 24 metrics: the gate's three, the primary and 20 wide extras."""
+    values = {"fd": 3.0, "recall": 0.4, "classes_covered": 10.0, "precision": 0.6, "coverage": 0.7}
+    values.update({f"a_very_long_metric_name_{i:02d}": 1234.5678 + i for i in range(19)})
+    lb = Leaderboard.load(path)
+    lb.add_results({name: _result({k: v * (1 + j / 10) for k, v in values.items()}, "digits-default", 64)
+                    for j, name in enumerate(("vae", "gan", "ddpm"))})
+    return lb
+
+
+def test_wide_board_fits_1400px_in_headless_chromium(tmp_path: Path) -> None:
+    """Screenshot at 1,400 x 900: the page does not scroll sideways (the table scrolls in its own box), and
+    the columns read primary, gate rules, then the rest."""
+    browser = _chromium()
+    if browser is None:
+        pytest.skip("no Chromium installed (apt-get install chromium); .ci/run installs it")
+    page = report_html(_wide_board(tmp_path / "wide.jsonl"), {}).replace("</body>", _MEASURE + "</body>")
+    out = tmp_path / "wide.html"
+    out.write_text(page)
+    common = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--hide-scrollbars",
+              "--disable-background-networking", "--disable-component-update", "--disable-sync",
+              "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1400,900",
+              "--virtual-time-budget=5000"]
+    shot = tmp_path / "wide.png"
+    subprocess.run(common + [f"--screenshot={shot}", out.resolve().as_uri()], capture_output=True, timeout=180)
+    dom = subprocess.run(common + ["--dump-dom", out.resolve().as_uri()], capture_output=True, text=True,
+                         timeout=180).stdout
+    attrs = dict(re.findall(r'data-([a-z-]+)="([^"]*)"', dom))
+    assert "page-width" in attrs, "the measuring script did not run"
+    assert int(attrs["page-width"]) <= 1400 and int(attrs["box-right"]) <= 1400
+    assert int(attrs["table-width"]) > int(attrs["box-width"])  # wider than its box: it scrolls inside it
+    headers = attrs["headers"].split("|")
+    assert headers[:5] == ["#", "model", "fd ↓", "recall ↑", "classes_covered ↑"]
+    assert headers[5:] == sorted(headers[5:])
+    from PIL import Image
+
+    with Image.open(shot) as im:
+        assert im.size == (1400, 900)

@@ -1,0 +1,115 @@
+"""`genbench power` validated on digits: predicted against measured gate stop rates.
+
+Predicted: genbench.compare.power.plan on pilots taken from the benchmark pools of bench_gate (features
+of digits-train as is, noised σ = 25, blurred one step, or without one class) against digits-test,
+under digits-default's gate rules, subsets drawn with replacement as the measured trials draw them. Measured: bench_gate.trial, the CLI gate's own decision code (paired
+bootstrap, B = 200, strict), on fresh draws of N rows from the same pools, at each N. The goal: predicted
+within ±10 points of measured where both exist.
+Run: `nice python -m tests.benchmarks.bench_power [TRIALS_NULL TRIALS_ALT]` (default 60 and 30); trials are
+kept in runs/bench-power/ and resumed; `--table` only rewrites the section from them.
+"""
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+
+import numpy as np
+
+from genbench.compare.gate import FAIL, INCONCLUSIVE, default_rules
+from genbench.compare.paired import Side
+from genbench.compare.power import Pilot, PlanOptions, plan
+from genbench.io import atomic_write_json
+from tests.benchmarks.bench_gate import DIRECTIONS, PROTO, trial
+from tests.benchmarks.gate_pools import ROOT, pools
+from tests.benchmarks.sections import write_section
+
+SIZES = (250, 500, 1000)
+CONDITIONS = ("real-vs-real", "added noise", "mild blur", "1 class missing")
+POOL = {"added noise": "noise", "mild blur": "blur"}
+OUT = ROOT / "runs" / "bench-power"
+
+
+def predicted(feats: dict, labels: np.ndarray, ref: dict) -> dict:
+    """{condition: {N: predicted stop rate}} (real-vs-real: the plan's false-alarm rate)."""
+    rules = default_rules(PROTO, DIRECTIONS)
+    base = Side(feats["real"])
+    out = {}
+    for cond in CONDITIONS[1:]:
+        cand = (Side(feats["real"], np.flatnonzero(labels != 3)) if cond == "1 class missing"
+                else Side(feats[POOL[cond]]))
+        pilot = Pilot(cand, base, base, Side(ref))
+        p = plan({r: pilot for r in rules}, PROTO.config, PlanOptions(sizes=SIZES, draws=30, with_replacement=True),
+                 {r: {"dataset": "digits-test", "extractor": "digits-classifier"} for r in rules}, PROTO.params)
+        out[cond] = {r.n: r.detection for r in p.rows}
+        out["real-vs-real"] = {r.n: r.false_alarm for r in p.rows}
+        out.setdefault("laws", {})[cond] = p.to_json()["laws"]
+    return out
+
+
+def measured(feats: dict, labels: np.ndarray, ref: dict, trials_null: int, trials_alt: int) -> list[dict]:
+    path = OUT / "trials.json"
+    rows = json.loads(path.read_text()) if path.is_file() else []
+    have = {(r["condition"], r["n"], r["trial"]) for r in rows}
+    memo: dict = {}
+    for i in range(max(trials_null, trials_alt)):
+        for cond in CONDITIONS:
+            for n in SIZES:
+                if i < (trials_null if cond == "real-vs-real" else trials_alt) and (cond, n, i) not in have:
+                    rows.append(trial(feats, labels, ref, cond, n, i, memo))
+        atomic_write_json(path, rows)
+        print(f"round {i + 1} done", flush=True)
+    return rows
+
+
+def _stopped(rows: list[dict], cond: str, n: int) -> tuple[int, int]:
+    sel = [r for r in rows if r["condition"] == cond and r["n"] == n]
+    return sum(r["status"] in (FAIL, INCONCLUSIVE) for r in sel), len(sel)
+
+
+def table(pred: dict, rows: list[dict]) -> str:
+    lines = ["| candidate | N | predicted | measured | difference (points) | measured 95% interval |",
+             "|---|---:|---:|---:|---:|---|"]
+    for cond in CONDITIONS:
+        for n in SIZES:
+            k, m = _stopped(rows, cond, n)
+            if not m:
+                continue
+            p, q = 100 * pred[cond][n], 100 * k / m
+            half = 196 * math.sqrt(max(q / 100 * (1 - q / 100), 1 / m) / m)
+            lines.append(f"| {cond} | {n:,} | {p:.0f}% | {q:.0f}% ({k}/{m}) | {p - q:+.0f} | "
+                         f"{max(q - half, 0):.0f}–{min(q + half, 100):.0f}% |")
+    return "\n".join(lines)
+
+
+def _minutes(args: list[str], t0: float) -> str:
+    """Wall minutes of this run, or of the run that recorded the trials (--minutes=M with --table)."""
+    given = next((a.split("=", 1)[1] for a in args if a.startswith("--minutes=")), None)
+    return given or f"{(time.perf_counter() - t0) / 60:.1f}"
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    nums = [int(a) for a in args if a.isdigit()]
+    tn, ta = (nums[0], nums[1]) if len(nums) >= 2 else (60, 30)
+    t0 = time.perf_counter()
+    feats, labels, ref = pools()
+    pred_path = OUT / "predicted.json"
+    if "--table" in args and pred_path.is_file():
+        pred = {k: {int(n): v for n, v in d.items()} if k != "laws" else d
+                for k, d in json.loads(pred_path.read_text()).items()}
+    else:
+        pred = predicted(feats, labels, ref)
+        atomic_write_json(pred_path, pred)
+    rows = json.loads((OUT / "trials.json").read_text()) if "--table" in args else measured(
+        feats, labels, ref, tn, ta)
+    body = (__doc__.split("\n\n", 1)[1].rsplit("\nRun:", 1)[0] + "\n\n" + table(pred, rows) + "\n\n"
+            f"Stop rate = exit 1 under the default (strict) gate: false alarms for real-vs-real, detection "
+            f"otherwise. {_minutes(args, t0)} min on the shared 2-core CPU machine (one BLAS thread).")
+    write_section("Sample-size planner: predicted vs measured (digits-default)", body)
+    print(table(pred, rows))
+
+
+if __name__ == "__main__":
+    main()
