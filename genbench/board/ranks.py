@@ -163,11 +163,12 @@ def write_ranks(board: "Leaderboard", cache_dirs: Sequence[str | Path], reps: in
 def _extractors(group: "Group", device: str) -> dict:
     from genbench.errors import GenbenchError
     from genbench.features.extract import build_extractor
+    from genbench.protocols import POINTS
 
     out = {}
     for sp in group.protocol.get("spaces") or []:
         name = sp.get("extractor") if isinstance(sp, dict) else None
-        if name and name != "points":
+        if name and name != POINTS:
             try:
                 out[name] = build_extractor(name, device=device)
             except GenbenchError:
