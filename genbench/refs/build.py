@@ -16,6 +16,7 @@ that extractor, non-finite values and a non-symmetric sigma.
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +27,14 @@ from genbench.errors import ConfigError, InputError
 from genbench.eval.plan import check_weights_names, extractor_handle, sibling_path
 from genbench.features.base import EXTRACTORS, extractor_class
 from genbench.features.cache import FeatureCache
+from genbench.io import check_not_input, check_replaceable_file
 from genbench.eval.inputs import MAX_DECODE_BYTES, POINTS, ExtractOptions, ImageSource
 from genbench.refs.stats import FOREIGN_FORMATS, FORMAT, FORMAT_VERSION, RefStats, _read_npz
 
 
-def check_out(out: str | Path, what: str = "--out") -> Path:
-    """An output statistics path: ends in .npz, its folder exists, and it is not a folder itself."""
+def check_out(out: str | Path, what: str = "--out", inputs: tuple = ()) -> Path:
+    """An output statistics path: ends in .npz, its folder exists, it is not a folder or a link, it is not
+    (and does not hold) an input, and if it exists genbench wrote it (a genbench statistics file)."""
     p = Path(out)
     if p.suffix != ".npz":
         raise ConfigError(f"{what} {out}: a statistics file must end in .npz")
@@ -39,7 +42,27 @@ def check_out(out: str | Path, what: str = "--out") -> Path:
         raise ConfigError(f"{what} {out}: is a folder; expected a file name")
     if not p.parent.is_dir():
         raise ConfigError(f"{what} {out}: folder {p.parent} does not exist")
+    check_not_input(p, list(inputs), what)
+    check_replaceable_file(p, is_own_stats, what)
     return p
+
+
+def is_own_stats(path: Path) -> bool:
+    """True for a statistics file genbench wrote (its record says format genbench-refstats)."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            rec = json.loads(str(z["record"])) if "record" in z.files else None
+    except Exception:  # noqa: BLE001 - anything unreadable is not ours
+        return False
+    return isinstance(rec, dict) and rec.get("format") == FORMAT
+
+
+def check_outputs(out: str | Path, names: list[str], inputs: tuple) -> Path:
+    """--out and every per-space sibling file (<stem>.<extractor>.npz) follow the same rule, before any work."""
+    first = check_out(out, inputs=inputs)
+    for name in names[1:]:
+        check_out(sibling_path(first, name), f"--out (sibling file for {name})", inputs)
+    return first
 
 
 def _extractor_record(ident: Any) -> dict:
@@ -76,8 +99,8 @@ def build_reference(source: Any, out: str | Path, *, protocol: str | None = None
     from genbench.paths import default_cache_dir
     from genbench.sets.samples import open_samples
 
-    out = check_out(out)
     proto_name, names = _space_names(protocol, extractor)
+    out = check_outputs(out, [n for n, _ in names], (source,))
     check_weights_names(weights or {})
     dev = resolve_device(device)
     samples = open_samples(source, value_range=value_range, what="SOURCE").take(num)
@@ -149,7 +172,7 @@ def import_stats(file: str | Path, fmt: str, extractor: str, out: str | Path, n:
     """Convert a pytorch-fid / ADM / clean-fid statistics file into a genbench statistics file."""
     if fmt not in FOREIGN_FORMATS:
         raise ConfigError(f"--format {fmt}: expected one of {', '.join(FOREIGN_FORMATS)}")
-    out = check_out(out)
+    out = check_out(out, inputs=(file,))
     path = Path(file)
     if not path.is_file():
         raise InputError(f"genbench ref import {file}: no such file")
