@@ -29,7 +29,7 @@ from genbench.features.base import EXTRACTORS, extractor_class
 from genbench.features.cache import FeatureCache
 from genbench.io import check_not_input, check_replaceable_file
 from genbench.eval.inputs import MAX_DECODE_BYTES, POINTS, ExtractOptions, ImageSource
-from genbench.refs.stats import FOREIGN_FORMATS, FORMAT, FORMAT_VERSION, RefStats, _read_npz
+from genbench.refs.stats import FOREIGN_FORMATS, FORMAT, FORMAT_VERSION, RefStats, _read_npz, real_array
 
 
 def check_out(out: str | Path, what: str = "--out", inputs: tuple = ()) -> Path:
@@ -178,6 +178,7 @@ def import_stats(file: str | Path, fmt: str, extractor: str, out: str | Path, n:
         raise InputError(f"genbench ref import {file}: no such file")
     z = _read_npz(path)
     mu, sigma, feats, images = _foreign_arrays(z, fmt, path)
+    mu, sigma = real_array(mu, "mu", str(path)), real_array(sigma, "sigma", str(path))
     ident = asserted_identity(extractor)
     dim = extractor_class(extractor).dims.get("embedding")
     if dim is not None and np.shape(mu) != (dim,):
@@ -186,13 +187,16 @@ def import_stats(file: str | Path, fmt: str, extractor: str, out: str | Path, n:
     rows = len(images) if images is not None else len(feats["embedding"]) if feats else n
     if n is not None and rows is not None and n != rows:
         raise ConfigError(f"--n {n}: {path} holds {rows} rows")
+    if rows is None:
+        raise ConfigError(f"--n: {path} ({fmt}) does not store how many images mu/sigma come from; give it "
+                          "with --n N (the statistics check needs a positive N)")
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     fingerprint = _images_fingerprint(images) if images is not None else f"file-sha256:{digest}"
     record = dict(ident, format=FORMAT, format_version=FORMAT_VERSION, imported=True, import_format=fmt,
                   source=str(path), source_file_sha256=digest, source_fingerprint=fingerprint, n=rows,
                   dim=int(np.shape(mu)[0]), genbench_version=__version__,
                   note="record asserted by the user at import; the file itself carries none")
-    stats = RefStats(mu, sigma, int(rows or 0), record, None, feats, images, None, str(out))
+    stats = RefStats(mu, sigma, int(rows), record, None, feats, images, None, str(out))
     return stats.save(out)
 
 
