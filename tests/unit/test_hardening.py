@@ -64,14 +64,14 @@ def test_renderers_escape_names(tmp_path):
     assert "<script>" not in render(board, "html")
 
 
-def test_newline_in_existing_row_cannot_break_a_table(tmp_path):
+def test_newline_in_existing_row_is_refused_naming_the_line(tmp_path):
     path = tmp_path / "b.jsonl"
     Leaderboard.load(path).add_result(_result(), "ok")
     row = json.loads(path.read_text().splitlines()[0])
     row["model"] = "two\nlines"
     path.write_text(json.dumps(row) + "\n")
-    md = render(Leaderboard.load(path), "md")
-    assert "two lines" in md and "two\nlines" not in md
+    with pytest.raises(InputError, match=r"b.jsonl:1: field 'model'"):
+        Leaderboard.load(path)
 
 
 BAD_ROWS = {
