@@ -50,7 +50,7 @@ def check_out(out: str | Path, what: str = "--out", inputs: tuple = ()) -> Path:
 def is_own_stats(path: Path) -> bool:
     """True for a statistics file genbench wrote (its record says format genbench-refstats)."""
     try:
-        with np.load(path, allow_pickle=False) as z:
+        with open(path, "rb") as f, np.load(f, allow_pickle=False) as z:
             rec = json.loads(str(z["record"])) if "record" in z.files else None
     except Exception:  # noqa: BLE001 - anything unreadable is not ours
         return False
@@ -152,7 +152,10 @@ def _foreign_arrays(z: dict[str, np.ndarray], fmt: str, path: Path) -> tuple[Any
     feats: dict[str, np.ndarray] = {}
     images = None
     if fmt == "clean-fid" and "feats" in z:
-        feats["embedding"] = np.asarray(z["feats"], dtype=np.float32)
+        f = real_array(z["feats"], "feats", str(path))
+        if f.ndim != 2 or len(f) < 2:
+            raise InputError(f"{path}: feats should be [N, D] features with N >= 2, got shape {list(f.shape)}")
+        feats["embedding"] = f.astype(np.float32)
     if fmt == "adm" and "arr_0" in z:
         a = np.asarray(z["arr_0"])
         if a.dtype != np.uint8 or a.ndim != 4 or a.shape[-1] != 3:

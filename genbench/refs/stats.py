@@ -224,7 +224,7 @@ class RefStats:
 
 def _read_npz(path: str | Path) -> dict[str, np.ndarray]:
     try:
-        with np.load(path, allow_pickle=False) as z:
+        with open(path, "rb") as f, np.load(f, allow_pickle=False) as z:
             return {k: z[k] for k in z.files}
     except ValueError as e:
         if "pickle" in str(e).lower():
@@ -241,7 +241,7 @@ def is_stats_file(spec: Any) -> bool:
     if not isinstance(spec, (str, Path)) or not str(spec).endswith(".npz") or not Path(spec).is_file():
         return False
     try:
-        with np.load(spec, allow_pickle=False) as z:
+        with open(spec, "rb") as f, np.load(f, allow_pickle=False) as z:
             keys = set(z.files)
     except Exception:
         return False  # let the sample-set reader report it

@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from genbench.errors import ConfigError, InputError, WeightsError
@@ -238,3 +240,123 @@ def test_html_report_survives_mathtext_names(tmp_path):
     Leaderboard.load(path).add_results({"a$\\frac$": _result(), "b^_{x}$": _result(2.0)})
     page = report_html(Leaderboard.load(path))
     assert "a$\\frac$" in page and "<script>alert" not in page
+
+
+# ---- issue 20, class 2 and 4: statistics files checked on load and import --------------------------------
+def _stats_file(tmp_path, name="ref.npz", **change):
+    """A genbench statistics file of 64-d digits features, with some arrays replaced."""
+    from genbench.refs.build import build_reference
+
+    path = tmp_path / name
+    if not path.exists():
+        build_reference("digits-test", path, extractor="digits-classifier", num=120, cache_dir=False)
+    with np.load(path) as z:
+        arrays = {k: z[k] for k in z.files}
+    arrays.update(change)
+    bad = tmp_path / f"bad-{len(list(tmp_path.iterdir()))}.npz"
+    np.savez(bad, **arrays)
+    return bad, arrays
+
+
+def _eval_ref(ref):
+    from tests.fuzz.common import run_cli
+
+    return run_cli(["eval", "--samples", "digits-train", "--ref", str(ref), "--extractor", "digits-classifier",
+                    "--metrics", "fd", "--num-samples", "50", "--bootstrap", "0", "--no-cache", "--quiet"])
+
+
+def _one_line_2(code, err, *words):
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    for w in words:
+        assert w in err, err
+
+
+def test_not_psd_sigma_is_refused_on_load(tmp_path):
+    _, a = _stats_file(tmp_path)
+    w, v = np.linalg.eigh(a["sigma"])
+    w[0] = -0.5 * w[-1]  # symmetric, not PSD: gave fd = -17695 with exit 0
+    bad, _ = _stats_file(tmp_path, sigma=(v * w) @ v.T, sigma_sqrt=a["sigma_sqrt"])
+    _one_line_2(*_eval_ref(bad), "positive semi-definite", bad.name)
+
+
+def test_ref_import_refuses_minus_identity(tmp_path):
+    from tests.fuzz.common import run_cli
+
+    np.savez(tmp_path / "neg.npz", mu=np.zeros(64), sigma=-np.eye(64))
+    code, err = run_cli(["ref", "import", str(tmp_path / "neg.npz"), "--format", "pytorch-fid", "--extractor",
+                         "digits-classifier", "--n", "10", "--out", str(tmp_path / "o.npz")])
+    _one_line_2(code, err, "positive semi-definite")
+    assert not (tmp_path / "o.npz").exists()
+
+
+def test_sigma_sqrt_that_is_not_the_root_is_refused(tmp_path):
+    _, a = _stats_file(tmp_path)
+    bad, _ = _stats_file(tmp_path, sigma_sqrt=a["sigma_sqrt"] * 1.3)  # gave fd 673.6 instead of 479.6
+    _one_line_2(*_eval_ref(bad), "not the square root")
+
+
+@pytest.mark.parametrize("n", [0, -5, 2.5])
+def test_n_must_be_a_positive_integer(tmp_path, n):
+    bad, _ = _stats_file(tmp_path, n=np.asarray(n))
+    _one_line_2(*_eval_ref(bad), "positive integer")
+
+
+def test_complex_sigma_is_refused(tmp_path):
+    _, a = _stats_file(tmp_path)
+    bad, _ = _stats_file(tmp_path, sigma=a["sigma"].astype(np.complex128))
+    _one_line_2(*_eval_ref(bad), "dtype complex128")
+
+
+def test_string_mu_is_refused_without_traceback(tmp_path):
+    _, a = _stats_file(tmp_path)
+    bad, _ = _stats_file(tmp_path, mu=np.array(["x"] * len(a["mu"])))
+    _one_line_2(*_eval_ref(bad), "mu has dtype")
+
+
+def test_nan_in_sigma_sqrt_is_refused_without_traceback(tmp_path):
+    _, a = _stats_file(tmp_path)
+    s = a["sigma_sqrt"].copy()
+    s[3, 3] = np.nan  # was `linalg.eigh failed to converge`
+    bad, _ = _stats_file(tmp_path, sigma_sqrt=s)
+    _one_line_2(*_eval_ref(bad), "NaN")
+
+
+def test_clean_fid_feats_of_three_dimensions_are_refused(tmp_path):
+    from tests.fuzz.common import run_cli
+
+    np.savez(tmp_path / "x_kid.npz", feats=np.zeros((4, 5, 64), np.float32))
+    code, err = run_cli(["ref", "import", str(tmp_path / "x_kid.npz"), "--format", "clean-fid", "--extractor",
+                         "digits-classifier", "--out", str(tmp_path / "o.npz")])
+    _one_line_2(code, err, "feats should be [N, D]")
+
+
+def test_truncated_zip_reference_gives_one_line_and_no_resource_warning(tmp_path):
+    import subprocess
+    import sys
+
+    good, _ = _stats_file(tmp_path)
+    cut = tmp_path / "cut.npz"
+    cut.write_bytes(good.read_bytes()[:3000])
+    r = subprocess.run([sys.executable, "-W", "default", "-m", "genbench", "ref", str(cut), "--extractor",
+                        "digits-classifier", "--out", str(tmp_path / "o.npz"), "--no-cache"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "unclosed file" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+@settings(max_examples=25, deadline=None, derandomize=True, database=None)
+@given(d=st.integers(1, 6), seed=st.integers(0, 2**31 - 1), neg=st.floats(0.0, 2.0))
+def test_property_psd_accepted_non_psd_refused(d, seed, neg):
+    from genbench.refs.stats import PSD_TOL, RefStats
+
+    rng = np.random.default_rng(seed)
+    q, _ = np.linalg.qr(rng.normal(size=(d, d)))
+    w = rng.uniform(0.1, 10.0, size=d)
+    w[0] = -neg * w.max()  # neg = 0: PSD (rank deficient); otherwise an eigenvalue of -neg x the largest
+    sigma = (q * w) @ q.T
+    sigma = (sigma + sigma.T) / 2
+    if neg <= PSD_TOL / 2:
+        st_ = RefStats(np.zeros(d), sigma, 10, {})
+        assert np.allclose(st_.sigma_sqrt @ st_.sigma_sqrt, sigma, atol=1e-8 * np.abs(sigma).max())
+    elif neg > 2 * PSD_TOL:
+        with pytest.raises(InputError, match="positive semi-definite"):
+            RefStats(np.zeros(d), sigma, 10, {})
