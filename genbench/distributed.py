@@ -274,7 +274,8 @@ def disagreements(states: list[dict[str, str]]) -> list[str]:
     for k in keys:
         values = [st.get(k, "(absent)") for st in states]
         if len(set(values)) > 1:
-            shown = ", ".join(f"rank {r} {v[:40]}" for r, v in enumerate(values) if v != values[0] or r == 0)
+            shown = ", ".join(f"rank {r} {v.strip(chr(34))[:24]}" for r, v in enumerate(values)
+                              if v != values[0] or r == 0)
             lines.append(f"{k}: {shown}")
     return lines
 

@@ -360,3 +360,107 @@ def test_property_psd_accepted_non_psd_refused(d, seed, neg):
     elif neg > 2 * PSD_TOL:
         with pytest.raises(InputError, match="positive semi-definite"):
             RefStats(np.zeros(d), sigma, 10, {})
+
+
+# ---- issue 20: the Evaluator refuses ambiguous layouts, mixed sizes, bad option types; no global RNG change --
+@pytest.fixture(scope="module")
+def evaluator():
+    import genbench
+
+    return genbench.Evaluator(reference="digits-test", extractor="digits-classifier", metrics="fd", bootstrap=0,
+                              num_reference=100, batch_size=16, device="cpu")
+
+
+def test_evaluator_refuses_uint8_nhwc_read_as_rgba(evaluator):
+    x = np.random.default_rng(0).integers(0, 256, (40, 4, 4, 3), dtype=np.uint8)
+    evaluator.reset()
+    with pytest.raises(InputError, match="channel axis.*layout='NHWC'"):
+        evaluator.update(x)  # was read as 4-channel RGBA with the alpha dropped (fd 322 instead of 365)
+    assert len(evaluator) == 0
+
+
+def test_evaluator_with_stated_nhwc_layout_equals_nchw(tmp_path):
+    import genbench
+
+    x = np.random.default_rng(0).integers(0, 256, (20, 8, 8, 3), dtype=np.uint8)
+    kw = dict(reference="digits-test", extractor="pixels", metrics="fd", bootstrap=0, num_reference=50,
+              batch_size=8, device="cpu")
+    a = genbench.Evaluator(**kw, layout="NHWC")
+    a.update(x)
+    b = genbench.Evaluator(**kw, layout="NCHW")
+    b.update(x.transpose(0, 3, 1, 2))
+    assert a.compute().metrics["fd"].value == b.compute().metrics["fd"].value
+
+
+def test_evaluator_refuses_a_single_chw_image_unless_stated(evaluator):
+    img = np.zeros((3, 8, 8), np.uint8)
+    evaluator.reset()
+    with pytest.raises(InputError, match="layout='CHW'"):
+        evaluator.update(img)  # was read as 3 grayscale images
+    evaluator.layout = "CHW"
+    try:
+        evaluator.update(img)
+        assert len(evaluator) == 1
+    finally:
+        evaluator.layout = None
+        evaluator.reset()
+
+
+def test_evaluator_refuses_a_second_image_size(evaluator):
+    evaluator.reset()
+    evaluator.update(np.zeros((2, 3, 8, 8), np.uint8))
+    with pytest.raises(InputError, match="16x16 after images of size 8x8"):
+        evaluator.update(np.zeros((2, 3, 16, 16), np.uint8))
+    evaluator.reset()
+
+
+@pytest.mark.parametrize("bs", [2.5, "8", True, 0])
+def test_evaluator_batch_size_must_be_a_positive_int(bs):
+    import genbench
+
+    with pytest.raises(ConfigError, match="batch_size must be a positive int"):
+        genbench.Evaluator(reference="digits-test", extractor="pixels", metrics="fd", batch_size=bs)
+
+
+def _rng_states():
+    import random
+
+    return torch.get_rng_state().clone(), np.random.get_state()[1].copy(), random.getstate()
+
+
+def _same(a, b):
+    return bool(torch.equal(a[0], b[0])) and np.array_equal(a[1], b[1]) and a[2] == b[2]
+
+
+def test_no_genbench_call_changes_the_callers_global_rng():
+    import random
+
+    import genbench
+
+    torch.manual_seed(123)
+    np.random.seed(123)
+    random.seed(123)
+    x = genbench.SampleSet.from_dataset("digits").load()[:48]
+    before = _rng_states()
+    ev = genbench.Evaluator(protocol="digits-default", reference="digits-test", bootstrap=3, batch_size=16,
+                            num_reference=120, device="cpu")
+    ev.update(x)
+    ev.compute()  # used to re-seed/advance torch's global generator (network initialisation)
+    genbench.evaluate(x, "digits-test", protocol="digits-default", bootstrap=3, num_reference=120, cache_dir=False,
+                      device="cpu")
+    assert _same(before, _rng_states())
+
+
+@settings(max_examples=30, deadline=None, derandomize=True, database=None)
+@given(shape=st.lists(st.integers(1, 6), min_size=2, max_size=5))
+def test_property_evaluator_accepts_only_unambiguous_layouts(evaluator, shape):
+    evaluator.reset()
+    x = np.zeros(shape, np.uint8)
+    unambiguous = len(shape) == 4 and shape[1] in (1, 3) and shape[3] not in (1, 3, 4)
+    try:
+        evaluator.update(x)
+        assert unambiguous and len(evaluator) == shape[0]
+    except InputError:
+        assert not unambiguous
+    finally:
+        evaluator.reset()
