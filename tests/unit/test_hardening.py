@@ -464,3 +464,51 @@ def test_property_evaluator_accepts_only_unambiguous_layouts(evaluator, shape):
         assert not unambiguous
     finally:
         evaluator.reset()
+
+
+# ---- issue 20, class 6: diffusers default steps; pickle-only folders say why they are refused --------------
+def test_diffusers_steps_default_to_the_pipeline_capped_by_training_timesteps():
+    pytest.importorskip("diffusers")
+    from genbench.sets.diffusers import resolve_steps
+
+    assert resolve_steps(None, "DDPMPipeline", 50, "p") == 50  # was 1000: a 51-line traceback, exit 1
+    assert resolve_steps(None, "DDPMPipeline", 1000, "p") == 1000
+    assert resolve_steps(None, "DDIMPipeline", 1000, "p") == 50
+    assert resolve_steps(7, "DDPMPipeline", 50, "p") == 7
+    with pytest.raises(ConfigError, match="--steps 60: p was trained with 50 timesteps"):
+        resolve_steps(60, "DDPMPipeline", 50, "p")
+
+
+def test_generate_diffusers_without_steps_uses_the_schedulers_timesteps(tmp_path, monkeypatch):
+    pytest.importorskip("diffusers")
+    from genbench.cli import main
+    from tests.diffusers_tiny import save_pipeline
+
+    pipe = save_pipeline("ddpm", tmp_path)  # DDPMScheduler(num_train_timesteps=50)
+    out = tmp_path / "o.npz"
+    assert main(["generate", "--diffusers", str(pipe), "--seeds", "0-1", "--batch-size", "2", "--out", str(out),
+                 "--no-progress", "--device", "cpu"]) == 0
+    with np.load(out) as z:
+        assert z["arr_0"].shape == (2, 8, 8, 3)
+    import genbench.sets.diffusers as d
+
+    monkeypatch.setattr(d, "load_pipeline", lambda *a, **k: pytest.fail("loaded before refusing --steps"))
+    assert main(["generate", "--diffusers", str(pipe), "--seeds", "0-1", "--steps", "51", "--out",
+                 str(tmp_path / "p.npz")]) == 2
+
+
+def test_diffusers_folder_with_only_pickle_weights_says_why(tmp_path, capsys):
+    pytest.importorskip("diffusers")
+    import safetensors.torch
+
+    from genbench.cli import main
+    from tests.diffusers_tiny import save_pipeline
+
+    pipe = save_pipeline("ddim", tmp_path)
+    f = pipe / "unet" / "diffusion_pytorch_model.safetensors"
+    torch.save(safetensors.torch.load_file(f), f.with_suffix(".bin"))
+    f.unlink()
+    assert main(["generate", "--diffusers", str(pipe), "--seeds", "0", "--steps", "2", "--out",
+                 str(tmp_path / "o.npz")]) == 2
+    err = capsys.readouterr().err
+    assert "only as pickle" in err and "diffusion_pytorch_model.bin" in err and len(err.strip().splitlines()) == 1
