@@ -479,7 +479,8 @@ def test_diffusers_steps_default_to_the_pipeline_capped_by_training_timesteps():
         resolve_steps(60, "DDPMPipeline", 50, "p")
 
 
-def test_generate_diffusers_without_steps_uses_the_schedulers_timesteps(tmp_path, monkeypatch):
+@pytest.mark.slow
+def test_generate_diffusers_without_steps_uses_the_schedulers_timesteps(tmp_path):
     pytest.importorskip("diffusers")
     from genbench.cli import main
     from tests.diffusers_tiny import save_pipeline
@@ -490,7 +491,15 @@ def test_generate_diffusers_without_steps_uses_the_schedulers_timesteps(tmp_path
                  "--no-progress", "--device", "cpu"]) == 0
     with np.load(out) as z:
         assert z["arr_0"].shape == (2, 8, 8, 3)
+
+
+def test_generate_diffusers_refuses_more_steps_than_timesteps_before_loading(tmp_path, monkeypatch):
+    pytest.importorskip("diffusers")
     import genbench.sets.diffusers as d
+    from genbench.cli import main
+    from tests.diffusers_tiny import save_pipeline
+
+    pipe = save_pipeline("ddpm", tmp_path)
 
     monkeypatch.setattr(d, "load_pipeline", lambda *a, **k: pytest.fail("loaded before refusing --steps"))
     assert main(["generate", "--diffusers", str(pipe), "--seeds", "0-1", "--steps", "51", "--out",
