@@ -521,3 +521,31 @@ def test_diffusers_folder_with_only_pickle_weights_says_why(tmp_path, capsys):
                  str(tmp_path / "o.npz")]) == 2
     err = capsys.readouterr().err
     assert "only as pickle" in err and "diffusion_pytorch_model.bin" in err and len(err.strip().splitlines()) == 1
+
+
+# ---- issue 20, class 2: what the ranks compare (the pure part of distributed.agree) ------------------------
+FACTS = st.dictionaries(st.sampled_from(["fingerprint", "n", "protocol", "seed"]),
+                        st.one_of(st.integers(0, 3), st.sampled_from(["a", "b"]),
+                                  st.dictionaries(st.sampled_from(["x", "y"]), st.integers(0, 2), max_size=2)),
+                        max_size=4)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, database=None)
+@given(states=st.lists(FACTS, min_size=2, max_size=4))
+def test_property_ranks_disagree_exactly_when_their_facts_differ(states):
+    from genbench.distributed import disagreements, flatten
+
+    flat = [flatten(s) for s in states]
+    diffs = disagreements(flat)
+    assert (diffs == []) == all(f == flat[0] for f in flat)
+    for line in diffs:  # each names a fact and the ranks that differ from rank 0
+        key = line.split(":")[0]
+        assert any(f.get(key) != flat[0].get(key) for f in flat) and "rank 0" in line
+
+
+def test_disagreement_message_names_ranks_and_fact():
+    from genbench.distributed import disagreements, flatten
+
+    lines = disagreements([flatten({"inputs": {"fake": {"fingerprint": "aaaa", "n": 60}}}),
+                           flatten({"inputs": {"fake": {"fingerprint": "bbbb", "n": 60}}})])
+    assert lines == ["inputs.fake.fingerprint: rank 0 aaaa, rank 1 bbbb"]
