@@ -101,7 +101,11 @@ def check_target(out: str | Path, overwrite: bool = False, inputs: tuple = ()) -
 
 def export(samples: SampleSet, out: str | Path, overwrite: bool = False, inputs: tuple = ()) -> Path:
     """Write `samples` to a .npz file or a PNG folder; an existing non-empty folder is replaced only with
-    `overwrite=True` and only if genbench wrote it (see check_target); `inputs` are the source paths."""
+    `overwrite=True` and only if genbench wrote it (see check_target); `inputs` are the source paths.
+    Under torchrun only rank 0 writes; the other ranks return at once (checking the target there would race
+    with rank 0's writing)."""
+    if not writes_here():
+        return Path(out)
     out = check_target(out, overwrite, inputs)
     if out.suffix.lower() == ".npz":
         return export_npz(samples, out)
