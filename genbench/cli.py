@@ -77,11 +77,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    from genbench.distributed import rank_label
+    from genbench.distributed import is_main, rank_label
 
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("default")
+            warnings.simplefilter("default" if is_main() else "ignore")  # ranks agree on inputs: say it once
             warnings.showwarning = _show_warning
             return int(args.func(args) or 0)
     except GenbenchError as e:

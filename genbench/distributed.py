@@ -10,6 +10,13 @@ and concatenates in rank order. Features, and everything computed from them, are
 K = 1, 2, 3, ... (tests/integration/test_torchrun.py). The idea of per-rank contiguous shards and a final
 all-gather follows StyleGAN2-ADA's and EDM's metric code (no code taken from them).
 
+Agreement: before any gather, `agree(what, facts)` makes every rank state what it is about to combine
+(input fingerprints, N, protocol, extractor identities, the options that change numbers) through the
+group's key-value store, and every rank compares them: a disagreement ends every rank with a ConfigError
+(exit 2) naming the ranks and the facts that differ, instead of an exit 0 with numbers mixed from two
+inputs. A rank that never arrives (e.g. evaluate() called on rank 0 only) makes the others fail after
+GENBENCH_AGREE_TIMEOUT_S seconds (default 600) with a message saying what to do, not wait forever.
+
 Failure protocol: `guarded(fn)` runs fn on this rank, then all ranks exchange an ok/error status, so a rank
 that raises makes every rank raise `RankFailedError` with that rank's message instead of waiting forever in
 the next collective. `run_command` (the CLI entry under torchrun) prints the error and leaves with
@@ -31,6 +38,8 @@ from genbench.errors import ConfigError, GenbenchError
 
 T = TypeVar("T")
 DEFAULT_TIMEOUT_S = 7200  # a rank may wait this long for the slowest one (override: $GENBENCH_DIST_TIMEOUT_S)
+AGREE_TIMEOUT_S = 600  # agree() waits this long for every rank to arrive (override: $GENBENCH_AGREE_TIMEOUT_S)
+_SHOWN_DIFFS = 4
 _MAX_DIMS = 8
 
 
@@ -244,6 +253,76 @@ def generate_sharded(seeds: Sequence[int], fn: Callable[[list[int]], tuple[np.nd
     return x, gather_rows(None if local[1] is None else np.asarray(local[1], dtype=np.int64))
 
 
+# ---- agreement before combining ---------------------------------------------------------------------
+_rounds = {"n": 0}
+
+
+def flatten(facts: Any, prefix: str = "") -> dict[str, str]:
+    """{"a.b": "value"} of a nested JSON-able dict (values as compact JSON text)."""
+    if isinstance(facts, dict) and facts:
+        out: dict[str, str] = {}
+        for k, v in facts.items():
+            out.update(flatten(v, f"{prefix}.{k}" if prefix else str(k)))
+        return out
+    return {prefix or "value": json.dumps(facts, sort_keys=True, default=str)}
+
+
+def disagreements(states: list[dict[str, str]]) -> list[str]:
+    """'key: rank 0 v0, rank 1 v1' for each flattened key on which the ranks' states differ (pure)."""
+    keys = sorted(set().union(*states))
+    lines = []
+    for k in keys:
+        values = [st.get(k, "(absent)") for st in states]
+        if len(set(values)) > 1:
+            shown = ", ".join(f"rank {r} {v.strip(chr(34))[:24]}" for r, v in enumerate(values)
+                              if v != values[0] or r == 0)
+            lines.append(f"{k}: {shown}")
+    return lines
+
+
+def _agree_timeout() -> float:
+    return float(os.environ.get("GENBENCH_AGREE_TIMEOUT_S", AGREE_TIMEOUT_S))
+
+
+def _store_wait(store: Any, keys: list[str], what: str) -> None:
+    try:
+        store.wait(keys, timedelta(seconds=_agree_timeout()))
+    except Exception:  # noqa: BLE001 - DistStoreError (timeout) or a closed store: a rank is missing
+        missing = [k.rsplit("/", 1)[1] for k in keys if not _has(store, k)]
+        raise ConfigError(f"{what}: rank(s) {', '.join(missing) or '?'} of {world_size()} did not reach it within "
+                          f"{_agree_timeout():g} s; under a torch.distributed process group every rank must make "
+                          "this genbench call (or destroy the group first to evaluate in one process)") from None
+
+
+def _has(store: Any, key: str) -> bool:
+    try:
+        return bool(store.check([key]))
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def agree(what: str, facts: dict) -> None:
+    """Every rank states `facts`; if any rank's differ (or a rank does not come), raise on every rank.
+
+    Uses the process group's key-value store, so it costs no collective and is bounded in time. Without a
+    process group it does nothing.
+    """
+    if not active():
+        return
+    _rounds["n"] += 1
+    store = dist.distributed_c10d._get_default_store()
+    keys = [f"genbench/agree/{_rounds['n']}/{r}" for r in range(world_size())]
+    store.set(keys[rank()], json.dumps({"what": what, **flatten(facts)}, sort_keys=True))
+    _store_wait(store, keys, what)
+    states = [json.loads(store.get(k)) for k in keys]
+    diffs = disagreements(states)
+    if diffs:
+        more = f" (and {len(diffs) - _SHOWN_DIFFS} more)" if len(diffs) > _SHOWN_DIFFS else ""
+        raise ConfigError(f"ranks disagree before combining their work ({what}): "
+                          + "; ".join(diffs[:_SHOWN_DIFFS]) + more
+                          + ". Every rank must read the same inputs with the same options")
+
+
 # ---- the CLI entry -----------------------------------------------------------------------------------
 def run_command(fn: Callable[[], int], device: str = "auto") -> int:
     """Run a CLI command on this rank: join the group, run, and on failure leave at once.
@@ -256,13 +335,9 @@ def run_command(fn: Callable[[], int], device: str = "auto") -> int:
     try:
         if init_from_env(device) and not is_main():
             sys.stdout = open(os.devnull, "w")  # tables and "wrote ..." lines come from rank 0 only
-        code = fn()
+        code = _run_agreed(fn)
     except BaseException as e:  # noqa: BLE001
-        import traceback
-
-        print(f"genbench: {rank_label()}error: {type(e).__name__}: {e}", file=sys.stderr)
-        traceback.print_exc()
-        code = 1
+        code = _report_crash(e)
     if code:
         sys.stdout.flush()
         sys.stderr.flush()
@@ -271,6 +346,36 @@ def run_command(fn: Callable[[], int], device: str = "auto") -> int:
         dist.barrier()
         dist.destroy_process_group()
     return code
+
+
+def _run_agreed(fn: Callable[[], int]) -> int:
+    """fn() once every rank has the same command line (a flag that changes numbers differs: exit 2)."""
+    try:
+        agree("the command line", {"argv": sys.argv[1:]})
+    except ConfigError as e:
+        print(f"genbench: {rank_label()}error: {e}", file=sys.stderr)
+        return e.exit_code
+    return fn()
+
+
+def peer_gone(e: BaseException) -> bool:
+    """True for the error a collective raises when another rank has ended (gloo/nccl/store)."""
+    text = f"{type(e).__name__}: {e}".lower()
+    return any(w in text for w in ("connection closed by peer", "connection reset", "broken pipe",
+                                   "distbackenderror", "distnetworkerror", "socket timeout", "recv", "nccl"))
+
+
+def _report_crash(e: BaseException) -> int:
+    """One line for a peer that went away (its own message is above); a traceback for anything else."""
+    if peer_gone(e):
+        print(f"genbench: {rank_label()}error: another rank ended, so this one stops too (see that rank's "
+              "message)", file=sys.stderr)
+        return 2
+    import traceback
+
+    print(f"genbench: {rank_label()}error: {type(e).__name__}: {e}", file=sys.stderr)
+    traceback.print_exc()
+    return 1
 
 
 def cached_collectively(load: Callable[[str], Any], save: Callable[[str, Any], None], key: str,

@@ -4,11 +4,28 @@ Follows the idea of EDM's stacked per-seed generators and diffusers' generator l
 """
 from __future__ import annotations
 
-from typing import Sequence
+import contextlib
+import random
+from typing import Iterator, Sequence
 
+import numpy as np
 import torch
 
 from genbench.errors import ConfigError
+
+
+@contextlib.contextmanager
+def keep_global_rng() -> Iterator[None]:
+    """Restore the caller's global random state (torch CPU and initialised CUDA devices, numpy, random) on
+    exit: library code that cannot avoid the global RNG (torch.nn layer initialisation) runs inside this."""
+    np_state, py_state = np.random.get_state(), random.getstate()
+    cuda = list(range(torch.cuda.device_count())) if torch.cuda.is_initialized() else []
+    with torch.random.fork_rng(devices=cuda):
+        try:
+            yield
+        finally:
+            np.random.set_state(np_state)
+            random.setstate(py_state)
 
 
 def parse_seeds(spec: str) -> list[int]:

@@ -26,6 +26,7 @@ from typing import Mapping
 import pandas as pd
 
 from genbench.errors import GenbenchError, InputError
+from genbench.eval.names import MAX_NAME_LEN, validate_model_name  # noqa: F401 (re-exported)
 from genbench.io import atomic_write_text, lock_for
 from genbench.metrics.base import MetricValue
 from genbench.eval.result import EvalResult, protocol_id
@@ -55,24 +56,7 @@ def result_rows(result: EvalResult, model: str, suite: str, entry: int) -> list[
     return rows
 
 
-MAX_NAME_LEN = 200
 _NUM = (int, float)
-
-
-def validate_model_name(name: object, where: object = "--name") -> str:
-    """A model name a leaderboard can carry: printable Unicode (no control characters, no newline, no
-    lone surrogates from undecodable bytes), no surrounding spaces, 1..MAX_NAME_LEN characters."""
-    if not isinstance(name, str):
-        raise InputError(f"{where}: model name must be a string, got {type(name).__name__}")
-    if not name.strip():
-        raise InputError(f"{where}: model name for the leaderboard is empty")
-    if len(name) > MAX_NAME_LEN:
-        raise InputError(f"{where}: model name is {len(name)} characters long (at most {MAX_NAME_LEN})")
-    if not name.isprintable() or name != name.strip():
-        bad = next((c for c in name if not c.isprintable()), name[:1] if name != name.strip() else " ")
-        raise InputError(f"{where}: model name {ascii(name[:60])} contains {ascii(bad)}; use printable "
-                         "characters without control characters, newlines or surrounding spaces")
-    return name
 
 
 _ROW_TYPES: dict[str, tuple[tuple[type, ...], bool]] = {  # field -> (types, required)
@@ -103,6 +87,7 @@ def _check_row(row: object, where: str) -> dict:
         raise InputError(f"{where}: field 'ci95' must be null or two numbers")
     if not row["model"] or not row["metric"]:
         raise InputError(f"{where}: empty model or metric name")
+    validate_model_name(row["model"], f"{where}: field 'model'")
     return row
 
 

@@ -20,6 +20,7 @@ import pandas as pd
 
 from genbench.errors import ConfigError
 from genbench.board.ranks import parse_label, rank_labels
+from genbench.eval.names import escape_markdown, safe_text
 
 if TYPE_CHECKING:
     from genbench.board.leaderboard import Group, Leaderboard
@@ -34,7 +35,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 def clean(text: object) -> str:
     """str(text) with absolute POSIX paths reduced to their basename and control characters (newlines
     included) shown as spaces, so that no value can break a table row in any format."""
-    return _CONTROL.sub(" ", _ABS_PATH.sub(r"\1", str(text)))
+    return safe_text(_CONTROL.sub(" ", _ABS_PATH.sub(r"\1", str(text))))
 
 
 def fmt_num(v: float | None, sig: int = 4) -> str:
@@ -175,16 +176,13 @@ def render_text(board: "Leaderboard") -> str:
 
 
 # ---- Markdown ---------------------------------------------------------------------------------
-_MD = {"\\": "\\\\", "|": "\\|", "<": "&lt;", ">": "&gt;", "&": "&amp;"}
-
-
 def _md_escape(s: str) -> str:
-    """Table-safe Markdown text: backslash and pipe escaped, HTML tags and entities shown as text."""
-    return "".join(_MD.get(ch, ch) for ch in clean(s))
+    """Table-safe Markdown text: no link, code or emphasis; HTML tags and entities shown as text."""
+    return escape_markdown(clean(s))
 
 
 def render_markdown(board: "Leaderboard") -> str:
-    out = [f"# Leaderboard: {clean(board.suite)}", ""]
+    out = [f"# Leaderboard: {_md_escape(board.suite)}", ""]
     for group in board.groups():
         header, body = table_cells(group, board.path)
         out += [f"## {_md_escape(clean(heading(group)))}", ""]

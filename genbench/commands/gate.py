@@ -160,7 +160,9 @@ def decide_gate(candidate: EvalResult, baseline: EvalResult, rules: list[Rule], 
 
 
 def _print(report: GateReport, code: int) -> None:
-    print(f"gate: {report.candidate} vs {report.baseline} under {report.protocol_id}")
+    from genbench.eval.names import escape_terminal as esc
+
+    print(f"gate: {esc(report.candidate)} vs {esc(report.baseline)} under {esc(report.protocol_id)}")
     print(f"intervals: {report.method}")
     print(report.table())
     for w in report.warnings:
@@ -177,6 +179,9 @@ def run(args: argparse.Namespace) -> int:
     from genbench.compare.find_features import GateOptions, paired_for_gate
     from genbench.protocols import PROTOCOLS
 
+    from genbench.eval.names import safe_text, validate_model_name
+
+    validate_model_name(args.name, "--name")
     rules = [parse_rule(r) for r in args.rule]  # bad rules fail before any evaluation
     if args.protocol:
         PROTOCOLS.get(args.protocol)
@@ -195,6 +200,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         from genbench.io import atomic_write_json
 
-        atomic_write_json(args.json, {**report.to_json(), "exit_code": code, "strict": args.strict,
+        names = {k: safe_text(getattr(report, k)) for k in ("candidate", "baseline")}
+        atomic_write_json(args.json, {**report.to_json(), **names, "exit_code": code, "strict": args.strict,
                                       "n_mismatch": n_warnings})
     return code

@@ -69,7 +69,8 @@ def run(args: argparse.Namespace) -> int:
 
     from genbench.sets.export import check_target
 
-    out = check_target(args.out, args.overwrite)  # before any sampling: never waste the work on a bad --out
+    inputs = tuple(p for p in (args.run_dir, args.diffusers) if p is not None)
+    out = check_target(args.out, args.overwrite, inputs)  # before any sampling: never waste the work on a bad --out
     if (args.run_dir is None) == (args.diffusers is None):
         raise ConfigError("give either a run folder DIR or --diffusers PIPELINE_DIR")
     seeds = resolve_seeds(*check_seed_args(args.num, args.seed, args.seeds))

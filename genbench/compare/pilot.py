@@ -13,13 +13,13 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from genbench.compare.find_features import CLASS_PROB_EXTRACTORS, space_of
+from genbench.compare.find_features import space_of
 from genbench.compare.gate import Rule
 from genbench.compare.paired import Side
 from genbench.compare.power import Pilot
 from genbench.compare.regressions import IMAGE_KINDS, Regression, blur, kept_rows, noise, shift
 from genbench.errors import ConfigError
-from genbench.features.base import FeatureExtractor
+from genbench.features.base import FeatureExtractor, extractor_traits
 from genbench.numerics import softmax64
 from genbench.protocols import FeatureSpace, Protocol
 
@@ -28,7 +28,7 @@ def features(extractor: FeatureExtractor, images: np.ndarray, batch: int = 256) 
     """Metric inputs of uint8 [N, 3, H, W] images: embedding [N, D] (+ class_probs [N, K] for classifiers)."""
     outs = list(extractor.run_batches(images[i:i + batch] for i in range(0, len(images), batch)))
     roles = {"embedding": np.concatenate([o["embedding"] for o in outs])}
-    if extractor.name in CLASS_PROB_EXTRACTORS:
+    if "class-probs" in extractor_traits(extractor.name):
         roles["class_probs"] = softmax64(np.concatenate([o["logits"] for o in outs]))
     return roles
 

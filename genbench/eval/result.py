@@ -48,9 +48,12 @@ class EvalResult:
     @classmethod
     def load(cls, path: str | Path) -> "EvalResult":
         try:
-            return cls.from_json(json.loads(Path(path).read_text()))
-        except (OSError, json.JSONDecodeError, KeyError, TypeError) as e:
+            doc = json.loads(Path(path).read_text())
+        except RecursionError:
+            raise InputError(f"{path}: not a genbench result JSON (nested too deeply)") from None
+        except (OSError, UnicodeDecodeError, ValueError) as e:  # ValueError: bad JSON, a 5,000-digit number
             raise InputError(f"{path}: not a genbench result JSON ({type(e).__name__}: {e})") from None
+        return cls.from_json(check_result_json(doc, str(path)))
 
     def to_frame(self) -> pd.DataFrame:
         """Long format: one row per metric output."""
@@ -82,3 +85,33 @@ def protocol_id(result: EvalResult) -> str:
     n_gen = p.get("n_gen", result.samples.get("n", "?"))
     ref = p.get("reference_fingerprint") or result.reference.get("fingerprint") or "none"
     return f"{name}@{version}/n={n_gen}/ref={str(ref)[:12]}"
+
+
+_NUMBER = (int, float)
+
+
+def _is_num(v: object, none_ok: bool = False) -> bool:
+    return (v is None and none_ok) or (isinstance(v, _NUMBER) and not isinstance(v, bool))
+
+
+def _metric_ok(v: object) -> bool:
+    ci = v.get("ci95") if isinstance(v, dict) else None
+    return (isinstance(v, dict) and _is_num(v.get("value"), True) and _is_num(v.get("std"), True)
+            and (ci is None or (isinstance(ci, list) and len(ci) == 2 and all(_is_num(x) for x in ci)))
+            and isinstance(v.get("details", {}), dict))
+
+
+def check_result_json(d: object, where: str) -> dict:
+    """A parsed result JSON with the fields and types EvalResult relies on, else InputError(where, field)."""
+    if not isinstance(d, dict):
+        raise InputError(f"{where}: not a genbench result JSON (a JSON {type(d).__name__}, expected an object)")
+    for key, required in (("metrics", True), ("protocol", True), ("samples", True), ("reference", True),
+                          ("skipped", False), ("directions", False)):
+        if (required or key in d) and not isinstance(d.get(key), dict):
+            raise InputError(f"{where}: field {key!r} must be a JSON object, got {type(d.get(key)).__name__}")
+    bad = [k for k, v in d["metrics"].items() if not _metric_ok(v)]
+    if bad:
+        raise InputError(f"{where}: metric {bad[0]!r} needs a numeric value, std and ci95 (two numbers or null)")
+    if not isinstance(d.get("name"), (str, type(None))):
+        raise InputError(f"{where}: field 'name' must be a string or null")
+    return d

@@ -24,6 +24,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import torch
 
+from genbench import distributed
 from genbench.version import __version__
 from genbench.errors import ConfigError, InputError, NotEnoughSamplesError, WeightsError
 from genbench.eval.plan import (MetricRequest, check_weights_names, extractor_handle, metric_request,
@@ -175,6 +176,8 @@ def evaluate(samples: Any, reference: Any = None, *, protocol: str | Protocol | 
     for src in sets.values():  # everything is validated: now decode each image set once
         if isinstance(src, ImageSource):
             src.materialise(MAX_DECODE_BYTES)
+    distributed.agree("evaluate()", _agreement(proto, sets, plans, dict(
+        batch_size=batch_size, metrics=metrics, prompts=prompts, allow_unverified=allow_unverified)))
     for plan in plans:
         _run_space(plan, proto, req, run, progress)
     if timings is not None:
@@ -182,6 +185,13 @@ def evaluate(samples: Any, reference: Any = None, *, protocol: str | Protocol | 
             timings[k] = timings.get(k, 0.0) + v
     return EvalResult(run.values, _record(proto, sets, dev, run, seed), sets["fake"].describe(),
                       sets["real"].describe(), run.skipped, run.directions, name)
+
+
+def _agreement(proto: Protocol, sets: dict[str, SetSource], plans: list[_Space], options: dict) -> dict:
+    """What every torchrun rank must share before features are gathered (genbench.distributed.agree)."""
+    inputs = {k: {f: s.describe().get(f) for f in ("fingerprint", "n", "kind")} for k, s in sets.items()}
+    extractors = {p.space.extractor: p.handle.cache_identity() for p in plans if p.handle is not None}
+    return {"protocol": proto.record(), "inputs": inputs, "extractors": extractors, "options": options}
 
 
 def prompts_from_template(template: str, samples: Any) -> list[str]:

@@ -29,17 +29,36 @@ process (torchrun's default is one) when the batches line up: give every rank bu
 `batch_size` images, e.g. let rank r generate the seeds `genbench.distributed.shard(N, block=batch_size)`
 (contiguous blocks, not a strided DistributedSampler split). With keep_images=True any split lines up.
 The samples fingerprint of a features-mode result is a hash of each rank's image bytes, not
-SampleSet.fingerprint (which needs every image at once).
+SampleSet.fingerprint (which needs every image at once). Before gathering, the ranks check that they share
+the reference, the protocol, the extractors and every option (genbench.distributed.agree): a rank built
+with other arguments ends every rank with exit 2 instead of a mixed result.
+
+Under torchrun without an initialised process group the ranks are independent processes: each scores only
+its own images. Rank 0 says so once (a warning); to combine ranks, call torch.distributed's
+init_process_group() (or genbench.distributed.init_from_env()) before creating the Evaluator.
+
+Layouts: update() takes uint8 (or float with value_range) [B, C, H, W] with C = 1 or 3. Anything another
+reading could explain -- 4 channels (RGBA or 4 pixels wide?), a last axis of 1, 3 or 4 (NHWC?), a 3-D
+array (one CHW image or B grayscale images?) -- is refused unless `layout` states it ("NCHW", "NHWC",
+"NHW", "CHW" or "HWC"). Every batch must have the size of the first. No call changes the caller's global
+random state (torch, numpy, random).
 """
 from __future__ import annotations
 
 import hashlib
+import os
+import warnings
 from typing import Any, Sequence
 
 import numpy as np
 
+from genbench.errors import ConfigError, InputError
 from genbench.features.cache import FeatureCache
 from genbench.eval.result import EvalResult
+from genbench.seeding import keep_global_rng
+
+LAYOUTS = ("NCHW", "NHWC", "NHW", "CHW", "HWC")
+_TO_BATCH = {"NCHW": "NCHW", "NHWC": "NHWC", "NHW": "NCHW", "CHW": "NCHW", "HWC": "NHWC"}
 
 
 class _RoundCache(FeatureCache):
@@ -89,13 +108,20 @@ class Evaluator:
                  value_range: str | None = None, num_reference: int | None = None, seed: int = 0,
                  batch_size: int = 64, device: str = "auto", weights: dict[str, str] | None = None,
                  allow_unverified: bool = False, bootstrap: int | None = None, train: Any = None,
-                 heldout: Any = None, name: str | None = None, keep_images: bool = False) -> None:
-        from genbench.errors import ConfigError
+                 heldout: Any = None, name: str | None = None, keep_images: bool = False,
+                 layout: str | None = None) -> None:
+        with keep_global_rng():
+            self._init(protocol, reference, metrics, extractor, value_range, num_reference, seed, batch_size,
+                       device, weights, allow_unverified, bootstrap, train, heldout, name, keep_images, layout)
+
+    def _init(self, protocol, reference, metrics, extractor, value_range, num_reference, seed, batch_size,  # noqa: PLR0913
+              device, weights, allow_unverified, bootstrap, train, heldout, name, keep_images, layout) -> None:
         from genbench.eval.run import resolve_protocol
         from genbench.sets.samples import open_samples
 
-        if batch_size < 1:
-            raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
+        _check_options(batch_size, layout, keep_images)
+        _say_ranks_are_independent()
+        self.layout, self._size = layout, None
         proto = resolve_protocol(protocol, metrics, extractor, seed, bootstrap, "cpu")  # validates names early
         spec = reference if reference is not None else proto.reference
         if spec is None:
@@ -110,6 +136,11 @@ class Evaluator:
                             heldout=None if heldout is None else open_samples(heldout, what="heldout"))
         self._cache = _RoundCache()
         self._extractors = {} if keep_images else _extractors(proto, device, weights or {}, allow_unverified)
+        self._facts = {"protocol": proto.record(), "reference": self.reference.fingerprint, "n_ref": len(self.reference),
+                       "options": dict(value_range=value_range, batch_size=batch_size, keep_images=keep_images,
+                                       seed=seed, bootstrap=bootstrap, weights=weights, name=name,
+                                       allow_unverified=allow_unverified, metrics=metrics, extractor=extractor),
+                       "extractors": {n: e.cache_identity() for n, e in self._extractors.items()}}
         self.reset()
 
     def reset(self) -> None:
@@ -120,13 +151,18 @@ class Evaluator:
         self._n = 0
 
     def update(self, images: Any) -> None:
-        """Add a batch: uint8 [B, 3|1, H, W] (numpy or torch, any device), or float with `value_range`."""
+        """Add a batch: uint8 [B, 3|1, H, W] (numpy or torch, any device), or float with `value_range`;
+        another layout only when `layout` states it (see the module notes)."""
         from genbench.sets.images import to_uint8_nchw
 
         x = images.detach().cpu().numpy() if hasattr(images, "detach") else np.asarray(images)
         if x.ndim == 4 and x.shape[0] == 0:
             return
-        x = to_uint8_nchw(x, value_range=self.value_range, layout="NCHW", where="Evaluator.update")
+        x = _batched(x, self.layout)
+        with keep_global_rng():
+            x = to_uint8_nchw(x, value_range=self.value_range, layout=_TO_BATCH.get(self.layout or "NCHW"),
+                              where="Evaluator.update")
+        self._check_size(x)
         self._hash.update(x.tobytes())
         self._n += len(x)
         self._pending.append(x)
@@ -136,6 +172,15 @@ class Evaluator:
     def __len__(self) -> int:
         """Images added on this rank since the last reset()."""
         return self._n
+
+    def _check_size(self, x: np.ndarray) -> None:
+        size = tuple(x.shape[1:])  # (3, H, W)
+        if self._size is None:
+            self._size = size
+        elif size != self._size:
+            raise InputError(f"Evaluator.update: images of size {size[1]}x{size[2]} after images of size "
+                             f"{self._size[1]}x{self._size[2]}; one Evaluator scores one image size (use another "
+                             "Evaluator, or resize the images)")
 
     def _pending_array(self) -> np.ndarray | None:
         if not self._pending:
@@ -155,10 +200,15 @@ class Evaluator:
 
     def compute(self) -> EvalResult:
         """evaluate() over every image added so far (all ranks, rank order); call it on every rank."""
+        from genbench import distributed
         from genbench.eval.run import evaluate
 
-        samples = self._gathered_images() if self.keep_images else self._gathered_features()
-        result = evaluate(samples, self.reference, cache_dir=self._cache, **self._kwargs)
+        distributed.agree("Evaluator.compute()", dict(self._facts, image_size=self._size))
+        with keep_global_rng(), warnings.catch_warnings():
+            if not distributed.is_main():
+                warnings.simplefilter("ignore")  # the ranks agree: rank 0 says it once
+            samples = self._gathered_images() if self.keep_images else self._gathered_features()
+            result = evaluate(samples, self.reference, cache_dir=self._cache, **self._kwargs)
         self._cache.end_round()
         return result
 
@@ -193,6 +243,53 @@ class Evaluator:
     def _local(self, name: str, role: str, extra: np.ndarray | None) -> np.ndarray | None:
         parts = self._feats[name].get(role, []) + ([] if extra is None else [extra])
         return np.concatenate(parts) if parts else None
+
+
+def _check_options(batch_size: Any, layout: Any, keep_images: Any) -> None:
+    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+        raise ConfigError(f"Evaluator: batch_size must be a positive int, got {batch_size!r}")
+    if layout is not None and layout not in LAYOUTS:
+        raise ConfigError(f"Evaluator: layout {layout!r}; use one of {', '.join(LAYOUTS)} (or None for NCHW)")
+    if not isinstance(keep_images, bool):
+        raise ConfigError(f"Evaluator: keep_images must be True or False, got {keep_images!r}")
+
+
+def _say_ranks_are_independent() -> None:
+    """Under torchrun with no process group, each process scores its own images: say so, once (rank 0)."""
+    from genbench import distributed
+
+    if distributed.launched() and not distributed.active() and os.environ.get("RANK", "0") == "0":
+        warnings.warn(f"genbench.Evaluator: running under torchrun (WORLD_SIZE={os.environ.get('WORLD_SIZE')}) "
+                      "without an initialised torch.distributed process group, so every process scores only "
+                      "its own images and nothing is combined; to combine the ranks call "
+                      "genbench.distributed.init_from_env() (or torch.distributed.init_process_group()) first",
+                      stacklevel=4)
+
+
+def _batched(x: np.ndarray, layout: str | None) -> np.ndarray:
+    """A 4-D batch; without a stated layout only an unambiguous [B, 1|3, H, W] is accepted."""
+    if layout in ("CHW", "HWC"):
+        if x.ndim != 3:
+            raise InputError(f"Evaluator.update: layout {layout} is one image of 3 axes, got shape {list(x.shape)}")
+        return x[None]
+    if layout == "NHW":
+        if x.ndim != 3:
+            raise InputError(f"Evaluator.update: layout NHW is a batch of gray images, got shape {list(x.shape)}")
+        return x[:, None]
+    if layout is None:
+        _refuse_ambiguous(x)
+    return x
+
+
+def _refuse_ambiguous(x: np.ndarray) -> None:
+    shape = list(x.shape)
+    hint = ("pass layout='CHW' (one image) or layout='NHW' (a batch of gray images)" if x.ndim == 3 else
+            "pass layout='NHWC' or layout='NCHW'")
+    if x.ndim != 4:
+        raise InputError(f"Evaluator.update: images of shape {shape} are ambiguous or not images; {hint}")
+    if x.shape[1] not in (1, 3) or x.shape[3] in (1, 3, 4):
+        raise InputError(f"Evaluator.update: cannot tell the channel axis of shape {shape} (NCHW with "
+                         f"{x.shape[1]} channels, or NHWC with {x.shape[3]}?); {hint}")
 
 
 def _extractors(proto: Any, device: str, weights: dict[str, str], allow_unverified: bool) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from genbench.errors import ConfigError, InputError
 from genbench.features import load_all
 from genbench.features.base import EXTRACTORS, FeatureExtractor, WeightsInfo
 from genbench.numerics import resolve_device, strict_numerics
+from genbench.seeding import keep_global_rng
 
 
 def build_extractor(name: str, device: str = "auto", weights_path: Path | str | None = None,
@@ -29,9 +30,11 @@ def build_extractor(name: str, device: str = "auto", weights_path: Path | str | 
         if weights_path is not None:
             raise ConfigError(f"--weights: extractor {name!r} uses no downloadable weights (none, or shipped "
                               "with genbench), so it takes no weights file")
-        return spec.build(dev, WeightsInfo(name=None, sha256=None, verified=True), None)
+        with keep_global_rng():  # layer initialisation draws from torch's global RNG: the caller's state
+            return spec.build(dev, WeightsInfo(name=None, sha256=None, verified=True), None)
     path, info = weights.resolve(spec.weights_name, weights_path, allow_unverified)
-    return spec.build(dev, info, str(path))
+    with keep_global_rng():
+        return spec.build(dev, info, str(path))
 
 
 def extract(extractor: FeatureExtractor, samples: Any, batch_size: int = 64,

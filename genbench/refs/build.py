@@ -16,6 +16,7 @@ that extractor, non-finite values and a non-symmetric sigma.
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +27,14 @@ from genbench.errors import ConfigError, InputError
 from genbench.eval.plan import check_weights_names, extractor_handle, sibling_path
 from genbench.features.base import EXTRACTORS, extractor_class
 from genbench.features.cache import FeatureCache
+from genbench.io import check_not_input, check_replaceable_file
 from genbench.eval.inputs import MAX_DECODE_BYTES, POINTS, ExtractOptions, ImageSource
-from genbench.refs.stats import FOREIGN_FORMATS, FORMAT, FORMAT_VERSION, RefStats, _read_npz
+from genbench.refs.stats import FOREIGN_FORMATS, FORMAT, FORMAT_VERSION, RefStats, _read_npz, real_array
 
 
-def check_out(out: str | Path, what: str = "--out") -> Path:
-    """An output statistics path: ends in .npz, its folder exists, and it is not a folder itself."""
+def check_out(out: str | Path, what: str = "--out", inputs: tuple = ()) -> Path:
+    """An output statistics path: ends in .npz, its folder exists, it is not a folder or a link, it is not
+    (and does not hold) an input, and if it exists genbench wrote it (a genbench statistics file)."""
     p = Path(out)
     if p.suffix != ".npz":
         raise ConfigError(f"{what} {out}: a statistics file must end in .npz")
@@ -39,7 +42,27 @@ def check_out(out: str | Path, what: str = "--out") -> Path:
         raise ConfigError(f"{what} {out}: is a folder; expected a file name")
     if not p.parent.is_dir():
         raise ConfigError(f"{what} {out}: folder {p.parent} does not exist")
+    check_not_input(p, list(inputs), what)
+    check_replaceable_file(p, is_own_stats, what)
     return p
+
+
+def is_own_stats(path: Path) -> bool:
+    """True for a statistics file genbench wrote (its record says format genbench-refstats)."""
+    try:
+        with open(path, "rb") as f, np.load(f, allow_pickle=False) as z:
+            rec = json.loads(str(z["record"])) if "record" in z.files else None
+    except Exception:  # noqa: BLE001 - anything unreadable is not ours
+        return False
+    return isinstance(rec, dict) and rec.get("format") == FORMAT
+
+
+def check_outputs(out: str | Path, names: list[str], inputs: tuple) -> Path:
+    """--out and every per-space sibling file (<stem>.<extractor>.npz) follow the same rule, before any work."""
+    first = check_out(out, inputs=inputs)
+    for name in names[1:]:
+        check_out(sibling_path(first, name), f"--out (sibling file for {name})", inputs)
+    return first
 
 
 def _extractor_record(ident: Any) -> dict:
@@ -76,8 +99,8 @@ def build_reference(source: Any, out: str | Path, *, protocol: str | None = None
     from genbench.paths import default_cache_dir
     from genbench.sets.samples import open_samples
 
-    out = check_out(out)
     proto_name, names = _space_names(protocol, extractor)
+    out = check_outputs(out, [n for n, _ in names], (source,))
     check_weights_names(weights or {})
     dev = resolve_device(device)
     samples = open_samples(source, value_range=value_range, what="SOURCE").take(num)
@@ -129,7 +152,10 @@ def _foreign_arrays(z: dict[str, np.ndarray], fmt: str, path: Path) -> tuple[Any
     feats: dict[str, np.ndarray] = {}
     images = None
     if fmt == "clean-fid" and "feats" in z:
-        feats["embedding"] = np.asarray(z["feats"], dtype=np.float32)
+        f = real_array(z["feats"], "feats", str(path))
+        if f.ndim != 2 or len(f) < 2:
+            raise InputError(f"{path}: feats should be [N, D] features with N >= 2, got shape {list(f.shape)}")
+        feats["embedding"] = f.astype(np.float32)
     if fmt == "adm" and "arr_0" in z:
         a = np.asarray(z["arr_0"])
         if a.dtype != np.uint8 or a.ndim != 4 or a.shape[-1] != 3:
@@ -149,12 +175,13 @@ def import_stats(file: str | Path, fmt: str, extractor: str, out: str | Path, n:
     """Convert a pytorch-fid / ADM / clean-fid statistics file into a genbench statistics file."""
     if fmt not in FOREIGN_FORMATS:
         raise ConfigError(f"--format {fmt}: expected one of {', '.join(FOREIGN_FORMATS)}")
-    out = check_out(out)
+    out = check_out(out, inputs=(file,))
     path = Path(file)
     if not path.is_file():
         raise InputError(f"genbench ref import {file}: no such file")
     z = _read_npz(path)
     mu, sigma, feats, images = _foreign_arrays(z, fmt, path)
+    mu, sigma = real_array(mu, "mu", str(path)), real_array(sigma, "sigma", str(path))
     ident = asserted_identity(extractor)
     dim = extractor_class(extractor).dims.get("embedding")
     if dim is not None and np.shape(mu) != (dim,):
@@ -163,13 +190,16 @@ def import_stats(file: str | Path, fmt: str, extractor: str, out: str | Path, n:
     rows = len(images) if images is not None else len(feats["embedding"]) if feats else n
     if n is not None and rows is not None and n != rows:
         raise ConfigError(f"--n {n}: {path} holds {rows} rows")
+    if rows is None:
+        raise ConfigError(f"--n: {path} ({fmt}) does not store how many images mu/sigma come from; give it "
+                          "with --n N (the statistics check needs a positive N)")
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     fingerprint = _images_fingerprint(images) if images is not None else f"file-sha256:{digest}"
     record = dict(ident, format=FORMAT, format_version=FORMAT_VERSION, imported=True, import_format=fmt,
                   source=str(path), source_file_sha256=digest, source_fingerprint=fingerprint, n=rows,
                   dim=int(np.shape(mu)[0]), genbench_version=__version__,
                   note="record asserted by the user at import; the file itself carries none")
-    stats = RefStats(mu, sigma, int(rows or 0), record, None, feats, images, None, str(out))
+    stats = RefStats(mu, sigma, int(rows), record, None, feats, images, None, str(out))
     return stats.save(out)
 
 

@@ -49,6 +49,55 @@ def mean_cov(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return x.mean(axis=0), np.atleast_2d(cov)
 
 
+PSD_TOL = 1e-5  # eigenvalues of sigma must be >= -PSD_TOL * (largest |eigenvalue|)
+SQRT_TOL = 1e-4  # ||sigma_sqrt @ sigma_sqrt - sigma||_F <= SQRT_TOL * ||sigma||_F
+
+
+def real_array(a: Any, name: str, where: str) -> np.ndarray:
+    """`a` as float64, refusing strings, objects and complex numbers (InputError naming the array)."""
+    arr = np.asarray(a)
+    if arr.dtype.kind not in "fiub":
+        raise InputError(f"{where}: {name} has dtype {arr.dtype}; statistics must be real numbers")
+    return arr.astype(np.float64)
+
+
+def largest_eigenvalue(sigma: np.ndarray, iters: int = 30) -> float:
+    """A lower bound, tight to a few percent, on the largest |eigenvalue| (power iteration; local RNG)."""
+    v = np.random.default_rng(0).normal(size=len(sigma))  # [D]
+    lam = 0.0
+    for _ in range(iters):
+        w = sigma @ v
+        lam = float(np.linalg.norm(w))
+        if lam == 0.0:
+            return 0.0
+        v = w / lam
+    return lam
+
+
+def psd_violation(sigma: np.ndarray) -> float | None:
+    """The most negative eigenvalue over the largest |eigenvalue| when it is below -PSD_TOL, else None.
+
+    Fast path: a Cholesky factorisation of sigma + PSD_TOL * lambda_max * I exists iff no eigenvalue is
+    below -PSD_TOL * lambda_max (one D^3/3 factorisation instead of an eigendecomposition); only a matrix
+    that fails it gets the eigenvalues, for the message."""
+    scale = largest_eigenvalue(sigma)
+    if scale == 0.0:
+        return None
+    try:
+        np.linalg.cholesky(sigma + PSD_TOL * scale * np.eye(len(sigma)))
+        return None
+    except np.linalg.LinAlgError:
+        w = np.linalg.eigvalsh(sigma)  # [D] ascending
+        top = max(float(np.abs(w).max()), 1e-300)
+        return float(w[0]) / top if w[0] < -PSD_TOL * top else None
+
+
+def sqrt_error(sigma_sqrt: np.ndarray, sigma: np.ndarray) -> float:
+    """||S S - sigma||_F / ||sigma||_F (0 for the zero matrix and its root)."""
+    num = float(np.linalg.norm(sigma_sqrt @ sigma_sqrt - sigma))
+    return num / max(float(np.linalg.norm(sigma)), 1e-300) if num else 0.0
+
+
 def _check_sigma(mu: np.ndarray, sigma: np.ndarray, where: str) -> None:
     if mu.ndim != 1 or sigma.shape != (len(mu), len(mu)):
         raise InputError(f"{where}: mu {list(mu.shape)} and sigma {list(sigma.shape)} do not fit ([D] and [D, D])")
@@ -58,6 +107,34 @@ def _check_sigma(mu: np.ndarray, sigma: np.ndarray, where: str) -> None:
     if float(np.abs(sigma - sigma.T).max()) > 1e-6 * scale:
         raise InputError(f"{where}: sigma is not symmetric (max |sigma - sigma^T| = "
                          f"{float(np.abs(sigma - sigma.T).max()):.3g}); not a covariance matrix")
+    bad = psd_violation(sigma)
+    if bad is not None:
+        raise InputError(f"{where}: sigma is not positive semi-definite (smallest eigenvalue {bad:.3g} x the "
+                         f"largest, tolerance {PSD_TOL:g}); not a covariance matrix")
+
+
+def check_sigma_sqrt(sigma_sqrt: Any, sigma: np.ndarray, where: str) -> np.ndarray:
+    """A stored square root must be real, finite, symmetric, and square to sigma (within SQRT_TOL)."""
+    s = real_array(sigma_sqrt, "sigma_sqrt", where)
+    if s.shape != sigma.shape:
+        raise InputError(f"{where}: sigma_sqrt {list(s.shape)} does not fit sigma {list(sigma.shape)}")
+    if not np.isfinite(s).all():
+        raise InputError(f"{where}: sigma_sqrt holds NaN or Inf")
+    if float(np.abs(s - s.T).max()) > 1e-6 * max(float(np.abs(s).max()), 1e-300):
+        raise InputError(f"{where}: sigma_sqrt is not symmetric; rebuild the file with `genbench ref`")
+    err = sqrt_error(s, sigma)
+    if err > SQRT_TOL:
+        raise InputError(f"{where}: sigma_sqrt is not the square root of sigma (||sigma_sqrt^2 - sigma|| = "
+                         f"{err:.3g} x ||sigma||, tolerance {SQRT_TOL:g}); rebuild the file with `genbench ref`")
+    return s
+
+
+def check_n(n: Any, where: str) -> int:
+    """The number of images behind the statistics: a positive integer."""
+    arr = np.asarray(n)
+    if arr.ndim != 0 or arr.dtype.kind not in "iu" or int(arr) < 1:
+        raise InputError(f"{where}: n must be a positive integer (the number of reference images), got {n!r}")
+    return int(arr)
 
 
 @dataclass(frozen=True)
@@ -74,13 +151,14 @@ class RefStats:
 
     def __post_init__(self) -> None:
         where = self.path or "reference statistics"
-        object.__setattr__(self, "mu", np.asarray(self.mu, dtype=np.float64))
-        object.__setattr__(self, "sigma", np.asarray(self.sigma, dtype=np.float64))
+        object.__setattr__(self, "mu", real_array(self.mu, "mu", where))
+        object.__setattr__(self, "sigma", real_array(self.sigma, "sigma", where))
+        object.__setattr__(self, "n", check_n(self.n, where))
         _check_sigma(self.mu, self.sigma, where)
         if self.sigma_sqrt is None:
             object.__setattr__(self, "sigma_sqrt", psd_sqrt(self.sigma))
-        elif np.shape(self.sigma_sqrt) != self.sigma.shape:
-            raise InputError(f"{where}: sigma_sqrt {list(np.shape(self.sigma_sqrt))} does not fit sigma")
+        else:
+            object.__setattr__(self, "sigma_sqrt", check_sigma_sqrt(self.sigma_sqrt, self.sigma, where))
         for role, a in self.features.items():
             if a.ndim != 2 or len(a) != self.n:
                 raise InputError(f"{where}: {role} has shape {list(a.shape)}, expected [{self.n}, K]")
@@ -140,8 +218,8 @@ class RefStats:
                              f"{'|'.join(FOREIGN_FORMATS)} --extractor NAME --out ref.npz")
         try:
             record = json.loads(str(z["record"]))
-            n = int(z["n"])
-        except (ValueError, KeyError, TypeError) as e:
+            n = check_n(z["n"], str(path))
+        except (ValueError, KeyError, TypeError, RecursionError) as e:
             raise InputError(f"{path}: unreadable statistics record ({type(e).__name__}: {e})") from None
         if not isinstance(record, dict) or record.get("format") != FORMAT:
             raise InputError(f"{path}: not a {FORMAT} file (record format {record.get('format')!r})"
@@ -170,7 +248,7 @@ class RefStats:
 
 def _read_npz(path: str | Path) -> dict[str, np.ndarray]:
     try:
-        with np.load(path, allow_pickle=False) as z:
+        with open(path, "rb") as f, np.load(f, allow_pickle=False) as z:
             return {k: z[k] for k in z.files}
     except ValueError as e:
         if "pickle" in str(e).lower():
@@ -187,7 +265,7 @@ def is_stats_file(spec: Any) -> bool:
     if not isinstance(spec, (str, Path)) or not str(spec).endswith(".npz") or not Path(spec).is_file():
         return False
     try:
-        with np.load(spec, allow_pickle=False) as z:
+        with open(spec, "rb") as f, np.load(f, allow_pickle=False) as z:
             keys = set(z.files)
     except Exception:
         return False  # let the sample-set reader report it

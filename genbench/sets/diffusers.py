@@ -8,6 +8,11 @@ torch.Generator().manual_seed(k))` gives. Every call runs exactly `batch_size` r
 so a sample never depends on which seeds share its batch, on its position in the list or on the number of
 torchrun ranks (seeds are sharded in whole batches, genbench.distributed).
 
+Steps: without --steps the pipeline's own default is used (its __call__'s num_inference_steps: DDPM 1000,
+DDIM/LDM 50), but never more than the scheduler's num_train_timesteps (read from
+scheduler/scheduler_config.json before anything is loaded): a DDPM trained with 50 timesteps samples
+with 50. A --steps above num_train_timesteps is refused before loading.
+
 LDMPipeline does not pass its generator to `scheduler.step`, so its step noise would come from torch's
 global RNG; it is accepted only with a deterministic step (DDIM with eta = 0, the pipeline's default).
 Outputs ([0, 1] floats) become uint8 by genbench's rounding (images.float_to_uint8).
@@ -18,7 +23,7 @@ import contextlib
 import hashlib
 import inspect
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
@@ -33,7 +38,7 @@ INSTALL_HINT = "pip install -e .[diffusers] (or pip install diffusers)"
 
 @dataclass(frozen=True)
 class DiffusersOptions:
-    steps: int | None = None  # num_inference_steps; None: the pipeline's default (DDPM 1000, DDIM/LDM 50)
+    steps: int | None = None  # num_inference_steps; None: the pipeline's default, at most its training timesteps
     eta: float | None = None  # DDIM / LDM only; None: the pipeline's default (0)
     batch_size: int = 64  # rows per pipeline call; every call is padded to this size
     device: str = "auto"
@@ -63,18 +68,66 @@ def pipeline_class(path: Path) -> str:
     return name
 
 
+def train_timesteps(path: Path) -> int | None:
+    """The scheduler's num_train_timesteps from PATH/scheduler/scheduler_config.json (None if absent)."""
+    cfg = path / "scheduler" / "scheduler_config.json"
+    if not cfg.is_file():
+        return None
+    try:
+        n = json.loads(cfg.read_text()).get("num_train_timesteps")
+    except (OSError, ValueError, AttributeError) as e:
+        raise InputError(f"{cfg}: unreadable scheduler config ({type(e).__name__}: {e})") from None
+    if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 1):
+        raise InputError(f"{cfg}: num_train_timesteps {n!r} is not a positive integer")
+    return n
+
+
+def call_default_steps(class_name: str) -> int | None:
+    """The num_inference_steps default of the pipeline class's __call__ (DDPM 1000, DDIM/LDM 50)."""
+    cls = getattr(require_diffusers(), class_name, None)
+    p = inspect.signature(cls.__call__).parameters.get("num_inference_steps") if cls is not None else None
+    return p.default if p is not None and isinstance(p.default, int) else None
+
+
+def resolve_steps(steps: int | None, class_name: str, timesteps: int | None, where: str) -> int | None:
+    """--steps checked against the training timesteps, or the pipeline's default capped by them (pure)."""
+    if steps is not None:
+        if timesteps is not None and steps > timesteps:
+            raise ConfigError(f"--steps {steps}: {where} was trained with {timesteps} timesteps "
+                              f"(scheduler num_train_timesteps); use --steps {timesteps} or fewer")
+        return steps
+    default = call_default_steps(class_name)
+    if default is None or timesteps is None:
+        return default
+    return min(default, timesteps)
+
+
+_PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
+
+
+def check_safetensors(path: Path) -> None:
+    """Refuse a component folder whose weights exist only as pickle files (loading pickle can run code)."""
+    for d in sorted(p for p in path.iterdir() if p.is_dir()):
+        pickles = sorted(f.name for f in d.iterdir() if f.suffix in _PICKLE_SUFFIXES)
+        if pickles and not any(f.suffix == ".safetensors" for f in d.iterdir()):
+            raise InputError(f"--diffusers {path}: {d.name}/ holds weights only as pickle ({', '.join(pickles)}); "
+                             "genbench loads .safetensors only, because unpickling can run code: re-save the "
+                             "pipeline with save_pretrained(..., safe_serialization=True)")
+
+
 def load_pipeline(path: str | Path, device: str = "auto") -> Any:
-    """A supported pipeline from a local folder (never the network), on `device`, in float32."""
+    """A supported pipeline from a local folder (never the network, safetensors only), on `device`, float32."""
     from genbench.numerics import resolve_device, strict_numerics
 
     path = Path(path)
     pipeline_class(path)
+    check_safetensors(path)
     diffusers = require_diffusers()
     dev = resolve_device(device)
     strict_numerics()
     with _quiet(diffusers):
         try:
-            pipe = diffusers.DiffusionPipeline.from_pretrained(str(path), local_files_only=True)
+            pipe = diffusers.DiffusionPipeline.from_pretrained(str(path), local_files_only=True, use_safetensors=True)
         except (OSError, ValueError) as e:
             raise InputError(f"--diffusers {path}: cannot load the pipeline ({type(e).__name__}: {e})") from None
         pipe.to(device=dev, dtype=torch.float32)
@@ -168,12 +221,15 @@ def draw(pipeline: str | Path | Any, seeds: Sequence[int],
         raise ConfigError("--seeds: no seeds given")
     if isinstance(pipeline, (str, Path)):
         path: Path | None = Path(pipeline)
-        pipe = load_pipeline(path, opts.device)
+        steps = resolve_steps(opts.steps, pipeline_class(path), train_timesteps(path), f"--diffusers {path}")
+        pipe = load_pipeline(path, opts.device)  # only once the steps are known to fit
     else:
         path, pipe = None, pipeline
         if type(pipe).__name__ not in SUPPORTED:
             raise ConfigError(f"{type(pipe).__name__} is not supported (use one of {', '.join(SUPPORTED)})")
-    kw = call_kwargs(pipe, opts)
+        steps = resolve_steps(opts.steps, type(pipe).__name__, pipe.scheduler.config.get("num_train_timesteps"),
+                              type(pipe).__name__)
+    kw = call_kwargs(pipe, replace(opts, steps=steps))
     bs = opts.batch_size
 
     def run(part: list[int]) -> tuple[np.ndarray, None]:

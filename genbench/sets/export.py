@@ -1,4 +1,9 @@
-"""Write a SampleSet as a PNG folder or an ADM-layout .npz (atomic), with its manifest."""
+"""Write a SampleSet as a PNG folder or an ADM-layout .npz (atomic), with its manifest.
+
+The output rule (genbench.io): an existing .npz is replaced only when its sibling `<stem>.manifest.json`
+(written by genbench, after the .npz) records that file's sha256; a folder only with --overwrite and when
+its contents are exactly genbench's manifest; and never a path that is, contains or lies inside the source.
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,7 +12,10 @@ import numpy as np
 
 from genbench.errors import InputError
 from genbench.sets.images import nchw_to_nhwc
-from genbench.io import atomic_dir, atomic_write, atomic_write_json, check_dir_target, check_file_target
+import json
+
+from genbench.io import (atomic_dir, atomic_write, atomic_write_json, check_dir_target, check_not_input,
+                         check_replaceable_file, file_sha256, writes_here)
 from genbench.sets.samples import SampleSet
 
 
@@ -29,8 +37,31 @@ def export_npz(samples: SampleSet, out: Path) -> Path:
             np.savez(f, **arrays)
 
     atomic_write(out, write)
-    atomic_write_json(out.with_name(out.stem + ".manifest.json"), _manifest(samples))
+    if writes_here():  # torchrun: only rank 0 wrote the .npz, so only it can hash it
+        atomic_write_json(manifest_path(out), dict(_manifest(samples), file_sha256=file_sha256(out)))
     return out
+
+
+def manifest_path(out: Path) -> Path:
+    return out.with_name(out.stem + ".manifest.json")
+
+
+def _read_json(path: Path) -> dict | None:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
+def _own_manifest(path: Path) -> bool:
+    doc = _read_json(path)
+    return doc is not None and isinstance(doc.get("file_sha256"), str) and "fingerprint" in doc
+
+
+def _own_npz(path: Path) -> bool:
+    doc = _read_json(manifest_path(path)) if _own_manifest(manifest_path(path)) else None
+    return doc is not None and doc["file_sha256"] == file_sha256(path)
 
 
 def export_folder(samples: SampleSet, out: Path, overwrite: bool = False) -> Path:
@@ -51,12 +82,16 @@ def export_folder(samples: SampleSet, out: Path, overwrite: bool = False) -> Pat
     return out
 
 
-def check_target(out: str | Path, overwrite: bool = False) -> Path:
-    """Validate an export target before any work: a .npz file path, or a folder genbench may write
-    (absent, empty, or written by genbench and `overwrite` given; see genbench.io.atomic_dir)."""
+def check_target(out: str | Path, overwrite: bool = False, inputs: tuple = ()) -> Path:
+    """Validate an export target before any work: a .npz file path genbench may write (absent, or written
+    by genbench), or a folder genbench may write (absent, empty, or exactly genbench's manifest and
+    `overwrite` given; see genbench.io); neither may be, contain or lie inside one of `inputs`."""
     out = Path(out)
+    check_not_input(out, list(inputs))
     if out.suffix.lower() == ".npz":
-        check_file_target(out, "--out .npz")
+        check_not_input(manifest_path(out), list(inputs), "--out manifest")
+        check_replaceable_file(out, _own_npz, "--out .npz")
+        check_replaceable_file(manifest_path(out), _own_manifest, "--out manifest")
     elif out.suffix and not out.is_dir():
         raise InputError(f"--out {out}: use a folder path or a .npz file")
     else:
@@ -64,10 +99,14 @@ def check_target(out: str | Path, overwrite: bool = False) -> Path:
     return out
 
 
-def export(samples: SampleSet, out: str | Path, overwrite: bool = False) -> Path:
+def export(samples: SampleSet, out: str | Path, overwrite: bool = False, inputs: tuple = ()) -> Path:
     """Write `samples` to a .npz file or a PNG folder; an existing non-empty folder is replaced only with
-    `overwrite=True` and only if genbench wrote it."""
-    out = check_target(out, overwrite)
+    `overwrite=True` and only if genbench wrote it (see check_target); `inputs` are the source paths.
+    Under torchrun only rank 0 writes; the other ranks return at once (checking the target there would race
+    with rank 0's writing)."""
+    if not writes_here():
+        return Path(out)
+    out = check_target(out, overwrite, inputs)
     if out.suffix.lower() == ".npz":
         return export_npz(samples, out)
     return export_folder(samples, out, overwrite)

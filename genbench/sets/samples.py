@@ -184,7 +184,7 @@ def _load_array_file(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
     try:
         if path.suffix == ".npy":
             return np.load(path, allow_pickle=False, mmap_mode="r"), None
-        with np.load(path, allow_pickle=False) as z:
+        with open(path, "rb") as f, np.load(f, allow_pickle=False) as z:  # our `with` closes f on any error
             if "arr_0" not in z.files:
                 raise InputError(f"{path}: no 'arr_0' array (found {', '.join(z.files) or 'nothing'}); "
                                  "expected the ADM layout: arr_0 = uint8 images [N, H, W, C]")

@@ -268,6 +268,68 @@ def c_train_unknown_family(t): return ["train", "transformer", "--dataset", "dig
 def c_eval_unknown_option(t): return ["eval", "--samples", "digits-test", "--frobnicate"]
 
 
+# ---- issue 20 -----------------------------------------------------------------------------------------------
+def _result_json(t: Path, **change) -> Path:
+    doc = {"metrics": {"fd": {"value": 1.0, "std": 0.1, "ci95": [0.8, 1.2]}}, "protocol": {"protocol": "p"},
+           "samples": {"n": 4}, "reference": {"n": 4}}
+    doc.update(change)
+    p = t / "r.json"
+    p.write_text(json.dumps(doc))
+    return p
+
+
+def _gate(p: Path) -> list[str]:
+    return ["gate", "--candidate", str(p), "--baseline", str(p), "--rule", "fd<=+1", "--independent"]
+
+
+@case
+def c_result_samples_is_a_list(t): return _gate(_result_json(t, samples=[]))
+@case
+def c_result_reference_is_a_string(t): return _gate(_result_json(t, reference="x"))
+@case
+def c_result_std_is_a_string(t): return _gate(_result_json(t, metrics={"fd": {"value": 1.0, "std": "x"}}))
+@case
+def c_result_nested_200000_deep(t): (t / "r.json").write_text("[" * 200_000); return _gate(t / "r.json")
+@case
+def c_result_5000_digit_number(t): (t / "r.json").write_text('{"metrics": {"fd": {"value": ' + "9" * 5000 + "}}}"); return _gate(t / "r.json")
+@case
+def c_ref_mu_is_a_string_array(t):
+    np.savez(t / "s.npz", mu=np.array(["a", "b"]), sigma=np.eye(2), sigma_sqrt=np.eye(2), n=np.int64(5),
+             record=np.str_(json.dumps({"format": "genbench-refstats", "format_version": "1"})))
+    return ["eval", "--samples", str(_npz(t / "f.npz")), "--ref", str(t / "s.npz"), "--extractor", "pixels",
+            "--metrics", "fd", "--no-cache"]
+@case
+def c_export_out_contains_input(t):
+    (t / "out").mkdir()
+    src = _npz(t / "out" / "in.npz")
+    return ["export", str(src), "--out", str(t / "out"), "--overwrite"]
+@case
+def c_export_out_inside_input_folder(t): return ["export", str(_pngs(t / "p")), "--out", str(t / "p" / "sub")]
+@case
+def c_ref_out_is_its_input(t): return ["ref", str(_npz(t / "s.npz")), "--extractor", "pixels", "--out", str(t / "s.npz")]
+@case
+def c_ref_out_foreign_npz(t): _npz(t / "mine.npz"); return ["ref", "digits-test", "--extractor", "pixels", "--out", str(t / "mine.npz")]
+@case
+def c_ref_sibling_is_foreign(t):
+    _npz(t / "a.pixels.npz")
+    return ["ref", "digits-test", "--protocol", "digits-default", "--out", str(t / "a.npz")]
+@case
+def c_export_planted_marker(t):
+    _pngs(t / "photos")
+    (t / "photos" / ".genbench-output").write_text("")
+    return ["export", str(_npz(t / "s.npz")), "--out", str(t / "photos"), "--overwrite"]
+@case
+def c_export_out_is_a_symlink(t):
+    (t / "real").mkdir()
+    (t / "link").symlink_to(t / "real")
+    return ["export", str(_npz(t / "s.npz")), "--out", str(t / "link"), "--overwrite"]
+@case
+def c_board_row_with_bidi_override(t): return ["board", "show", str(_board(t, _row(model="evil\u202egnp.exe")))]
+@case
+def c_gate_name_with_bidi_isolate(t):
+    return [*_gate(_result_json(t)), "--name", "a\u2066b"]
+
+
 def _snapshot(root: Path) -> dict[str, bytes | None]:
     return {str(p.relative_to(root)): (p.read_bytes() if p.is_file() else None) for p in root.rglob("*")}
 
