@@ -106,11 +106,12 @@ PROTOCOLS.add("digits-default", Protocol(
                 # Version 2: the digits classifier is built to ignore pixel noise (sigma = 25 of 255 moved fd by
                 # about +2 and was caught 40% of the time), so a second space that sees pixels is gated too.
                 # Real-vs-real at N = 1,000 (200 pairs of draws from digits-train vs digits-test): the
-                # difference of fd_pixels has mean -0.005 and sd 0.045, so its 95% half-width is 0.088; the
-                # tolerance is that plus 2.5 sd (0.11), i.e. 0.2, so an unchanged model's interval crosses it
-                # about 0.6% of the time, while added noise (+0.32) and mild blur (+1.34) lie past it.
-                GateRule("fd_pixels", 0.2, "pixel-space FD may rise by at most 0.2 (real-vs-real sd of the "
-                                           "difference at N=1000: 0.045; 95% half-width 0.088 + 2.5 sd)")),
+                # difference of fd_pixels has mean -0.005 and sd 0.045; the gate's paired 95% interval of an
+                # unchanged candidate is about +-0.12 wide. The tolerance is that half-width plus 3 sd of the
+                # difference (0.135), i.e. 0.25, so an unchanged model's interval crosses it about 0.2% of the
+                # time, while added noise sigma = 25 (+0.32) and mild blur (+1.34) lie past it.
+                GateRule("fd_pixels", 0.25, "pixel-space FD may rise by at most 0.25 (real-vs-real sd of the "
+                                            "difference at N=1000: 0.045; paired half-width 0.12 + 3 sd)")),
 ))
 
 PROTOCOLS.add("stacked-digits-default", Protocol(

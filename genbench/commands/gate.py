@@ -85,10 +85,11 @@ def load_baseline(spec: str, board: str, protocol: str | None) -> EvalResult:
     return result
 
 
-def _score(samples: SampleSet, args: argparse.Namespace, proto: str | None, seed: int, name: str) -> EvalResult:
+def _score(samples: SampleSet, args: argparse.Namespace, proto: str | None, seed: int, name: str,
+           bootstrap: int | None = None) -> EvalResult:
     from genbench.eval.run import evaluate
 
-    return evaluate(samples, args.ref, protocol=proto, metrics=_needed_metrics(proto, args.rule),
+    return evaluate(samples, args.ref, protocol=proto, metrics=_needed_metrics(proto, args.rule), bootstrap=bootstrap,
                     num_samples=len(samples), seed=seed, batch_size=args.batch_size, device=args.device,
                     weights=parse_weights(args.weights), allow_unverified=args.allow_unverified_weights,
                     cache_dir=args.cache_dir, progress=sys.stderr.isatty(), name=name)
@@ -157,7 +158,8 @@ def gather(args: argparse.Namespace) -> tuple[EvalResult, EvalResult, dict[str, 
     s = _open(args.candidate, _protocol_n(args, proto, bp.get("n_gen")), "--candidate")
     opened[s.fingerprint] = s
     seed = bp.get("seed", 0) if args.seed is None else args.seed
-    return _score(s, args, proto, seed, args.name), baseline, opened, files
+    lazy = "baseline" in files and not args.independent  # paired: the candidate's own intervals are not read
+    return _score(s, args, proto, seed, args.name, 0 if lazy else None), baseline, opened, files
 
 
 def _needed_metrics(protocol: str | None, rule_texts: list[str]) -> list[str] | None:
@@ -198,6 +200,14 @@ def _print(report: GateReport, code: int, strict: bool) -> None:
     print(f"\nverdict: {verdict}")
 
 
+def _rescore_with_intervals(candidate: EvalResult, baseline: EvalResult, args: argparse.Namespace,
+                            opened: dict[str, SampleSet]) -> EvalResult:
+    """The fallback reads the candidate's own intervals: score it again with the protocol's bootstrap."""
+    seed = baseline.protocol.get("seed", 0) if args.seed is None else args.seed
+    return _score(opened[candidate.samples["fingerprint"]], args, candidate.protocol.get("protocol"), seed,
+                  candidate.name or args.name)
+
+
 def run(args: argparse.Namespace) -> int:
     from genbench.compare.find_features import GateOptions, paired_for_gate
     from genbench.compare.verify import check_files
@@ -215,6 +225,8 @@ def run(args: argparse.Namespace) -> int:
                        batch_size=args.batch_size, bootstrap=args.bootstrap, seed=args.seed)
     check_files({"candidate": candidate, "baseline": baseline}, files, rules, proto, opts, opened)
     paired = None if args.independent else paired_for_gate(candidate, baseline, rules, proto, opened, opts, files)
+    if paired and "fallback_reason" in paired and candidate.protocol.get("bootstrap") == 0 and "candidate" not in files:
+        candidate = _rescore_with_intervals(candidate, baseline, args, opened)
     report, code = decide_gate(candidate, baseline, rules, args.protocol, args.strict,
                                paired or {"fallback_reason": "--independent given"})
     for w in n_warnings:

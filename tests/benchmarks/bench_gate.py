@@ -1,9 +1,9 @@
 """Operating characteristics of `genbench gate` under digits-default's default rules.
 
 How often does the gate fail a candidate that is as good as the baseline (false alarm), and how often
-does it catch a real regression (detection)? Measured at N = 600 and N = 1,000 against the protocol's
-reference (digits-test, 359 images), with the default rules fd<=+15, recall>=-0.13, classes_covered>=-0
-and the CLI's paired bootstrap (B = 200) of each difference.
+does it catch a real regression (detection)? Measured at N = 1,000 against the protocol's reference
+(digits-test, 359 images), with digits-default version 2's rules fd<=+15, recall>=-0.13,
+classes_covered>=-0 and fd_pixels<=+0.25 and the CLI's paired bootstrap (B = 200) of each difference.
 
 Draws. digits has 1,797 images: 1,438 in digits-train, 359 in digits-test (the reference). Disjoint
 real subsets of 1,000 cannot be drawn twice from 1,438, so every set (baseline and candidate alike) is
@@ -11,12 +11,16 @@ N rows drawn with replacement from a pool: digits-train itself (real, 1,438), di
 1 or 2 classes (chosen per trial), digits-train blurred (3x3 binomial kernel mixed half and half with
 the image) or noised (Gaussian, σ = 25 of 255) (gate_pools.blur / noise), or 1,000 samples (seeds
 0-999, DDIM 50 steps) of a DDPM trained on digits-train with the quick preset for a quarter of its
-steps (375 of 1,500). Each trial draws a fresh baseline from digits-train and a fresh candidate; the
-bootstrap seed is the trial's.
+steps (375 of 1,500; only when runs/bench-gate/ddpm-quarter exists). Each trial draws a fresh baseline
+from digits-train and a fresh candidate; the bootstrap seed is the trial's.
 
-Cost. Features are computed once per pool; each trial then runs genbench.compare.paired.differences and
-genbench.compare.gate.paired_outcomes on index draws: the CLI gate's own decision code, without the network.
-Run: `nice python -m tests.benchmarks.bench_gate [TRIALS_NULL TRIALS_ALT]` (default 100 and 30); trials
+Path measured. Features are computed once per pool (digits-classifier and pixels); each trial runs
+genbench.compare.paired.differences and genbench.compare.gate.paired_outcomes on index draws: the
+gate's own decision code on the rows a baseline's features file holds, without writing the files per
+trial (the files' round trip is exact: float32 rows in, the same float32 rows out, tested in
+tests/unit/test_gate_files.py) and without the network.
+
+Cost. Run: `nice python -m tests.benchmarks.bench_gate [TRIALS_NULL TRIALS_ALT]` (default 100 and 30); trials
 are kept in runs/bench-gate/trials*.json and resumed; `--table` only rewrites the section from them;
 `--null-only` / `--alt-only` run the real-vs-real / regression trials alone, `--n=600` one N only
 (parallel workers).
@@ -39,8 +43,8 @@ from tests.benchmarks.gate_pools import ROOT, pools, quarter_ready
 from tests.benchmarks.sections import write_section
 
 PROTO = PROTOCOLS.get("digits-default")
-DIRECTIONS = {"fd": False, "recall": True, "classes_covered": True}
-SIZES = (600, 1000)
+DIRECTIONS = {"fd": False, "recall": True, "classes_covered": True, "fd_pixels": False}
+SIZES = (1000, 600)
 REPS = 200
 CONDITIONS = ("real-vs-real", "1 class missing", "2 classes missing", "mild blur", "added noise",
               "DDPM at 1/4 steps")
@@ -63,13 +67,23 @@ def trial(feats: dict, labels: np.ndarray, ref: dict, cond: str, n: int, i: int,
     base = Side(feats["real"], rng.integers(0, len(labels), n))
     pool, rows = _candidate_rows(cond, rng, labels, n, feats)
     rules = default_rules(PROTO, DIRECTIONS)
-    diffs = differences([r.metric for r in rules], Side(feats[pool], rows), base, Side(ref), PROTO.config,
-                        reps=REPS, seed=i, context={"dataset": "digits-test"}, memo=memo, params=PROTO.params)
+    cls = [r.metric for r in rules if not r.metric.endswith("_pixels")]
+    diffs = differences(cls, Side(_only(feats[pool], "pixels"), rows), Side(_only(feats["real"], "pixels"), base.index),
+                        Side(_only(ref, "pixels")), PROTO.config, reps=REPS, seed=i,
+                        context={"dataset": "digits-test"}, memo=memo, params=PROTO.params)
+    pix = differences(["fd"], Side({"embedding": feats[pool]["pixels"]}, rows),
+                      Side({"embedding": feats["real"]["pixels"]}, base.index), Side({"embedding": ref["pixels"]}),
+                      PROTO.config, reps=REPS, seed=i, memo=memo, params=PROTO.params)
+    diffs["fd_pixels"] = pix["fd"]
     outcomes = paired_outcomes(rules, diffs)
-    report = GateReport(outcomes, cond, "real", "digits-default@1")
+    report = GateReport(outcomes, cond, "real", f"digits-default@{PROTO.version}")
     return {"condition": cond, "n": n, "trial": i, "status": report.status,
             "rules": {o.rule.metric: o.status for o in outcomes},
             "diff": {o.rule.metric: [o.diff, o.lo, o.hi] for o in outcomes}}
+
+
+def _only(arrays: dict, drop: str) -> dict:
+    return {k: v for k, v in arrays.items() if k != drop}
 
 
 def load_trials() -> list[dict]:

@@ -108,7 +108,7 @@ def test_lenient_never_passes_a_point_difference_past_its_tolerance() -> None:
 
 
 # ---- the CLI, end to end on real digits at a small N (--allow-n-mismatch; B kept small) -------------------
-N = 300
+N = 200
 
 
 @pytest.fixture(scope="module")
@@ -123,7 +123,7 @@ def recorded(tmp_path_factory):
     np.savez(root / "same.npz", arr_0=x[:N].transpose(0, 2, 3, 1))
     np.savez(root / "drop.npz", arr_0=x[labels != 3][:N].transpose(0, 2, 3, 1))
     home = root / "home-record"
-    args = ["--protocol", "digits-default", "--metrics", "fd,pr,modes", "--bootstrap", "20", "--cache-dir", str(home)]
+    args = ["--protocol", "digits-default", "--metrics", "fd,pr,modes", "--bootstrap", "0", "--cache-dir", str(home)]
     assert main(["eval", "--samples", str(root / "base.npz"), "--json", str(root / "base.json"), "--save-features",
                  *args]) == 0
     assert main(["eval", "--samples", str(root / "drop.npz"), "--json", str(root / "drop.json"), "--save-features",
@@ -136,7 +136,7 @@ def _gate(root: Path, cand: str, base: str, *extra: str) -> tuple[int, dict | No
     out = root / "gate.json"
     out.unlink(missing_ok=True)
     code = main(["gate", "--candidate", str(root / cand), "--baseline", str(root / base), "--allow-n-mismatch",
-                 "--bootstrap", "50", "--cache-dir", str(root / "fresh-cache"), "--json", str(out), *extra])
+                 "--num-samples", str(N), "--bootstrap", "20", "--cache-dir", str(root / "fresh-cache"), "--json", str(out), *extra])
     return code, json.loads(out.read_text()) if out.is_file() else None
 
 
@@ -148,8 +148,8 @@ def test_eval_save_features_records_the_file(recorded: Path) -> None:
 
 
 def test_gate_pairs_from_the_files_alone(recorded: Path) -> None:
-    code, report = _gate(recorded, "same.npz", "base.json")
-    assert code == 0 and report["paired"] is True and report["status"] == "pass"
+    code, report = _gate(recorded, "same.npz", "base.json", "--lenient")  # N = 200: wide intervals
+    assert code == 0 and report["paired"] is True and all(r["diff"] == 0 for r in report["rules"])
     assert report["features_files"] == {"baseline": "base.features.npz"}
     code, report = _gate(recorded, "drop.json", "base.json")  # a candidate result with its own features file
     assert code == 1 and report["paired"] is True
