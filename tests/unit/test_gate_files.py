@@ -173,7 +173,9 @@ def test_gate_refuses_an_edited_result(recorded: Path, tmp_path: Path, capsys) -
     shutil.copy(recorded / "base.json", tmp_path / "base.json")
     assert _gate(tmp_path, "drop.json", "base.json")[0] == 2
     assert "computed from other samples" in capsys.readouterr().err
-    (tmp_path / "base.features.npz").write_bytes((tmp_path / "base.features.npz").read_bytes()[:-1] + b"\0")
+    data = bytearray((tmp_path / "base.features.npz").read_bytes())
+    data[len(data) // 2] ^= 1  # one bit of one feature row
+    (tmp_path / "base.features.npz").write_bytes(bytes(data))
     assert _gate(tmp_path, "same.npz", "base.json")[0] == 2
     assert "sha256" in capsys.readouterr().err
 
