@@ -132,7 +132,7 @@ _DIGITS_METRICS = ("fd", "kd", "classifier_score", "pr", "dc", "vendi", "modes",
                    "copying", "ssim_diversity")
 
 PROTOCOLS.add("digits-default", Protocol(
-    name="digits-default", version="1",
+    name="digits-default", version="2",
     description="Built-in digits suite: digits-classifier features (FD, KD, classifier score, PR, DC, Vendi, "
                 "modes, NDB, duplicates, copying), pixel FD/PR, and Inception/CLIP metrics when verified weights "
                 "are installed; 1,000 generated samples vs the 359-image digits-test split.",
@@ -153,7 +153,16 @@ PROTOCOLS.add("digits-default", Protocol(
                 GateRule("recall", 0.13, "recall may drop by at most 0.13 (real-vs-real 95% noise of a "
                                          "difference at N=1000: 0.087)"),
                 GateRule("classes_covered", 0.0, "no class may go missing (a class counts when its count is "
-                                                 "significant given the classifier's confusion)")),
+                                                 "significant given the classifier's confusion)"),
+                # Version 2: the digits classifier is built to ignore pixel noise (sigma = 25 of 255 moved fd by
+                # about +2 and was caught 40% of the time), so a second space that sees pixels is gated too.
+                # Real-vs-real at N = 1,000 (200 pairs of draws from digits-train vs digits-test): the
+                # difference of fd_pixels has mean -0.005 and sd 0.045; the gate's paired 95% interval of an
+                # unchanged candidate is about +-0.12 wide. The tolerance is that half-width plus 3 sd of the
+                # difference (0.135), i.e. 0.25, so an unchanged model's interval crosses it about 0.2% of the
+                # time, while added noise sigma = 25 (+0.32) and mild blur (+1.34) lie past it.
+                GateRule("fd_pixels", 0.25, "pixel-space FD may rise by at most 0.25 (real-vs-real sd of the "
+                                            "difference at N=1000: 0.045; paired half-width 0.12 + 3 sd)")),
 ))
 
 PROTOCOLS.add("stacked-digits-default", Protocol(

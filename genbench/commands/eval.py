@@ -33,6 +33,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--value-range", default=None, choices=["0,1", "-1,1", "0,255"],
                    help="value range of float image arrays")
     p.add_argument("--json", default=None, help="write the result as JSON here")
+    p.add_argument("--save-features", action="store_true",
+                   help="with --json R.json: also write R.features.npz beside it, the feature rows the protocol's "
+                        "gate rules read (float32, sha256 recorded in R.json), so `genbench gate --baseline R.json` "
+                        "pairs from these two files alone")
     p.add_argument("--name", default=None, help="model name (for --add-to)")
     p.add_argument("--add-to", default=None, help="append the result's rows to this leaderboard JSONL")
     p.add_argument("--quiet", action="store_true", help="no progress bars (they show only on a terminal anyway)")
@@ -53,6 +57,8 @@ def run(args: argparse.Namespace) -> int:
 
         validate_model_name(args.name, "--name")
     _check_outputs(args)  # before any work: a bad --json or --add-to must not cost an evaluation
+    if args.save_features:
+        _check_save_features(args)
     result = evaluate(
         args.samples, args.ref, protocol=args.protocol, metrics=args.metrics, extractor=args.extractor,
         num_samples=args.num_samples, num_reference=args.num_ref, seed=args.seed, batch_size=args.batch_size,
@@ -67,6 +73,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"genbench eval: warning: {warning}", file=sys.stderr)
     print(result.table())
     if args.json:
+        if args.save_features:
+            _save_features(args, result)
         result.save(args.json)
         print(f"wrote {args.json}")
     if args.add_to:
@@ -100,3 +108,33 @@ def _check_writable(path: Path, what: str) -> None:
         raise ConfigError(f"{what} {path}: not readable and writable")
     if not path.exists() and not os.access(path.parent, os.W_OK):
         raise ConfigError(f"{what} {path}: folder {path.parent} is not writable")
+
+
+def _check_save_features(args: argparse.Namespace) -> None:
+    """--save-features needs --json and a protocol with gate rules; checked before any evaluation."""
+    from genbench.compare.features_file import features_path
+    from genbench.protocols import PROTOCOLS
+
+    if not args.json:
+        raise ConfigError("--save-features needs --json R.json (the features go beside it, as R.features.npz)")
+    if not args.protocol or not PROTOCOLS.get(args.protocol).gate_rules:
+        raise ConfigError("--save-features needs a --protocol with gate rules (its rules say which features to keep)")
+    _check_writable(features_path(args.json), "--save-features")
+
+
+def _save_features(args: argparse.Namespace, result) -> None:
+    from genbench.compare.features_file import describe_bytes
+    from genbench.compare.find_features import GateOptions, gate_tools
+    from genbench.compare.verify import save_gated_features
+    from genbench.protocols import PROTOCOLS
+    from genbench.sets.samples import open_samples
+
+    proto = PROTOCOLS.get(args.protocol)
+    samples = open_samples(args.samples, value_range=args.value_range, what="--samples").take(result.samples["n"])
+    opts = GateOptions(device=args.device, weights=parse_weights(args.weights),
+                       allow_unverified=args.allow_unverified_weights,
+                       cache_dir=False if args.no_cache else args.cache_dir, batch_size=args.batch_size)
+    metrics = [r.metric for r in proto.gate_rules]
+    extractors, finder = gate_tools(proto, metrics, opts, {samples.fingerprint: samples})
+    record = save_gated_features(result, args.json, proto, finder, extractors)
+    print(f"wrote {record['path']} ({describe_bytes(record)}, sha256 {record['sha256'][:16]}…)")

@@ -65,11 +65,11 @@ def _is_samples(spec: str) -> bool:
 
 
 def load_baseline(spec: str, board: str, protocol: str | None) -> EvalResult:
-    """A RESULT.json, or the latest result of model `spec` on leaderboard `board` (under `protocol`)."""
+    """A RESULT.json (schema-checked), or the latest result of model `spec` on leaderboard `board`."""
     if spec.endswith(".json"):
-        if not Path(spec).is_file():
-            raise InputError(f"--baseline {spec}: no such file")
-        return EvalResult.load(spec)
+        from genbench.compare.result_schema import load_result
+
+        return load_result(spec, "--baseline")
     from genbench.board.leaderboard import Leaderboard
 
     if not Path(board).is_file():
@@ -85,10 +85,11 @@ def load_baseline(spec: str, board: str, protocol: str | None) -> EvalResult:
     return result
 
 
-def _score(samples: SampleSet, args: argparse.Namespace, proto: str | None, seed: int, name: str) -> EvalResult:
+def _score(samples: SampleSet, args: argparse.Namespace, proto: str | None, seed: int, name: str,
+           bootstrap: int | None = None) -> EvalResult:
     from genbench.eval.run import evaluate
 
-    return evaluate(samples, args.ref, protocol=proto, metrics=_needed_metrics(proto, args.rule),
+    return evaluate(samples, args.ref, protocol=proto, metrics=_needed_metrics(proto, args.rule), bootstrap=bootstrap,
                     num_samples=len(samples), seed=seed, batch_size=args.batch_size, device=args.device,
                     weights=parse_weights(args.weights), allow_unverified=args.allow_unverified_weights,
                     cache_dir=args.cache_dir, progress=sys.stderr.isatty(), name=name)
@@ -113,9 +114,32 @@ def _protocol_n(args: argparse.Namespace, proto: str | None, fallback: int | Non
     return fixed or fallback
 
 
-def gather(args: argparse.Namespace) -> tuple[EvalResult, EvalResult, dict[str, SampleSet]]:
-    """(candidate, baseline, sample sets opened here by fingerprint)."""
+def _attached(spec: str, result: EvalResult, side: str, files: dict) -> None:
+    from genbench.compare.verify import attached_features
+
+    ff = attached_features(spec, result, f"--{side}")
+    if ff is not None:
+        files[side] = ff
+
+
+def _candidate_file(spec: str, name: str, files: dict) -> EvalResult:
+    """A candidate result file: its values must come from its own rows, so its features file is required."""
+    from genbench.compare.result_schema import load_result
+
+    candidate = load_result(spec, "--candidate")
+    _attached(spec, candidate, "candidate", files)
+    if "candidate" not in files:
+        raise InputError(f"--candidate {spec}: records no features file, and a candidate's values are never "
+                         "taken from a JSON; record it with `genbench eval ... --json R.json --save-features`, "
+                         "or give the candidate's samples")
+    candidate.name = candidate.name or name
+    return candidate
+
+
+def gather(args: argparse.Namespace) -> tuple[EvalResult, EvalResult, dict[str, SampleSet], dict]:
+    """(candidate, baseline, sample sets opened here by fingerprint, checked features files by side)."""
     opened: dict[str, SampleSet] = {}
+    files: dict = {}
     if _is_samples(args.baseline):
         proto = args.protocol
         if proto is None:
@@ -125,16 +149,17 @@ def gather(args: argparse.Namespace) -> tuple[EvalResult, EvalResult, dict[str, 
         baseline = _score(s, args, proto, args.seed or 0, "baseline")
     else:
         baseline = load_baseline(args.baseline, args.board, args.protocol)
+        if args.baseline.endswith(".json"):
+            _attached(args.baseline, baseline, "baseline", files)
     bp = baseline.protocol
     proto = args.protocol or bp.get("protocol")
     if _is_result_file(args.candidate):
-        candidate = EvalResult.load(args.candidate)
-        candidate.name = candidate.name or args.name
-        return candidate, baseline, opened
+        return _candidate_file(args.candidate, args.name, files), baseline, opened, files
     s = _open(args.candidate, _protocol_n(args, proto, bp.get("n_gen")), "--candidate")
     opened[s.fingerprint] = s
     seed = bp.get("seed", 0) if args.seed is None else args.seed
-    return _score(s, args, proto, seed, args.name), baseline, opened
+    lazy = "baseline" in files and not args.independent  # paired: the candidate's own intervals are not read
+    return _score(s, args, proto, seed, args.name, 0 if lazy else None), baseline, opened, files
 
 
 def _needed_metrics(protocol: str | None, rule_texts: list[str]) -> list[str] | None:
@@ -159,7 +184,7 @@ def decide_gate(candidate: EvalResult, baseline: EvalResult, rules: list[Rule], 
     return report, report.exit_code(strict)
 
 
-def _print(report: GateReport, code: int) -> None:
+def _print(report: GateReport, code: int, strict: bool) -> None:
     from genbench.eval.names import escape_terminal as esc
 
     print(f"gate: {esc(report.candidate)} vs {esc(report.baseline)} under {esc(report.protocol_id)}")
@@ -170,13 +195,24 @@ def _print(report: GateReport, code: int) -> None:
     if report.status == FAIL:
         print("\nREGRESSION: failing rules")
         print(report.table(only=(FAIL,)))
+    lenient_fail = "INCONCLUSIVE (failing even under --lenient: a point difference is past its tolerance)"
     verdict = {0: "PASS" if report.status != "inconclusive" else "INCONCLUSIVE (--lenient: passing)",
-               1: "FAIL" if report.status == FAIL else "INCONCLUSIVE (failing; --lenient passes it)"}[code]
+               1: "FAIL" if report.status == FAIL else "INCONCLUSIVE (failing; --lenient passes it)"
+               if strict and not report.lenient_refuses() else lenient_fail}[code]
     print(f"\nverdict: {verdict}")
+
+
+def _rescore_with_intervals(candidate: EvalResult, baseline: EvalResult, args: argparse.Namespace,
+                            opened: dict[str, SampleSet]) -> EvalResult:
+    """The fallback reads the candidate's own intervals: score it again with the protocol's bootstrap."""
+    seed = baseline.protocol.get("seed", 0) if args.seed is None else args.seed
+    return _score(opened[candidate.samples["fingerprint"]], args, candidate.protocol.get("protocol"), seed,
+                  candidate.name or args.name)
 
 
 def run(args: argparse.Namespace) -> int:
     from genbench.compare.find_features import GateOptions, paired_for_gate
+    from genbench.compare.verify import check_files
     from genbench.protocols import PROTOCOLS
 
     from genbench.eval.names import safe_text, validate_model_name
@@ -185,22 +221,27 @@ def run(args: argparse.Namespace) -> int:
     rules = [parse_rule(r) for r in args.rule]  # bad rules fail before any evaluation
     if args.protocol:
         PROTOCOLS.get(args.protocol)
-    candidate, baseline, opened = gather(args)
+    candidate, baseline, opened, files = gather(args)
     name = args.protocol or baseline.protocol.get("protocol")
     proto = PROTOCOLS.get(name) if name in PROTOCOLS else None
     n_warnings = check_sample_counts(candidate, baseline, proto, args.allow_n_mismatch)
-    paired = None if args.independent else paired_for_gate(candidate, baseline, rules, proto, opened, GateOptions(
-        device=args.device, weights=parse_weights(args.weights), allow_unverified=args.allow_unverified_weights,
-        cache_dir=args.cache_dir, batch_size=args.batch_size, bootstrap=args.bootstrap, seed=args.seed))
+    opts = GateOptions(device=args.device, weights=parse_weights(args.weights),
+                       allow_unverified=args.allow_unverified_weights, cache_dir=args.cache_dir,
+                       batch_size=args.batch_size, bootstrap=args.bootstrap, seed=args.seed)
+    check_files({"candidate": candidate, "baseline": baseline}, files, rules, proto, opts, opened)
+    paired = None if args.independent else paired_for_gate(candidate, baseline, rules, proto, opened, opts, files)
+    if paired and "fallback_reason" in paired and candidate.protocol.get("bootstrap") == 0 and "candidate" not in files:
+        candidate = _rescore_with_intervals(candidate, baseline, args, opened)
     report, code = decide_gate(candidate, baseline, rules, args.protocol, args.strict,
                                paired or {"fallback_reason": "--independent given"})
     for w in n_warnings:
         print(f"warning: {w} (--allow-n-mismatch)", file=sys.stderr)
-    _print(report, code)
+    _print(report, code, args.strict)
     if args.json:
         from genbench.io import atomic_write_json
 
         names = {k: safe_text(getattr(report, k)) for k in ("candidate", "baseline")}
         atomic_write_json(args.json, {**report.to_json(), **names, "exit_code": code, "strict": args.strict,
-                                      "n_mismatch": n_warnings})
+                                      "n_mismatch": n_warnings,
+                                      "features_files": {k: v.path.name for k, v in sorted(files.items())}})
     return code

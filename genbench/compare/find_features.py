@@ -7,6 +7,7 @@ matches. When any set cannot be found the caller falls back to independent inter
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
@@ -15,6 +16,7 @@ import numpy as np
 from genbench.errors import GenbenchError
 from genbench.features.base import FeatureExtractor, extractor_traits
 from genbench.features.cache import FeatureCache, cache_key
+from genbench.compare.features_file import FeaturesFile
 from genbench.eval.inputs import ExtractOptions, cached_features
 from genbench.numerics import softmax64
 from genbench.compare.paired import Difference, Side, differences
@@ -27,11 +29,13 @@ class FeaturesUnavailable(Exception):
 
 @dataclass(frozen=True)
 class Finder:
-    """Where to look: the feature cache, and samples already open (by fingerprint)."""
+    """Where to look: checked features files by side ("candidate", "baseline"), which alone answer for
+    their side; then samples already open (by fingerprint), the feature cache, the recorded source."""
 
     cache: FeatureCache
     opened: Mapping[str, SampleSet]
     batch_size: int = 64
+    files: Mapping[str, FeaturesFile] = field(default_factory=dict)
 
     def roles(self, extractor: FeatureExtractor, desc: Mapping, what: str) -> dict[str, np.ndarray]:
         """Metric inputs of one set (embedding, class_probs where the extractor has them)."""
@@ -41,7 +45,13 @@ class Finder:
             out["class_probs"] = softmax64(raw["logits"])
         return out
 
+    def raw_of(self, extractor: FeatureExtractor, desc: Mapping, what: str) -> dict[str, np.ndarray]:
+        """The extractor's raw outputs for one set ({key: float32 [N, D]}), found as the class says."""
+        return self._raw(extractor, desc, what)
+
     def _raw(self, extractor: FeatureExtractor, desc: Mapping, what: str) -> dict[str, np.ndarray]:
+        if what in self.files:
+            return _from_file(self.files[what], extractor, what)
         fp, n = desc.get("fingerprint"), desc.get("n")
         if not fp or not n:
             raise FeaturesUnavailable(f"{what}: the result records no sample fingerprint")
@@ -52,6 +62,15 @@ class Finder:
                 return hit
             samples = _reopen(desc, what)
         return cached_features(extractor, samples, self.cache, ExtractOptions(self.batch_size))
+
+
+def _from_file(ff: FeaturesFile, extractor: FeatureExtractor, what: str) -> dict[str, np.ndarray]:
+    if extractor.name not in ff.rows:
+        raise FeaturesUnavailable(f"{what}: its features file {ff.path.name} holds no {extractor.name} rows")
+    if ff.identities.get(extractor.name) != json.loads(json.dumps(extractor.cache_identity(), sort_keys=True)):
+        raise FeaturesUnavailable(f"{what}: its features file {ff.path.name} was computed by another version "
+                                  f"or weights of {extractor.name}")
+    return ff.raw(extractor.name)
 
 
 def _reopen(desc: Mapping, what: str) -> SampleSet:
@@ -109,41 +128,51 @@ class GateOptions:
     device: str = "auto"
     weights: Mapping[str, str] = field(default_factory=dict)
     allow_unverified: bool = False
-    cache_dir: str | None = None
+    cache_dir: str | bool | None = None  # None: $GENBENCH_HOME/cache; False: none
     batch_size: int = 64
     bootstrap: int = 200
     seed: int | None = None
 
 
-def paired_for_gate(candidate, baseline, rules: Sequence, protocol: Protocol | None,
-                    opened: Mapping[str, SampleSet], opts: GateOptions) -> dict:
-    """compare()'s keyword arguments: {"diffs": ...} when every set's features were found, else
-    {"fallback_reason": why}."""
+def gate_tools(protocol: Protocol, metrics: Sequence[str], opts: GateOptions, opened: Mapping[str, SampleSet],
+               files: Mapping[str, FeaturesFile] | None = None) -> tuple[dict[str, FeatureExtractor], Finder]:
+    """The extractors the metrics' spaces need, and a Finder over the files, opened sets and cache."""
     from genbench.features.extract import build_extractor
-    from genbench.compare.gate import resolve_rules
     from genbench.paths import default_cache_dir
+
+    names = {space_of(protocol, m).extractor for m in metrics}
+    extractors = {n: build_extractor(n, device=opts.device, weights_path=opts.weights.get(n),
+                                     allow_unverified=opts.allow_unverified) for n in names}
+    root = None if opts.cache_dir is False else (opts.cache_dir or default_cache_dir())  # False: no cache
+    finder = Finder(FeatureCache(root), opened, opts.batch_size, dict(files or {}))
+    return extractors, finder
+
+
+def paired_for_gate(candidate, baseline, rules: Sequence, protocol: Protocol | None,
+                    opened: Mapping[str, SampleSet], opts: GateOptions,
+                    files: Mapping[str, FeaturesFile] | None = None) -> dict:
+    """compare()'s keyword arguments: {"diffs": ...} when every set's features were found, else
+    {"fallback_reason": why}. `files` holds checked features files by side ("candidate", "baseline")."""
+    from genbench.compare.gate import resolve_rules
 
     if protocol is None:
         return {"fallback_reason": "no registered protocol to take the metric settings from"}
     try:
         parsed = resolve_rules(candidate, baseline, list(rules) or None, protocol)
         metrics = [r.metric for r in parsed]
-        names = {space_of(protocol, m).extractor for m in metrics}
-        extractors = {n: build_extractor(n, device=opts.device, weights_path=opts.weights.get(n),
-                                         allow_unverified=opts.allow_unverified) for n in names}
-        finder = Finder(FeatureCache(opts.cache_dir or default_cache_dir()), opened, opts.batch_size)
+        extractors, finder = gate_tools(protocol, metrics, opts, opened, files)
         seed = baseline.protocol.get("seed", 0) if opts.seed is None else opts.seed
         ref = baseline.reference if candidate.reference.get("fingerprint") == baseline.reference.get(
             "fingerprint") else None
         if ref is None:
             return {"fallback_reason": "candidate and baseline were scored against different reference sets"}
         return {"diffs": paired_differences(candidate.samples, baseline.samples, ref, metrics, protocol, finder,
-                                            extractors, opts.bootstrap, seed, _dataset(ref))}
+                                            extractors, opts.bootstrap, seed, dataset_of(ref))}
     except (FeaturesUnavailable, GenbenchError) as e:
         return {"fallback_reason": str(e)}
 
 
-def _dataset(ref: Mapping) -> str | None:
+def dataset_of(ref: Mapping) -> str | None:
     source = str(ref.get("source") or "")
     return source[len("dataset:"):] if source.startswith("dataset:") else None
 

@@ -24,7 +24,8 @@ The decision (for `<=`; `>=` mirrors it):
   inconclusive  the interval straddles the tolerance
 The gate fails when any rule fails; it is inconclusive when none fails and some rule is inconclusive.
 Whether inconclusive passes is the caller's choice (INCONCLUSIVE_FAILS is the CLI's default; see the
-README's gate section for the measured rates behind it). Without explicit rules the protocol's
+README's gate section for the measured rates behind it), except that an inconclusive rule whose point
+difference is already past its tolerance always fails (`--lenient` never passes it). Without explicit rules the protocol's
 `gate_rules` apply, oriented by each metric's direction. A protocol fixes its sample count: results
 scored at another N are refused (check_sample_counts) unless the caller allows it.
 `calibrate_tolerances` derives tolerances from several real-vs-real evaluations.
@@ -117,11 +118,17 @@ class RuleOutcome:
     has_interval: bool
     method: str = INDEPENDENT_METHOD
 
+    @property
+    def past_tolerance(self) -> bool:
+        """The point difference itself is already beyond the tolerance (whatever its interval)."""
+        return self.diff > self.rule.tolerance if self.rule.op == "<=" else self.diff < self.rule.tolerance
+
     def to_json(self) -> dict:
         return {"rule": str(self.rule), "metric": self.rule.metric, "op": self.rule.op,
                 "tolerance": self.rule.tolerance, "source": self.rule.source, "baseline": self.baseline,
                 "candidate": self.candidate, "diff": self.diff, "diff_ci95": [self.lo, self.hi],
-                "status": self.status, "has_interval": self.has_interval, "method": self.method}
+                "status": self.status, "has_interval": self.has_interval, "method": self.method,
+                "past_tolerance": self.past_tolerance}
 
 
 def status_of(rule: Rule, lo: float, hi: float) -> str:
@@ -169,9 +176,16 @@ class GateReport:
         states = {o.status for o in self.outcomes}
         return FAIL if FAIL in states else INCONCLUSIVE if INCONCLUSIVE in states else PASS
 
+    def lenient_refuses(self) -> bool:
+        """An inconclusive rule whose point difference is already past its tolerance: --lenient fails it too."""
+        return any(o.status == INCONCLUSIVE and o.past_tolerance for o in self.outcomes)
+
     def exit_code(self, strict: bool = INCONCLUSIVE_FAILS) -> int:
-        """0 pass (or inconclusive unless strict), 1 regression (or inconclusive under strict)."""
-        return 1 if self.status == FAIL or (strict and self.status == INCONCLUSIVE) else 0
+        """0 pass (or inconclusive unless strict), 1 regression (or inconclusive under strict, or an
+        inconclusive rule whose point difference is past its tolerance even when not strict)."""
+        if self.status == FAIL:
+            return 1
+        return 1 if self.status == INCONCLUSIVE and (strict or self.lenient_refuses()) else 0
 
     def failing(self) -> list[RuleOutcome]:
         return [o for o in self.outcomes if o.status == FAIL]

@@ -57,11 +57,14 @@ def quarter_model_images(n: int) -> np.ndarray:
 
 
 def features(images: np.ndarray) -> dict[str, np.ndarray]:
-    """digits-classifier embedding [N, 64] and class probabilities [N, 10] (softmax of the logits)."""
+    """digits-classifier embedding [N, 64] and class probabilities [N, 10] (softmax of the logits), and the
+    pixels extractor's embedding [N, 192] under "pixels" (digits-default v2 gates fd_pixels too)."""
     ext = build_extractor("digits-classifier", device="cpu")
     outs = list(ext.run_batches(images[i:i + 512] for i in range(0, len(images), 512)))
     emb = np.concatenate([o["embedding"] for o in outs])
-    return {"embedding": emb, "class_probs": softmax64(np.concatenate([o["logits"] for o in outs]))}
+    pix = build_extractor("pixels", device="cpu")
+    px = np.concatenate([o["embedding"] for o in pix.run_batches(images[i:i + 512] for i in range(0, len(images), 512))])
+    return {"embedding": emb, "class_probs": softmax64(np.concatenate([o["logits"] for o in outs])), "pixels": px}
 
 
 class Pools(dict):

@@ -1,16 +1,18 @@
-"""The README's CI example, run as a CI runner would: fresh checkout, `pip install ./genbench`, the
-example's script and gate, in a temp dir with a tiny N.
+"""examples/ci, run as a CI runner would: the workflow's `run:` steps in order, in a fresh folder.
 
-The workspace plays the user's repository: a `my_model/sample.py` whose `draw(seeds)` returns real digits
-(image k depends only on seed k), and the README's once-only baseline commands run first. genbench is
-cloned from this repository's HEAD (`git clone`, as `actions/checkout` would) and installed offline with
-`pip install --no-deps --no-build-isolation --no-index --target` (the dependencies are this venv's).
-The only change to the README's commands is N: `0-999` becomes `0-99`. The full run is `-m slow`; the
-fast suite checks that the example is complete (install step, shipped script, baseline commands) and the
-README test parses every genbench command in it.
+The folder plays the user's repository: examples/ci/my_model (whose `draw(seeds)` gives fixed-seed digits)
+and the baseline recorded once with the README's own commands (`eval ... --save-features`), after which
+the baseline's samples and feature cache are deleted: the job sees only baseline_result.json and
+baseline_result.features.npz, as a fresh CI checkout would. The checkout steps are replaced by copying
+this working tree (tracked and untracked, not ignored files) to ./genbench; `pip install ./genbench` runs
+offline (`--no-deps --no-index --target`: the dependencies are this venv's). The job must write gate.json
+saying "paired": true and exit 0 for the unchanged model; with SKIP_CLASSES = (3,) (one class dropped)
+the gate step exits 1. The full run is `-m slow` (three evaluations with B = 200 and a wheel build);
+the fast suite checks that the example is complete and that every command in it parses.
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -23,17 +25,8 @@ import pytest
 
 from tests.integration.test_readme import ROOT, readme_blocks, shell_commands
 
-TINY = ("0-999", "0-99")
-MODEL = '''
-import numpy as np
-from genbench.data import load_dataset
-
-
-def draw(seeds):
-    """Real digits: image k is digits[(7 * k) % N], so it depends only on seed k."""
-    data = load_dataset("digits").data  # [N, 3, 8, 8] uint8
-    return data[[(7 * s) % len(data) for s in seeds]]
-'''
+EXAMPLE = ROOT / "examples" / "ci"
+WORKFLOW = EXAMPLE / "release-gate.yml"
 
 
 def ci_run_steps(yaml: str) -> list[str]:
@@ -55,22 +48,36 @@ def ci_run_steps(yaml: str) -> list[str]:
     return steps
 
 
-def _baseline_commands() -> list[str]:
-    return [c for b in readme_blocks("bash") for c in shell_commands(b) if "baseline_result.json" in c
-            or "--out baseline.npz" in c]
+def baseline_commands() -> list[str]:
+    """The README's commands that record the baseline (the ones a user runs once)."""
+    return [c for b in readme_blocks("bash") for c in shell_commands(b)
+            if "baseline_result.json" in c or "--out baseline.npz" in c]
 
 
-def test_readme_ci_example_is_complete():
-    steps = ci_run_steps(readme_blocks("yaml")[0])
-    assert steps[0] == "pip install ./genbench" and any(s.startswith("genbench gate") for s in steps)
+def test_ci_example_is_complete():
+    steps = ci_run_steps(WORKFLOW.read_text())
+    assert steps[0] == "pip install ./genbench" and steps[-1].startswith("genbench gate")
+    assert "--baseline baseline_result.json" in steps[-1] and "--json gate.json" in steps[-1]
     script = next(s for s in steps if "generate_samples.py" in s).split()[1]
     assert (ROOT / script.removeprefix("genbench/")).is_file(), f"{script} is not shipped"
-    assert len(_baseline_commands()) == 2
+    assert (EXAMPLE / "my_model" / "sample.py").is_file()
+    base = baseline_commands()
+    assert len(base) == 2 and "--save-features" in base[1], base
+    assert "examples/ci/release-gate.yml" in (ROOT / "README.md").read_text()
     from genbench.cli import build_parser
 
-    for cmd in steps + _baseline_commands():
+    for cmd in steps + base:
         if cmd.startswith("genbench "):
             assert getattr(build_parser().parse_args(shlex.split(cmd)[1:]), "func", None), cmd
+
+
+def test_example_model_is_seeded_per_image(monkeypatch):
+    monkeypatch.syspath_prepend(str(EXAMPLE))
+    import importlib
+
+    sample = importlib.import_module("my_model.sample")
+    a, b = sample.draw([5, 6, 7]), sample.draw([7])
+    assert a.shape == (3, 3, 8, 8) and a.dtype.name == "uint8" and (a[2] == b[0]).all()
 
 
 def _script_main():
@@ -85,9 +92,7 @@ def _script_main():
 def test_generate_samples_script_draws_from_a_callable(tmp_path, monkeypatch, capsys):
     from genbench.sets.samples import open_samples
 
-    (tmp_path / "my_model").mkdir()
-    (tmp_path / "my_model" / "__init__.py").write_text("")
-    (tmp_path / "my_model" / "sample.py").write_text(MODEL)
+    shutil.copytree(EXAMPLE / "my_model", tmp_path / "my_model")
     monkeypatch.chdir(tmp_path)
     monkeypatch.syspath_prepend(str(tmp_path))
     main = _script_main()
@@ -101,37 +106,62 @@ def test_generate_samples_script_draws_from_a_callable(tmp_path, monkeypatch, ca
     assert not (tmp_path / "d.npz").exists()
 
 
+def _copy_working_tree(dest: Path) -> None:
+    """Tracked and untracked (not ignored) files of this checkout, as `actions/checkout` would give them."""
+    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, capture_output=True,
+                            check=True).stdout.decode().split("\0")
+    for rel in filter(None, listed):
+        src = ROOT / rel
+        if src.is_file():
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / rel)
+
+
 def _run(cmd: str, cwd: Path, env: dict) -> subprocess.CompletedProcess:
-    cmd = cmd.replace(*TINY)
     words = shlex.split(cmd)
     if words[:2] == ["pip", "install"]:  # offline: the dependencies are already in this venv
         words = [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
                  "--no-index", "--target", str(cwd / ".site"), *words[2:]]
     elif words[0] == "python":
         words[0] = sys.executable
-    return subprocess.run(words, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
+    return subprocess.run(words, cwd=cwd, env=env, capture_output=True, text=True, timeout=1800)
 
 
-@pytest.mark.slow  # two evaluations (baseline, gate) with B = 200 bootstraps: minutes of CPU on 2 shared cores
-def test_readme_ci_example_runs_on_a_fresh_checkout(tmp_path):
+def _job(repo: Path, env: dict, steps: list[str]) -> int:
+    """The workflow's steps after the install; returns the gate step's exit code."""
+    for f in ("candidate.npz", "gate.json"):
+        (repo / f).unlink(missing_ok=True)
+    for cmd in steps[1:]:
+        out = _run(cmd, repo, env)
+        if cmd.startswith("genbench gate"):
+            assert out.returncode in (0, 1), f"{cmd}: exit {out.returncode}\n{out.stdout}\n{out.stderr[-3000:]}"
+            return out.returncode
+        assert out.returncode == 0, f"{cmd}: exit {out.returncode}\n{out.stdout}\n{out.stderr[-3000:]}"
+    raise AssertionError("the workflow has no gate step")
+
+
+@pytest.mark.slow  # a wheel build and three evaluations with B = 200: minutes on 2 shared cores
+def test_ci_example_runs_step_by_step(tmp_path):
     if shutil.which("git") is None or not (ROOT / ".git").exists():
         pytest.skip("needs git and a git checkout of genbench")
     repo = tmp_path / "user-repo"
-    (repo / "my_model").mkdir(parents=True)
-    (repo / "my_model" / "__init__.py").write_text("")
-    (repo / "my_model" / "sample.py").write_text(MODEL)
-    clone = subprocess.run(["git", "clone", "-q", "--depth", "1", ROOT.as_uri(), str(repo / "genbench")],
-                           capture_output=True, text=True)
-    assert clone.returncode == 0, clone.stderr
+    shutil.copytree(EXAMPLE / "my_model", repo / "my_model")
+    _copy_working_tree(repo / "genbench")
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    env.update(PYTHONPATH=str(repo / ".site"), GENBENCH_HOME=str(tmp_path / "home"),
+    env.update(PYTHONPATH=f"{repo / '.site'}{os.pathsep}{repo}", GENBENCH_HOME=str(tmp_path / "home-record"),
                PATH=f"{repo / '.site' / 'bin'}{os.pathsep}{env.get('PATH', '')}")
-    steps = ci_run_steps(readme_blocks("yaml")[0])
-    order = steps[:1] + _baseline_commands() + steps[1:]  # install, record the baseline once, then the job
-    for cmd in order:
+    steps = ci_run_steps(WORKFLOW.read_text())
+    for cmd in steps[:1] + baseline_commands():  # install, then record the baseline once
         out = _run(cmd, repo, env)
-        assert out.returncode == 0, f"{cmd}: exit {out.returncode}\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}"
-    assert (repo / "gate.json").is_file() and (repo / "candidate.npz").is_file()
-    imported = subprocess.run([sys.executable, "-c", "import genbench; print(genbench.__file__)"], cwd=tmp_path,
-                              env=env, capture_output=True, text=True)
-    assert imported.stdout.startswith(str(repo / ".site")), imported.stdout  # the installed copy ran
+        assert out.returncode == 0, f"{cmd}: exit {out.returncode}\n{out.stdout}\n{out.stderr[-3000:]}"
+    (repo / "baseline.npz").unlink()  # not committed: the job has the result and its features file only
+    env["GENBENCH_HOME"] = str(tmp_path / "home-ci")  # a fresh runner: no feature cache
+    assert _job(repo, env, steps) == 0
+    report = json.loads((repo / "gate.json").read_text())
+    assert report["paired"] is True and report["status"] == "pass", report
+    sample = repo / "my_model" / "sample.py"
+    sample.write_text(sample.read_text().replace("SKIP_CLASSES: tuple[int, ...] = ()", "SKIP_CLASSES = (3,)"))
+    assert _job(repo, env, steps) == 1
+    report = json.loads((repo / "gate.json").read_text())
+    assert report["paired"] is True and report["status"] == "fail", report
+    assert any(r["metric"] == "classes_covered" and r["status"] == "fail" for r in report["rules"])

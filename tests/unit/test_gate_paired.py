@@ -47,7 +47,12 @@ def _result(diffs: dict, side: str, n: int = 600) -> EvalResult:
 
 def _gate(train, test, cand_rows, base_rows):
     diffs = differences(RULES, Side(train, cand_rows), Side(train, base_rows), Side(test), PROTO.config, reps=100)
-    return compare(_result(diffs, "a"), _result(diffs, "b"), None, PROTO, diffs=diffs)
+    rules = [f"fd<=+{_tol('fd')}", f"recall>=-{_tol('recall')}", "classes_covered>=-0"]  # the classifier's rules
+    return compare(_result(diffs, "a"), _result(diffs, "b"), rules, PROTO, diffs=diffs)
+
+
+def _tol(metric: str) -> float:
+    return next(g.tolerance for g in PROTO.gate_rules if g.metric == metric)
 
 
 def test_one_missing_class_fails_and_a_fresh_real_subset_passes_at_600(digits):

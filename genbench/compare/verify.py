@@ -1,0 +1,154 @@
+"""Record and check the feature rows behind a result, so that a committed baseline pairs and cannot lie.
+
+`save_gated_features` (for `genbench eval --save-features`) writes `R.features.npz` beside R.json with
+the rows of every extractor that the protocol's gate rules read, only the roles those metrics need, and
+returns the record R.json keeps (file name, size, sha256). The rows come from the feature cache when
+the evaluation just put them there, else from re-opening the result's source (its fingerprint checked).
+
+`attached_features` finds that file beside a result and checks it: the sha256 R.json records, and the
+fingerprint and N the file names against R.json's. `check_recorded_values` then recomputes each gated
+value from the rows against the shared reference and refuses (InputError, exit 2, naming the metric)
+a result whose recorded value disagrees: an edited value, or a result edited to another set's
+fingerprint, cannot pass as what it claims. The features file itself cannot be forged without also
+matching the hash in R.json; what this does not prove is that R.json and its file were not replaced
+together (commit review and the repository's history are what protect those).
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from genbench.errors import ConfigError, InputError
+from genbench.eval.result import EvalResult
+from genbench.features.base import FeatureExtractor
+from genbench.compare.features_file import FeaturesFile, features_path, read_features, write_features
+from genbench.compare.find_features import (FeaturesUnavailable, Finder, GateOptions, dataset_of, gate_tools,
+                                            space_of)
+from genbench.compare.gate import resolve_rules
+from genbench.compare.paired import metric_for, point_values
+from genbench.protocols import Protocol
+from genbench.sets.samples import SampleSet
+
+REL_TOL, ABS_TOL = 1e-6, 1e-9  # recorded vs recomputed: float32 rows read back, float64 maths either way
+
+
+def _plain(metric: str, suffix: str) -> str:
+    return metric[: len(metric) - len(suffix)] if suffix else metric
+
+
+def gated_roles(protocol: Protocol, metrics: Sequence[str] | None = None) -> dict[str, set[str]]:
+    """{extractor: raw feature keys} that the gate's metrics read (`class_probs` is read from `logits`)."""
+    names = list(metrics) if metrics else [r.metric for r in protocol.gate_rules]
+    if not names:
+        raise ConfigError(f"--save-features: protocol {protocol.name} has no gate rules, so no gated features")
+    out: dict[str, set[str]] = {}
+    for m in names:
+        sp = space_of(protocol, m)
+        needs = {k.split(".", 1)[1] for k in metric_for(_plain(m, sp.suffix)).needs if k.startswith("fake.")}
+        out.setdefault(sp.extractor, set()).update("logits" if r == "class_probs" else r for r in needs)
+    return out
+
+
+def save_gated_features(result: EvalResult, json_path: str | Path, protocol: Protocol, finder: Finder,
+                        extractors: Mapping[str, FeatureExtractor]) -> dict:
+    """Write the rows beside `json_path` and put their record into result.samples["features_file"]."""
+    rows, identities = {}, {}
+    for ext, keys in gated_roles(protocol).items():
+        raw = finder.raw_of(extractors[ext], result.samples, "--samples")
+        rows[ext] = {k: raw[k] for k in sorted(keys) if k in raw}
+        identities[ext] = extractors[ext].cache_identity()
+    fp, n = result.samples.get("fingerprint"), int(result.samples.get("n") or 0)
+    record = write_features(features_path(json_path), str(fp), n, rows, identities)
+    result.samples["features_file"] = record
+    return record
+
+
+def attached_features(json_path: str | Path, result: EvalResult, what: str) -> FeaturesFile | None:
+    """The checked features file a result records (None when it records none).
+
+    InputError when it is recorded but missing, changed (sha256) or computed from other samples."""
+    record = result.samples.get("features_file")
+    if not record:
+        return None
+    path = Path(json_path).parent / str(record["path"])
+    if not path.is_file():
+        raise InputError(f"{what} {json_path}: its features file {path} is missing (commit it beside the "
+                         "result, e.g. with Git LFS, or restore it from the CI cache)")
+    ff = read_features(path, str(record["sha256"]))
+    fp, n = result.samples.get("fingerprint"), result.samples.get("n")
+    if ff.fingerprint != fp or ff.n != n:
+        raise InputError(f"{what} {json_path}: its features file {path.name} was computed from other samples "
+                         f"(fingerprint {ff.fingerprint[:12]}…, N = {ff.n}; the result says {str(fp)[:12]}…, "
+                         f"N = {n})")
+    return ff
+
+
+def recompute(side: str, ref: Mapping, metrics: Sequence[str], protocol: Protocol, finder: Finder,
+              extractors: Mapping[str, FeatureExtractor], desc: Mapping, dataset: str | None) -> dict[str, float]:
+    """Point values of `metrics` for one side's rows against the reference (FeaturesUnavailable if none)."""
+    out: dict[str, float] = {}
+    for m in metrics:
+        sp = space_of(protocol, m)
+        ext = extractors[sp.extractor]
+        fake, real = finder.roles(ext, desc, side), finder.roles(ext, ref, "reference")
+        plain = _plain(m, sp.suffix)
+        cls = metric_for(plain)
+        vals = point_values(cls(protocol.params.get(cls.name)), fake, real, protocol.config,
+                            {"dataset": dataset, "extractor": sp.extractor})
+        out[m] = vals[plain]
+    return out
+
+
+def check_recorded_values(result: EvalResult, recomputed: Mapping[str, float], where: str) -> None:
+    """InputError naming the first metric whose recorded value is not what its feature rows give."""
+    for m, v in recomputed.items():
+        mv = result.metrics.get(m)
+        if mv is None:
+            continue
+        rec = float(mv.value)
+        if not (math.isfinite(rec) and math.isclose(rec, v, rel_tol=REL_TOL, abs_tol=ABS_TOL)):
+            raise InputError(f"{where}: metric {m!r} is recorded as {rec:.10g}, but its feature rows give "
+                             f"{v:.10g}: the result was edited or belongs to other samples; refusing it")
+
+
+def replace_values(result: EvalResult, recomputed: Mapping[str, float]) -> None:
+    """Use the recomputed values (identical within tolerance) so no number is taken from the JSON."""
+    for m, v in recomputed.items():
+        if m in result.metrics:
+            mv = result.metrics[m]
+            result.metrics[m] = type(mv)(float(np.float64(v)), mv.std, mv.ci95, mv.details)
+
+
+def verify_side(result: EvalResult, side: str, where: str, ref: Mapping, metrics: Sequence[str],
+                protocol: Protocol, finder: Finder, extractors: Mapping[str, FeatureExtractor],
+                dataset: str | None) -> None:
+    """Recompute one result file's gated values from its rows and refuse it when they disagree."""
+    try:
+        vals = recompute(side, ref, metrics, protocol, finder, extractors, result.samples, dataset)
+    except FeaturesUnavailable as e:
+        raise InputError(f"{where}: cannot check its recorded values against its features ({e})") from None
+    check_recorded_values(result, vals, where)
+    replace_values(result, vals)
+
+
+def check_files(results: Mapping[str, EvalResult], files: Mapping[str, FeaturesFile], rules: Sequence,
+                protocol: Protocol | None, opts: GateOptions, opened: Mapping[str, SampleSet]) -> None:
+    """Verify every side that came with a features file ({"candidate"|"baseline": file}); InputError on the
+    first disagreement. Afterwards those sides' gated values are the recomputed ones."""
+    if not files:
+        return
+    if protocol is None:
+        raise InputError("a features file can be checked only under a registered protocol; give --protocol")
+    metrics = [r.metric for r in resolve_rules(results["candidate"], results["baseline"], list(rules) or None,
+                                               protocol)]
+    try:
+        extractors, finder = gate_tools(protocol, metrics, opts, opened, files)
+    except FeaturesUnavailable as e:
+        raise InputError(f"cannot check the features files: {e}") from None
+    for side, ff in files.items():
+        r = results[side]
+        verify_side(r, side, f"--{side} {ff.path.with_suffix('').with_suffix('.json')}", r.reference, metrics,
+                    protocol, finder, extractors, dataset_of(r.reference))
