@@ -78,6 +78,13 @@ class Protocol:
 POINTS = "points"  # the feature space of 2-D point sets: the points themselves, no extractor
 
 
+def space_traits(extractor: str) -> frozenset[str]:
+    """The traits of a feature space's extractor (none for the points space)."""
+    from genbench.features.base import extractor_traits
+
+    return frozenset() if extractor == POINTS else extractor_traits(extractor)
+
+
 def _outputs(space: FeatureSpace) -> set[str]:
     from genbench.metrics import load_all
 

@@ -20,7 +20,7 @@ from genbench.compare.features_file import FeaturesFile
 from genbench.eval.inputs import ExtractOptions, cached_features
 from genbench.numerics import softmax64
 from genbench.compare.paired import Difference, Side, differences
-from genbench.protocols import FeatureSpace, Protocol
+from genbench.protocols import FeatureSpace, Protocol, space_traits
 from genbench.sets.samples import SampleSet, open_samples
 
 class FeaturesUnavailable(Exception):
@@ -115,7 +115,7 @@ def paired_differences(a: Mapping, b: Mapping, ref: Mapping, metrics: Sequence[s
         plain = [n[: len(n) - len(sp.suffix)] if sp.suffix else n for n in names]
         diffs = differences(plain, *sides, protocol.config.with_(seed=seed), reps=reps, seed=seed,
                             context={"dataset": dataset, "extractor": sp.extractor,
-                                     "extractor_traits": extractor_traits(sp.extractor)}, params=protocol.params)
+                                     "extractor_traits": space_traits(sp.extractor)}, params=protocol.params)
         out.update({n: diffs[p] for n, p in zip(names, plain)})
     return out
 

@@ -34,11 +34,10 @@ from genbench.eval.inputs import (MAX_DECODE_BYTES, POINTS, ExtractOptions, Extr
                              StatsSource, as_source, check_prompts, space_arrays)
 from genbench.metrics import METRICS, Metric, MetricConfig, MetricInputs, MetricValue, load_all
 from genbench.metrics.bootstrap import compute_with_ci
-from genbench.features.base import extractor_traits
 from genbench.metrics.inception_only import INCEPTION
 from genbench.numerics import device_record, resolve_device
 from genbench.paths import default_cache_dir
-from genbench.protocols import PROTOCOLS, FeatureSpace, Protocol, custom_protocol
+from genbench.protocols import PROTOCOLS, FeatureSpace, Protocol, custom_protocol, space_traits
 from genbench.eval.result import EvalResult
 from genbench.sets.samples import SampleSet, open_samples
 
@@ -76,7 +75,7 @@ def resolve_protocol(protocol: str | Protocol | None, metrics: Sequence[str] | s
     names = req.families
     if protocol is None:
         extractor = extractor or "inception-v3-tf"
-        default = DEFAULT_METRICS if INCEPTION in extractor_traits(extractor) else GENERIC_METRICS
+        default = DEFAULT_METRICS if INCEPTION in space_traits(extractor) else GENERIC_METRICS
         proto = custom_protocol(extractor, tuple(names or default), MetricConfig())
     else:
         proto = protocol
@@ -237,7 +236,7 @@ def _plan(space: FeatureSpace, sets: dict[str, SetSource], real: Any, proto: Pro
     box: dict[str, MetricInputs] = {}
     arrays = space_arrays(sets, handle, prompts, dev, _batch(sets), lambda k: box["i"].get(k))
     context = {"dataset": _dataset(real) or _dataset(getattr(sets["fake"], "samples", None)),
-               "extractor": space.extractor, "extractor_traits": extractor_traits(space.extractor)}
+               "extractor": space.extractor, "extractor_traits": space_traits(space.extractor)}
     box["i"] = inputs = MetricInputs(arrays, context)
     plan = _Space(space, handle, inputs)
     for mname in space.metrics:

@@ -69,20 +69,24 @@ def test_renderers_neutralise_unsafe_text_that_bypasses_validation():
 
 
 def test_gate_terminal_and_json_show_names_escaped(tmp_path, capsys):
+    """A name from a result file reaches the gate's terminal lines and --json escaped. (Since #18 a JSON
+    candidate needs its features file, so the printers are called on the report the gate builds.)"""
     from genbench.cli import main
+    from genbench.commands.gate import _print, decide_gate
+    from genbench.compare.gate import parse_rule
+    from genbench.eval.names import safe_text
 
-    good = tmp_path / "base.json"
-    _result().save(good)
-    cand = tmp_path / "cand.json"
-    r = _result()
-    r.name = "x\u202ey"
-    r.save(cand)
-    code = main(["gate", "--candidate", str(cand), "--baseline", str(good), "--rule", "fd<=+1", "--independent",
-                 "--json", str(tmp_path / "g.json")])
+    base, cand = _result(), _result()
+    cand.name = "x\u202ey\x1b[2K\rverdict: PASS"
+    report, code = decide_gate(cand, base, [parse_rule("fd<=+1")], None, True, {"fallback_reason": "test"})
+    _print(report, code, True)
     out = capsys.readouterr().out
-    assert code in (0, 1) and "\u202e" not in out
-    assert "\u202e" not in json.loads((tmp_path / "g.json").read_text())["candidate"]
-    assert main(["gate", "--candidate", str(cand), "--baseline", str(good), "--rule", "fd<=+1",
+    assert code in (0, 1) and "\u202e" not in out and "\x1b" not in out
+    assert not any(line.startswith("verdict: PASS") for line in out.splitlines()[:-1])
+    assert "\u202e" not in safe_text(report.candidate) and "\n" not in safe_text("a\nb")
+    good = tmp_path / "base.json"
+    base.save(good)
+    assert main(["gate", "--candidate", str(good), "--baseline", str(good), "--rule", "fd<=+1",
                  "--name", "[a](b)\u2066"]) == 2
 
 
