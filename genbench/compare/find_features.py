@@ -14,11 +14,10 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from genbench.errors import GenbenchError
-from genbench.features.base import FeatureExtractor, extractor_traits
+from genbench.features.base import FeatureExtractor
 from genbench.features.cache import FeatureCache, cache_key
 from genbench.compare.features_file import FeaturesFile
-from genbench.eval.inputs import ExtractOptions, cached_features
-from genbench.numerics import softmax64
+from genbench.eval.inputs import ExtractOptions, cached_features, row_inputs
 from genbench.compare.paired import Difference, Side, differences
 from genbench.protocols import FeatureSpace, Protocol, space_traits
 from genbench.sets.samples import SampleSet, open_samples
@@ -38,12 +37,8 @@ class Finder:
     files: Mapping[str, FeaturesFile] = field(default_factory=dict)
 
     def roles(self, extractor: FeatureExtractor, desc: Mapping, what: str) -> dict[str, np.ndarray]:
-        """Metric inputs of one set (embedding, class_probs where the extractor has them)."""
-        raw = self._raw(extractor, desc, what)
-        out = {"embedding": raw["embedding"]}
-        if "class-probs" in extractor_traits(extractor.name) and "logits" in raw:
-            out["class_probs"] = softmax64(raw["logits"])
-        return out
+        """Metric inputs of one set from its rows (genbench.eval.inputs.row_inputs: roles and row-derived inputs)."""
+        return row_inputs(extractor.name, self._raw(extractor, desc, what))
 
     def raw_of(self, extractor: FeatureExtractor, desc: Mapping, what: str) -> dict[str, np.ndarray]:
         """The extractor's raw outputs for one set ({key: float32 [N, D]}), found as the class says."""

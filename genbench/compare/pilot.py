@@ -19,18 +19,16 @@ from genbench.compare.paired import Side
 from genbench.compare.power import Pilot
 from genbench.compare.regressions import IMAGE_KINDS, Regression, blur, kept_rows, noise, shift
 from genbench.errors import ConfigError
-from genbench.features.base import FeatureExtractor, extractor_traits
-from genbench.numerics import softmax64
+from genbench.eval.inputs import row_inputs
+from genbench.features.base import FeatureExtractor
 from genbench.protocols import FeatureSpace, Protocol
 
 
 def features(extractor: FeatureExtractor, images: np.ndarray, batch: int = 256) -> dict[str, np.ndarray]:
-    """Metric inputs of uint8 [N, 3, H, W] images: embedding [N, D] (+ class_probs [N, K] for classifiers)."""
+    """Metric inputs of uint8 [N, 3, H, W] images from their rows: output roles (embedding [N, D], ...) and the
+    inputs derived from them (class_probs [N, K] for a classifier), as genbench.eval.inputs.row_inputs."""
     outs = list(extractor.run_batches(images[i:i + batch] for i in range(0, len(images), batch)))
-    roles = {"embedding": np.concatenate([o["embedding"] for o in outs])}
-    if "class-probs" in extractor_traits(extractor.name):
-        roles["class_probs"] = softmax64(np.concatenate([o["logits"] for o in outs]))
-    return roles
+    return row_inputs(extractor.name, {k: np.concatenate([o[k] for o in outs]) for k in extractor.outputs})
 
 
 @dataclass(frozen=True)

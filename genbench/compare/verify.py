@@ -22,6 +22,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from genbench.errors import ConfigError, InputError
+from genbench.eval.inputs import row_sources
 from genbench.eval.result import EvalResult
 from genbench.features.base import FeatureExtractor
 from genbench.compare.features_file import FeaturesFile, features_path, read_features, write_features
@@ -40,7 +41,8 @@ def _plain(metric: str, suffix: str) -> str:
 
 
 def gated_roles(protocol: Protocol, metrics: Sequence[str] | None = None) -> dict[str, set[str]]:
-    """{extractor: raw feature keys} that the gate's metrics read (`class_probs` is read from `logits`)."""
+    """{extractor: raw feature keys} that the gate's metrics read (derived inputs by their sources:
+    `class_probs` is read from `logits`; genbench.eval.inputs.row_sources)."""
     names = list(metrics) if metrics else [r.metric for r in protocol.gate_rules]
     if not names:
         raise ConfigError(f"--save-features: protocol {protocol.name} has no gate rules, so no gated features")
@@ -48,7 +50,7 @@ def gated_roles(protocol: Protocol, metrics: Sequence[str] | None = None) -> dic
     for m in names:
         sp = space_of(protocol, m)
         needs = {k.split(".", 1)[1] for k in metric_for(_plain(m, sp.suffix)).needs if k.startswith("fake.")}
-        out.setdefault(sp.extractor, set()).update("logits" if r == "class_probs" else r for r in needs)
+        out.setdefault(sp.extractor, set()).update(row_sources(sp.extractor, needs))
     return out
 
 

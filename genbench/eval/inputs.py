@@ -17,7 +17,7 @@ Keys per set ("fake", "real", "train", "heldout"):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
@@ -303,6 +303,37 @@ def space_arrays(sets: dict[str, SetSource], handle: ExtractorHandle | None, pro
                 ctx = DeriveContext(prefix, get, handle, prompts, device, batch_size)
                 arrays[f"{prefix}.{name}"] = lambda d=d, ctx=ctx: d.fn(ctx)
     return arrays
+
+
+def row_inputs(extractor: str, raw: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """A set's metric inputs from its feature rows alone (paired comparisons: the gate, ranks, the planner).
+
+    The extractor's output roles as stored, plus every derived input it declares (ExtractorSpec.provides)
+    whose sources are output roles present in `raw` (class_probs from logits, clip from the embedding),
+    derived by the same functions as in an evaluation. Inputs that need the images, the network or the
+    prompts (channel_classes, text) cannot come from rows. Set traits are not known here, so `when` /
+    `unless` conditions are not applied.
+    """
+    spec = EXTRACTORS.get(extractor)
+    out = {k: v for k, v in raw.items() if k in spec.outputs}
+    ctx = DeriveContext("set", lambda key: out[key.split(".", 1)[1]], None, None, "cpu", 64)  # type: ignore[arg-type]
+    for name, d in spec.provides.items():
+        if all(s in out for s in d.sources):  # "images", "extractor", "prompts" are never rows
+            out[name] = d.fn(ctx)
+    return out
+
+
+def row_sources(extractor: str, inputs: Iterable[str]) -> set[str]:
+    """The output roles behind metric inputs (`class_probs` -> `logits`). Inputs that cannot come from
+    feature rows (see row_inputs), such as a metric's alternatives for other sets, add nothing."""
+    spec = EXTRACTORS.get(extractor)
+    out: set[str] = set()
+    for name in inputs:
+        if name in spec.outputs:
+            out.add(name)
+        elif name in spec.provides and set(spec.provides[name].sources) <= set(spec.outputs):
+            out.update(spec.provides[name].sources)
+    return out
 
 
 def check_prompts(prompts: list[str] | None, n: int) -> None:

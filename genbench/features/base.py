@@ -110,8 +110,8 @@ class ExtractorSpec:
     provides: Mapping[str, Derived] = field(default_factory=dict)  # derived input name -> how
     shipped_sha256: Callable[[], str] | None = None  # shipped weights: their recorded sha256 (checked at build)
     traits: frozenset[str] = frozenset()  # declared facts that code may branch on, instead of names:
-    # "inception": FID, KID and IS are defined on its features; "class-probs": its logits are class logits,
-    # so softmax(logits) is the class_probs input of paired comparisons
+    # "inception": FID, KID and IS are defined on its features (inputs such as class_probs are declared
+    # in `provides`, not as traits)
 
 
 def extractor_traits(name: str) -> frozenset[str]:

@@ -152,7 +152,6 @@ def _channel_classes(ctx) -> np.ndarray:
 EXTRACTORS.add("digits-classifier", ExtractorSpec(
     name="digits-classifier", build=_build, weights_name=None, outputs=DigitsClassifier.outputs,
     description="small CNN trained on digits-train (weights shipped): 64-d penultimate embedding, 10 logits",
-    traits=frozenset({"class-probs"}),
     # whole-image classes mean nothing on stacked digits: there each channel is labelled on its own
     provides={"class_probs": Derived(("logits",), _class_probs, unless="stacked-channels"),
               "channel_classes": Derived(("images",), _channel_classes, when="stacked-channels")},

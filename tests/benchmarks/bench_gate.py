@@ -1,125 +1,158 @@
-"""Operating characteristics of `genbench gate` under digits-default's default rules.
+"""Operating characteristics of the release gate as the CI workflow runs it (digits-default, N = 1,000).
 
 How often does the gate fail a candidate that is as good as the baseline (false alarm), and how often
-does it catch a real regression (detection)? Measured at N = 1,000 against the protocol's reference
-(digits-test, 359 images), with digits-default version 2's rules fd<=+15, recall>=-0.13,
-classes_covered>=-0 and fd_pixels<=+0.25 and the CLI's paired bootstrap (B = 200) of each difference.
+does it catch a real regression (detection)? Measured end to end through the files the workflow in
+examples/ci/ commits and reads, under digits-default version 2's default rules fd<=+15, recall>=-0.13,
+classes_covered>=-0 and fd_pixels<=+0.25, against the protocol's reference (digits-test, 359 images).
+
+One trial, each command run through genbench's own CLI entry point (genbench.cli.main, in this process):
+1. record: a baseline sample file `baseline.npz` (N images), then the README's
+   `genbench eval --samples baseline.npz --protocol digits-default --metrics fd,pr,modes
+   --json baseline_result.json --save-features`, with its own fresh GENBENCH_HOME;
+2. paired: a fresh folder holding only `baseline_result.json`, `baseline_result.features.npz` and the
+   candidate's `candidate.npz`, a fresh GENBENCH_HOME (no feature cache, no baseline samples), and the
+   workflow's `genbench gate --candidate candidate.npz --baseline baseline_result.json
+   --protocol digits-default --json gate.json`; the verdict is read back from gate.json;
+3. fallback: the same baseline recorded without `--save-features` (what a workflow that commits only the
+   JSON has), gated in another fresh folder: the gate cannot pair and combines the two results' own
+   intervals as independent. Both gates see the same baseline images and the same candidate file.
 
 Draws. digits has 1,797 images: 1,438 in digits-train, 359 in digits-test (the reference). Disjoint
 real subsets of 1,000 cannot be drawn twice from 1,438, so every set (baseline and candidate alike) is
-N rows drawn with replacement from a pool: digits-train itself (real, 1,438), digits-train without
-1 or 2 classes (chosen per trial), digits-train blurred (3x3 binomial kernel mixed half and half with
-the image) or noised (Gaussian, σ = 25 of 255) (gate_pools.blur / noise), or 1,000 samples (seeds
-0-999, DDIM 50 steps) of a DDPM trained on digits-train with the quick preset for a quarter of its
-steps (375 of 1,500; only when runs/bench-gate/ddpm-quarter exists). Each trial draws a fresh baseline
-from digits-train and a fresh candidate; the bootstrap seed is the trial's.
+N images drawn with replacement from a pool: digits-train itself (real), digits-train without 1 or 2
+classes (chosen per trial), digits-train blurred (3x3 binomial kernel mixed half and half with the
+image) or noised (Gaussian, σ = 25 of 255) (gate_pools.blur / noise), or 1,000 samples (seeds 0-999,
+DDIM 50 steps) of a DDPM trained on digits-train with the quick preset for a quarter of its steps (375
+of 1,500). Each trial draws a fresh baseline from digits-train and a fresh candidate (gate_decision.draw,
+seeded by N, condition and trial). The gate's bootstrap (B = 200) is seeded by the baseline's seed, as
+in CI.
 
-Path measured. Features are computed once per pool (digits-classifier and pixels); each trial runs
-genbench.compare.paired.differences and genbench.compare.gate.paired_outcomes on index draws: the
-gate's own decision code on the rows a baseline's features file holds, without writing the files per
-trial (the files' round trip is exact: float32 rows in, the same float32 rows out, tested in
-tests/unit/test_gate_files.py) and without the network.
-
-Cost. Run: `nice python -m tests.benchmarks.bench_gate [TRIALS_NULL TRIALS_ALT]` (default 100 and 30); trials
-are kept in runs/bench-gate/trials*.json and resumed; `--table` only rewrites the section from them;
-`--null-only` / `--alt-only` run the real-vs-real / regression trials alone, `--n=600` one N only
-(parallel workers).
+Cost. Run: `nice python -m tests.benchmarks.bench_gate [TRIALS_NULL TRIALS_ALT]` (default 100 and 20);
+trials are kept in runs/bench-gate/e2e-trials*.json and resumed; `--table` only rewrites the section from
+them; `--null-only` / `--alt-only` run the real-vs-real / regression trials alone (two workers).
 """
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
+import shutil
 import sys
 import time
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 
-from genbench.compare.gate import FAIL, INCONCLUSIVE, PASS, GateReport, default_rules, paired_outcomes
+from genbench.cli import main as genbench_cli
+from genbench.compare.gate import FAIL, INCONCLUSIVE, PASS
 from genbench.io import atomic_write_json
-from genbench.compare.paired import Side, differences
-from genbench.protocols import PROTOCOLS
-from tests.benchmarks.gate_pools import ROOT, pools, quarter_ready
+from tests.benchmarks.gate_decision import CONDITIONS, POOL, draw
+from tests.benchmarks.gate_pools import ROOT, image_pools
 from tests.benchmarks.sections import write_section
 
-PROTO = PROTOCOLS.get("digits-default")
-DIRECTIONS = {"fd": False, "recall": True, "classes_covered": True, "fd_pixels": False}
-SIZES = (1000, 600)
-REPS = 200
-CONDITIONS = ("real-vs-real", "1 class missing", "2 classes missing", "mild blur", "added noise",
-              "DDPM at 1/4 steps")
+N = 1000
 OUT_DIR = ROOT / "runs" / "bench-gate"
+RECORD = ["eval", "--samples", "baseline.npz", "--protocol", "digits-default", "--metrics", "fd,pr,modes",
+          "--json", "baseline_result.json", "--save-features"]
+GATE = ["gate", "--candidate", "candidate.npz", "--baseline", "baseline_result.json", "--protocol",
+        "digits-default", "--json", "gate.json"]
+INTERVALS = ("paired", "independent")
 
 
-def _candidate_rows(cond: str, rng: np.random.Generator, labels: np.ndarray, n: int,
-                    feats: dict) -> tuple[str, np.ndarray]:
-    """(pool name, rows) of one candidate draw."""
-    pool = {"mild blur": "blur", "added noise": "noise", "DDPM at 1/4 steps": "ddpm-quarter"}.get(cond, "real")
-    allowed = np.arange(len(feats[pool]["embedding"]))
-    if cond.endswith("missing"):
-        missing = rng.choice(10, size=int(cond[0]), replace=False)
-        allowed = allowed[~np.isin(labels, missing)]
-    return pool, allowed[rng.integers(0, len(allowed), n)]
+def _cli(argv: list[str], folder: Path, home: Path) -> tuple[int, float]:
+    """(exit code, seconds) of `genbench ARGV` run in `folder` with GENBENCH_HOME=home, output swallowed."""
+    old_cwd, old_home = os.getcwd(), os.environ.get("GENBENCH_HOME")
+    os.environ["GENBENCH_HOME"] = str(home)
+    os.chdir(folder)
+    t0 = time.perf_counter()
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            rc = genbench_cli(argv)
+    except SystemExit as e:  # argparse errors
+        rc = e.code if isinstance(e.code, int) else 2
+    finally:
+        os.chdir(old_cwd)
+        os.environ.pop("GENBENCH_HOME") if old_home is None else os.environ.__setitem__("GENBENCH_HOME", old_home)
+    return rc, time.perf_counter() - t0
 
 
-def trial(feats: dict, labels: np.ndarray, ref: dict, cond: str, n: int, i: int, memo: dict,
-          paired: bool = True) -> dict:
-    rng = np.random.default_rng([n, CONDITIONS.index(cond), i])
-    base = Side(feats["real"], rng.integers(0, len(labels), n))
-    pool, rows = _candidate_rows(cond, rng, labels, n, feats)
-    rules = default_rules(PROTO, DIRECTIONS)
-    cls = [r.metric for r in rules if not r.metric.endswith("_pixels")]
-    diffs = differences(cls, Side(_only(feats[pool], "pixels"), rows), Side(_only(feats["real"], "pixels"), base.index),
-                        Side(_only(ref, "pixels")), PROTO.config, reps=REPS, seed=i, paired=paired,
-                        context={"dataset": "digits-test"}, memo=memo, params=PROTO.params)
-    pix = differences(["fd"], Side({"embedding": feats[pool]["pixels"]}, rows),
-                      Side({"embedding": feats["real"]["pixels"]}, base.index), Side({"embedding": ref["pixels"]}),
-                      PROTO.config, reps=REPS, seed=i, paired=paired, memo=memo, params=PROTO.params)
-    diffs["fd_pixels"] = pix["fd"]
-    outcomes = paired_outcomes(rules, diffs)
-    report = GateReport(outcomes, cond, "real", f"digits-default@{PROTO.version}")
-    return {"condition": cond, "n": n, "trial": i, "status": report.status, "interval": _interval(paired),
-            "rules": {o.rule.metric: o.status for o in outcomes},
-            "diff": {o.rule.metric: [o.diff, o.lo, o.hi] for o in outcomes}}
+def _write_set(path: Path, images: np.ndarray) -> None:
+    """An ADM-layout sample file: arr_0 = uint8 [N, H, W, 3]."""
+    np.savez(path, arr_0=np.ascontiguousarray(images.transpose(0, 2, 3, 1)))
 
 
-def _interval(paired: bool) -> str:
-    return "paired" if paired else "independent"
+def record(folder: Path, images: np.ndarray, save_features: bool) -> dict:
+    """Record a baseline in `folder` (step 1, without --save-features for the fallback); the sample file is
+    deleted afterwards, as CI never has it."""
+    folder.mkdir(parents=True)
+    _write_set(folder / "baseline.npz", images)
+    rc, secs = _cli(RECORD if save_features else RECORD[:-1], folder, folder / "home")
+    (folder / "baseline.npz").unlink()
+    feats = folder / "baseline_result.features.npz"
+    if rc != 0 or feats.is_file() != save_features:
+        raise RuntimeError(f"recording the baseline exited {rc} in {folder}")
+    return {"seconds": secs, "features_bytes": feats.stat().st_size if save_features else 0}
+
+
+def gate(folder: Path, rec: Path, candidate: np.ndarray) -> tuple[dict, float]:
+    """(gate.json, seconds) of the workflow's gate in a fresh `folder` holding the committed files."""
+    folder.mkdir(parents=True)
+    for path in rec.glob("baseline_result.*"):
+        shutil.copy(path, folder / path.name)
+    _write_set(folder / "candidate.npz", candidate)
+    rc, secs = _cli(GATE, folder, folder / "home")
+    out = json.loads((folder / "gate.json").read_text())
+    if out["exit_code"] != rc:
+        raise RuntimeError(f"gate.json says exit {out['exit_code']}, the command exited {rc} in {folder}")
+    return out, secs
+
+
+def _summary(cond: str, i: int, interval: str, out: dict, secs: float, rec: dict) -> dict:
+    return {"condition": cond, "n": N, "trial": i, "interval": interval, "status": out["status"],
+            "exit_code": out["exit_code"], "paired": out["paired"], "seconds": secs, "record": rec,
+            "rules": {r["metric"]: r["status"] for r in out["rules"]},
+            "diff": {r["metric"]: [r["diff"], *r["diff_ci95"]] for r in out["rules"]}}
+
+
+def trial(images: dict, labels: np.ndarray, cond: str, i: int, scratch: Path) -> list[dict]:
+    """One draw: record the baseline with and without --save-features, and gate the same candidate file
+    against each record in its own fresh folder (paired, then the fallback)."""
+    base, pool, rows = draw(cond, N, i, labels, len(images[POOL.get(cond, "real")]))
+    shutil.rmtree(scratch, ignore_errors=True)
+    rows_out = []
+    for interval in INTERVALS:
+        rec = record(scratch / f"record-{interval}", images["real"][base], interval == "paired")
+        out, secs = gate(scratch / f"ci-{interval}", scratch / f"record-{interval}", images[pool][rows])
+        rows_out.append(_summary(cond, i, interval, out, secs, rec))
+    shutil.rmtree(scratch, ignore_errors=True)
+    return rows_out
 
 
 def _key(d: dict) -> tuple:
-    return d["condition"], d["n"], d["trial"], d.get("interval", "paired")
-
-
-def _only(arrays: dict, drop: str) -> dict:
-    return {k: v for k, v in arrays.items() if k != drop}
+    return d["condition"], d["n"], d["trial"], d["interval"]
 
 
 def load_trials() -> list[dict]:
-    """Every trial recorded so far (one file per worker), each (condition, N, trial) once."""
+    """Every trial recorded so far (one file per worker), each (condition, N, trial, interval) once."""
     rows = {}
-    for path in sorted(OUT_DIR.glob("trials*.json")):
+    for path in sorted(OUT_DIR.glob("e2e-trials*.json")):
         rows.update({_key(d): d for d in json.loads(path.read_text())})
     return list(rows.values())
 
 
-def run(trials_null: int, trials_alt: int, conditions: tuple[str, ...] = CONDITIONS, worker: str = "",
-        sizes: tuple[int, ...] = SIZES, paired: bool = True) -> list[dict]:
+def run(trials_null: int, trials_alt: int, conditions: tuple[str, ...] = CONDITIONS, worker: str = "") -> list[dict]:
     """Run the missing trials of `conditions`; a worker name keeps parallel workers' files apart."""
-    feats, labels, ref = pools()
-    out = OUT_DIR / f"trials{worker}.json"
+    images, labels = image_pools()
+    out = OUT_DIR / f"e2e-trials{worker}.json"
     mine = json.loads(out.read_text()) if out.is_file() else []
-    have = {_key(d) for d in load_trials()}
-    memo: dict = {}
+    have = {_key(d)[:3] for d in load_trials()}
     for i in range(max(trials_null, trials_alt)):  # round robin: every cell grows at the same pace
         for cond in conditions:
-            if cond == "DDPM at 1/4 steps" and "ddpm-quarter" not in feats and not quarter_ready():
-                continue  # being sampled elsewhere; its trials join in later rounds
-            for n in sizes:
-                if (i < (trials_null if cond == "real-vs-real" else trials_alt)
-                        and (cond, n, i, _interval(paired)) not in have):
-                    mine.append(trial(feats, labels, ref, cond, n, i, memo, paired))
-                    atomic_write_json(out, mine)
+            if i < (trials_null if cond == "real-vs-real" else trials_alt) and (cond, N, i) not in have:
+                mine += trial(images, labels, cond, i, OUT_DIR / f"scratch{worker}")
+                atomic_write_json(out, mine)
         print(f"round {i + 1} done", flush=True)
     return load_trials()
 
@@ -133,48 +166,58 @@ def _half(sel: list[dict], metric: str) -> str:
     return f"{np.mean(w):.3g}" if w else "-"
 
 
-def _row(cond: str, interval: str, n: int, sel: list[dict]) -> str:
+def _row(cond: str, interval: str, sel: list[dict]) -> str:
     c = Counter(r["status"] for r in sel)
-    why = Counter(m for r in sel for m, s in r["rules"].items() if s == FAIL)
-    return (f"| {cond} | {interval} | {n:,} | {len(sel)} | {_rate(c[FAIL], len(sel))} | "
+    why = Counter(m for r in sel for m, s in r["rules"].items() if s != PASS)
+    paired = sum(r["paired"] for r in sel)
+    return (f"| {cond} | {interval} ({paired}/{len(sel)} paired) | {len(sel)} | {_rate(c[FAIL], len(sel))} | "
             f"{_rate(c[INCONCLUSIVE], len(sel))} | {_rate(c[PASS], len(sel))} | "
             f"{_rate(c[FAIL] + c[INCONCLUSIVE], len(sel))} | {_half(sel, 'fd')} / {_half(sel, 'fd_pixels')} | "
             + (", ".join(f"{m} {k}" for m, k in why.most_common()) or "-") + " |")
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["| candidate | interval | N | trials | fail | inconclusive | pass | fail or inconclusive | "
-             "mean 95% half-width fd / fd_pixels | failing rules |", "|---|---|---:|---:|---:|---:|---:|---:|---:|---|"]
-    for n, interval, cond in ((n, iv, c) for n in SIZES for iv in ("paired", "independent") for c in CONDITIONS):
-        sel = [r for r in rows if r["n"] == n and r["condition"] == cond and r.get("interval", "paired") == interval]
-        if sel:
-            lines.append(_row(cond, interval, n, sel))
+    lines = ["| candidate | gate.json interval | trials | fail | inconclusive | pass | "
+             "stopped (exit 1, default strict) | mean 95% half-width fd / fd_pixels | rules not passed |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---|"]
+    for interval in INTERVALS:
+        for cond in CONDITIONS:
+            sel = [r for r in rows if r["condition"] == cond and r["interval"] == interval]
+            if sel:
+                lines.append(_row(cond, interval, sel))
     return "\n".join(lines)
+
+
+def costs(rows: list[dict]) -> str:
+    """Size and time of a baseline record, and time of a gate, as measured in the trials."""
+    if not rows:
+        return ""
+    rec = [r["record"] for r in rows if r["interval"] == "paired"]
+    gate_s = {iv: np.median([r["seconds"] for r in rows if r["interval"] == iv]) for iv in INTERVALS}
+    return (f"A baseline record (`eval ... --save-features`, N = {N:,}) took {np.median([r['seconds'] for r in rec]):.1f} s "
+            f"(median) and wrote a features file of {np.median([r['features_bytes'] for r in rec]) / 1e6:.2f} MB; "
+            f"a gate took {gate_s['paired']:.1f} s paired and {gate_s['independent']:.1f} s on the fallback "
+            "(medians, one process, fresh GENBENCH_HOME each: the reference's features are recomputed every time).")
 
 
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     nums = [int(a) for a in args if a.isdigit()]
-    trials_null, trials_alt = (nums[0], nums[1]) if len(nums) >= 2 else (100, 30)
+    trials_null, trials_alt = (nums[0], nums[1]) if len(nums) >= 2 else (100, 20)
     load0, t0 = os.getloadavg()[0], time.perf_counter()
-    sizes = tuple(n for n in SIZES if f"--n={n}" in args) or SIZES
-    if "--null-only" in args:  # a second worker: real-vs-real draws only, in their own file
-        rows = run(trials_null, 0, CONDITIONS[:1], worker="-null" + "".join(f"-{n}" for n in sizes), sizes=sizes)
-    elif "--fallback" in args:  # the independent intervals of the gate's fallback, in their own file
-        rows = run(trials_null, trials_alt, worker="-fallback" + "".join(f"-{n}" for n in sizes), sizes=sizes,
-                   paired=False)
+    if "--null-only" in args:
+        rows = run(trials_null, 0, CONDITIONS[:1], worker="-null")
     elif "--alt-only" in args:
-        rows = run(0, trials_alt, CONDITIONS[1:], worker="-alt" + "".join(f"-{n}" for n in sizes), sizes=sizes)
+        rows = run(0, trials_alt, CONDITIONS[1:], worker="-alt")
     else:
         rows = load_trials() if "--table" in args else run(trials_null, trials_alt)
     minutes = (time.perf_counter() - t0) / 60
     load = next((a.split("=", 1)[1] for a in args if a.startswith("--load=")),
                 f"{load0:.1f} at the start, {os.getloadavg()[0]:.1f} at the end")
-    body = (__doc__.split("\n\n", 1)[1].rsplit("\n\nCost.", 1)[0] + "\n\n" + table(rows) + "\n\n"
-            f"Measured on the 2-core CPU machine shared with other jobs (load average {load}); "
-            + ("" if "--table" in args else f"{minutes:.1f} min for the trials not already recorded; ")
-            + "about 0.75 CPU-seconds per trial (B = 200). \"fail\" is exit 1 under --lenient; "
-            "\"fail or inconclusive\" is exit 1 under the default (--strict).")
+    body = (__doc__.split("\n\n", 1)[1].rsplit("\n\nCost.", 1)[0] + "\n\n" + table(rows) + "\n\n" + costs(rows)
+            + f" Measured on the 2-core CPU machine (load average {load})"
+            + ("" if "--table" in args else f"; {minutes:.1f} min for the trials not already recorded")
+            + ". \"fail\" is exit 1 under --lenient; \"stopped\" is exit 1 under the default (--strict).")
     write_section("Release gate: operating characteristics (digits-default)", body)
     print(table(rows))
 

@@ -2,7 +2,7 @@
 
 Predicted: genbench.compare.power.plan on pilots taken from the benchmark pools of bench_gate (features
 of digits-train as is, noised σ = 25, blurred one step, or without one class) against digits-test,
-under digits-default's gate rules, subsets drawn with replacement as the measured trials draw them. Measured: bench_gate.trial, the CLI gate's own decision code (paired
+under digits-default's gate rules, subsets drawn with replacement as the measured trials draw them. Measured: gate_decision.trial, the CLI gate's own decision code (paired
 bootstrap, B = 200, strict), on fresh draws of N rows from the same pools, at each N. The goal: predicted
 within ±10 points of measured where both exist.
 Run: `nice python -m tests.benchmarks.bench_power [TRIALS_NULL TRIALS_ALT]` (default 60 and 30); trials are
@@ -18,10 +18,12 @@ import time
 import numpy as np
 
 from genbench.compare.gate import FAIL, INCONCLUSIVE, default_rules
+from genbench.compare.find_features import space_of
 from genbench.compare.paired import Side
+from genbench.compare.pilot import plain_rule
 from genbench.compare.power import Pilot, PlanOptions, plan
 from genbench.io import atomic_write_json
-from tests.benchmarks.bench_gate import DIRECTIONS, PROTO, trial
+from tests.benchmarks.gate_decision import DIRECTIONS, PROTO, trial
 from tests.benchmarks.gate_pools import ROOT, pools
 from tests.benchmarks.sections import write_section
 
@@ -31,17 +33,33 @@ POOL = {"added noise": "noise", "mild blur": "blur"}
 OUT = ROOT / "runs" / "bench-power"
 
 
+def _space(arrays: dict, pixels: bool) -> dict:
+    """One feature space's arrays: the pixels embedding alone, or the classifier's (embedding, class_probs)."""
+    return {"embedding": arrays["pixels"]} if pixels else {k: v for k, v in arrays.items() if k != "pixels"}
+
+
+def _pilots(feats: dict, labels: np.ndarray, ref: dict, cond: str) -> tuple[dict, dict]:
+    """({plain rule: Pilot}, {plain rule: context}) of digits-default's rules, one pilot per feature space."""
+    pilots, contexts = {}, {}
+    for rule in default_rules(PROTO, DIRECTIONS):
+        space = space_of(PROTO, rule.metric)
+        pix = space.extractor == "pixels"
+        real = _space(feats["real"], pix)
+        cand = (Side(real, np.flatnonzero(labels != 3)) if cond == "1 class missing"
+                else Side(_space(feats[POOL[cond]], pix)))
+        plain = plain_rule(rule, space)
+        pilots[plain] = Pilot(cand, Side(real), Side(real), Side(_space(ref, pix)))
+        contexts[plain] = {"dataset": "digits-test", "extractor": space.extractor}
+    return pilots, contexts
+
+
 def predicted(feats: dict, labels: np.ndarray, ref: dict) -> dict:
     """{condition: {N: predicted stop rate}} (real-vs-real: the plan's false-alarm rate)."""
-    rules = default_rules(PROTO, DIRECTIONS)
-    base = Side(feats["real"])
     out = {}
     for cond in CONDITIONS[1:]:
-        cand = (Side(feats["real"], np.flatnonzero(labels != 3)) if cond == "1 class missing"
-                else Side(feats[POOL[cond]]))
-        pilot = Pilot(cand, base, base, Side(ref))
-        p = plan({r: pilot for r in rules}, PROTO.config, PlanOptions(sizes=SIZES, draws=30, with_replacement=True),
-                 {r: {"dataset": "digits-test", "extractor": "digits-classifier"} for r in rules}, PROTO.params)
+        pilots, contexts = _pilots(feats, labels, ref, cond)
+        p = plan(pilots, PROTO.config, PlanOptions(sizes=SIZES, draws=30, with_replacement=True), contexts,
+                 PROTO.params)
         out[cond] = {r.n: r.detection for r in p.rows}
         out["real-vs-real"] = {r.n: r.false_alarm for r in p.rows}
         out.setdefault("laws", {})[cond] = p.to_json()["laws"]

@@ -82,3 +82,19 @@ def pools() -> tuple[Pools, np.ndarray, dict[str, np.ndarray]]:
     train = load_dataset("digits-train")
     out = Pools(real=features(train.data), blur=features(blur(train.data)), noise=features(noise(train.data)))
     return out, np.asarray(train.labels), features(load_dataset("digits-test").data)
+
+
+class ImagePools(dict):
+    """Pool images (uint8 [N, 3, 8, 8]) by name; the DDPM pool is trained and sampled on first use."""
+
+    def __missing__(self, name: str) -> np.ndarray:
+        if name != "ddpm-quarter":
+            raise KeyError(name)
+        self[name] = quarter_model_images(QUARTER_POOL)
+        return self[name]
+
+
+def image_pools() -> tuple[ImagePools, np.ndarray]:
+    """(pool images by name, digits-train labels): what bench_gate writes into sample files."""
+    train = load_dataset("digits-train")
+    return ImagePools(real=train.data, blur=blur(train.data), noise=noise(train.data)), np.asarray(train.labels)
