@@ -73,6 +73,20 @@ def test_interrupted_run_finishes_with_the_same_result(toy_run, tmp_path, monkey
     assert _values(finished.board_path) == _values(reference.board_path)
 
 
+# The machine that wrote the committed board reproduces it bit for bit (`make run`). Across CPUs the tiny
+# models' training rounds differently (different SIMD paths): measured between an AMD EPYC (AVX-512) and
+# an Intel Xeon, ddpm fd 444.6194 vs 444.6152 (9.5e-6 relative), gan fd 3.5e-4, gan duplicate_pair_rate
+# 0.0159 vs 0.0157 (0.95%, a count). CI may run on either kind, so values are held to CPU_REL and the
+# table to the same rows, ranks and columns.
+CPU_REL = 2e-2
+
+
+def _rank_cells(md: str) -> list[tuple[str, str]]:
+    """(rank, model) of every table row of a rendered board, in order."""
+    rows = [line.split("|") for line in md.splitlines() if line.startswith("| ") and "---" not in line]
+    return [(r[1].strip(), r[2].strip()) for r in rows]
+
+
 def test_committed_tiny_digits_leaderboard_is_reproduced(tmp_path):
     committed = ROOT / "leaderboards" / "digits-tiny.jsonl"
     outcome = run_suite("digits", _opts(tmp_path, report=False))
@@ -80,6 +94,9 @@ def test_committed_tiny_digits_leaderboard_is_reproduced(tmp_path):
     theirs = _values(committed)
     assert ours.keys() == theirs.keys()
     for key, v in theirs.items():
-        assert ours[key] == pytest.approx(v, rel=1e-6, abs=1e-9, nan_ok=True), key
-    assert outcome.board_path.with_suffix(".md").read_text() == committed.with_suffix(".md").read_text()
+        assert ours[key] == pytest.approx(v, rel=CPU_REL, abs=1e-9, nan_ok=True), key
+    md, committed_md = (p.with_suffix(".md").read_text() for p in (outcome.board_path, committed))
+    assert _rank_cells(md) == _rank_cells(committed_md)
+    assert [line for line in md.splitlines() if not line.startswith("| ")] == \
+        [line for line in committed_md.splitlines() if not line.startswith("| ")]
     json.loads(outcome.board_path.read_text().splitlines()[0])
