@@ -1,8 +1,8 @@
 """genbench: evaluate and benchmark image generative models with exact protocols and confidence intervals.
 
-The public API is `genbench.evaluate(...)`, `genbench.Evaluator`, `genbench.Leaderboard`,
-`genbench.SampleSet`, `genbench.open_samples` and `genbench.GenbenchError`. `import genbench` stays light:
-`evaluate` imports the evaluation path (`genbench.eval.run`) on first call, and `Evaluator` and
+The public API is `genbench.evaluate(...)`, `genbench.Evaluator`, `genbench.EvalOptions` (the run settings
+both share), `genbench.Leaderboard`, `genbench.SampleSet`, `genbench.open_samples` and `genbench.GenbenchError`. `import genbench` stays light:
+`evaluate` imports the evaluation path (`genbench.eval.run`) on first call, and `Evaluator`, `EvalOptions` and
 `Leaderboard` are loaded on first access.
 """
 from __future__ import annotations
@@ -13,7 +13,8 @@ from genbench.errors import GenbenchError  # noqa: E402
 from genbench.version import __version__  # noqa: E402
 from genbench.sets.samples import SampleSet, open_samples  # noqa: E402
 
-__all__ = ["GenbenchError", "SampleSet", "open_samples", "__version__", "evaluate", "Evaluator", "Leaderboard"]
+__all__ = ["GenbenchError", "SampleSet", "open_samples", "__version__", "evaluate", "Evaluator", "EvalOptions",
+           "Leaderboard"]
 
 
 def evaluate(*args: Any, **kwargs: Any):
@@ -28,6 +29,10 @@ def __getattr__(name: str):  # lazy: keep `import genbench` light
         from genbench.eval.stream import Evaluator
 
         return Evaluator
+    if name == "EvalOptions":
+        from genbench.eval.options import EvalOptions
+
+        return EvalOptions
     if name == "Leaderboard":
         from genbench.board.leaderboard import Leaderboard
 

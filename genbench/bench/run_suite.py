@@ -126,8 +126,8 @@ def _sample(model, seeds: list[int], opts: RunOptions, options: dict) -> tuple[n
 
 def _evaluate(name: str, samples: SampleSet, suite: Suite, n: int, opts: RunOptions, where: Path,
               timings: dict[str, float]) -> EvalResult:
+    from genbench.eval.options import EvalOptions
     from genbench.eval.run import evaluate
-
     from genbench.protocols import PROTOCOLS
 
     path = where / f"result-{n}.json"
@@ -139,9 +139,10 @@ def _evaluate(name: str, samples: SampleSet, suite: Suite, n: int, opts: RunOpti
         old = EvalResult.load(path)
         if old.protocol.get("run_key") == key:
             return old
-    res = evaluate(samples, suite.reference, protocol=suite.protocol, num_samples=n, seed=opts.seed,
-                   batch_size=opts.batch_size, device=opts.device, train=suite.train, bootstrap=bootstrap,
-                   cache_dir=opts.out / "cache", progress=opts.progress, name=name, timings=timings)
+    options = EvalOptions(num_samples=n, seed=opts.seed, batch_size=opts.batch_size, device=opts.device,
+                          bootstrap=bootstrap, cache_dir=opts.out / "cache", progress=opts.progress)
+    res = evaluate(samples, suite.reference, protocol=suite.protocol, train=suite.train, name=name, timings=timings,
+                   options=options)
     res.protocol["run_key"] = key
     if "sampler_settings" in samples.manifest:  # a reference model's sampling: guidance scale, steps, ...
         res.protocol["sampling"] = {"conditional": samples.manifest.get("conditional"),

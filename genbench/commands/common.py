@@ -3,8 +3,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from genbench.errors import ConfigError, InputError
+
+if TYPE_CHECKING:
+    from genbench.eval.options import EvalOptions
 
 
 def add_device(p: argparse.ArgumentParser) -> None:
@@ -32,6 +36,15 @@ def parse_weights(items: list[str] | None) -> dict[str, str]:
         EXTRACTORS.get(name)
         out[name] = path
     return out
+
+
+def eval_options(args: argparse.Namespace, **fields: Any) -> EvalOptions:
+    """The EvalOptions of a command with --device, --weights, --allow-unverified-weights and --batch-size;
+    `fields` sets the others (seed, bootstrap, cache_dir, ...)."""
+    from genbench.eval.options import EvalOptions
+
+    return EvalOptions(device=args.device, weights=parse_weights(args.weights),
+                       allow_unverified=args.allow_unverified_weights, batch_size=args.batch_size, **fields)
 
 
 def positive_int(text: str) -> int:

@@ -4,9 +4,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from genbench.commands.common import add_device, add_weights, parse_weights, positive_int, read_prompts
+from genbench.commands.common import (add_device, add_weights, eval_options, parse_weights, positive_int,
+                                      read_prompts)
 from genbench.errors import ConfigError
+
+if TYPE_CHECKING:
+    from genbench.eval.options import EvalOptions
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -59,14 +64,8 @@ def run(args: argparse.Namespace) -> int:
     _check_outputs(args)  # before any work: a bad --json or --add-to must not cost an evaluation
     if args.save_features:
         _check_save_features(args)
-    result = evaluate(
-        args.samples, args.ref, protocol=args.protocol, metrics=args.metrics, extractor=args.extractor,
-        num_samples=args.num_samples, num_reference=args.num_ref, seed=args.seed, batch_size=args.batch_size,
-        device=args.device, weights=parse_weights(args.weights), allow_unverified=args.allow_unverified_weights,
-        cache_dir=False if args.no_cache else args.cache_dir, bootstrap=args.bootstrap, train=args.train,
-        heldout=args.heldout, prompts=read_prompts(args.prompts), prompt_template=args.prompt_template,
-        value_range=args.value_range,
-        progress=sys.stderr.isatty() and not args.quiet, name=args.name)
+    result = evaluate(args.samples, args.ref, protocol=args.protocol, metrics=args.metrics, train=args.train,
+                      heldout=args.heldout, prompts=read_prompts(args.prompts), name=args.name, options=_options(args))
     from genbench.compare.gate import sample_count_warning
 
     if (warning := sample_count_warning(result)) is not None:
@@ -83,6 +82,13 @@ def run(args: argparse.Namespace) -> int:
         Leaderboard.load(Path(args.add_to)).add_result(result, args.name)
         print(f"added {args.name} to {args.add_to}")
     return 0
+
+
+def _options(args: argparse.Namespace) -> EvalOptions:
+    return eval_options(args, extractor=args.extractor, num_samples=args.num_samples, num_reference=args.num_ref,
+                        seed=args.seed, cache_dir=False if args.no_cache else args.cache_dir, bootstrap=args.bootstrap,
+                        prompt_template=args.prompt_template, value_range=args.value_range,
+                        progress=sys.stderr.isatty() and not args.quiet)
 
 
 def _check_outputs(args: argparse.Namespace) -> None:

@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from genbench.commands.common import add_device, add_weights, parse_weights, positive_int
+from genbench.commands.common import add_device, add_weights, eval_options, parse_weights, positive_int
 from genbench.errors import InputError
 from genbench.compare.gate import FAIL, INCONCLUSIVE_FAILS, GateReport, Rule, check_sample_counts, compare, parse_rule
 from genbench.eval.result import EvalResult
@@ -89,10 +89,10 @@ def _score(samples: SampleSet, args: argparse.Namespace, proto: str | None, seed
            bootstrap: int | None = None) -> EvalResult:
     from genbench.eval.run import evaluate
 
-    return evaluate(samples, args.ref, protocol=proto, metrics=_needed_metrics(proto, args.rule), bootstrap=bootstrap,
-                    num_samples=len(samples), seed=seed, batch_size=args.batch_size, device=args.device,
-                    weights=parse_weights(args.weights), allow_unverified=args.allow_unverified_weights,
-                    cache_dir=args.cache_dir, progress=sys.stderr.isatty(), name=name)
+    opts = eval_options(args, bootstrap=bootstrap, num_samples=len(samples), seed=seed, cache_dir=args.cache_dir,
+                        progress=sys.stderr.isatty())
+    return evaluate(samples, args.ref, protocol=proto, metrics=_needed_metrics(proto, args.rule), name=name,
+                    options=opts)
 
 
 def _open(spec: str, n: int | None, what: str) -> SampleSet:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from genbench.commands.common import add_device, add_weights, parse_weights, positive_int
+from genbench.commands.common import add_device, add_weights, eval_options, positive_int
 from genbench.errors import ConfigError
 
 
@@ -46,12 +46,10 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("--format/--n: only with `genbench ref import FILE`")
     from genbench.refs.build import build_reference
 
-    res = build_reference(args.source, args.out, protocol=args.protocol, extractor=args.extractor,
-                          keep_features=args.keep_features, num=args.num, batch_size=args.batch_size,
-                          device=args.device, weights=parse_weights(args.weights),
-                          allow_unverified=args.allow_unverified_weights,
-                          cache_dir=False if args.no_cache else args.cache_dir,
-                          progress=sys.stderr.isatty() and not args.quiet, value_range=args.value_range)
+    opts = eval_options(args, extractor=args.extractor, cache_dir=False if args.no_cache else args.cache_dir,
+                        progress=sys.stderr.isatty() and not args.quiet, value_range=args.value_range)
+    res = build_reference(args.source, args.out, protocol=args.protocol, keep_features=args.keep_features,
+                          num=args.num, options=opts)
     for name, path in res["written"].items():
         print(f"wrote {path} ({name})")
     for name, why in res["skipped"].items():

@@ -5,7 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from genbench.commands.common import add_device, add_weights, parse_weights, positive_int
+from genbench.commands.common import add_device, add_weights, eval_options, parse_weights, positive_int
 from genbench.errors import InputError
 
 
@@ -81,9 +81,8 @@ def _ddpm(args: argparse.Namespace) -> int:
     else:
         samples = open_samples(args.samples)
     check_not_enough(args.num_samples or len(samples), 50_000 if args.num_samples is None else 1, "--samples")
-    result = evaluate(samples, args.ref, protocol="tf-fid50k", num_samples=args.num_samples, device=args.device,
-                      weights=parse_weights(args.weights), allow_unverified=args.allow_unverified_weights,
-                      batch_size=args.batch_size, progress=sys.stderr.isatty(), name="ours")
+    opts = eval_options(args, num_samples=args.num_samples, progress=sys.stderr.isatty())
+    result = evaluate(samples, args.ref, protocol="tf-fid50k", name="ours", options=opts)
     print(result.table())
     print("\nDDPM (Ho et al. 2020) Table 1, CIFAR-10:")
     print(get_paper("ddpm-cifar10").frame.to_string())

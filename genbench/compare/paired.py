@@ -15,9 +15,10 @@ keeps d* = m(A*, R*) − m(B*, R*). The 95% interval is the bias-corrected perce
 independent interval the paired one replaces, kept for comparison (tests, benchmarks).
 Metrics that are not resampled (`bootstrap_sets == ()`: significance-tested counts such as
 classes_covered) give their point difference with a zero-width interval.
-Each set is a `Side`: the rows of a pool of feature arrays (the set itself by default). FD and
-precision/recall replicates are computed from row counts over the pools (genbench.compare.resample: no
-[N, N] pass per replicate); every other metric runs its own `point` on the materialised resample.
+Each set is a `Side`: the rows of a pool of feature arrays (the set itself by default). The replicates of
+the outputs a metric lists in its `count_replicates` (FD's fd, precision/recall) are computed from row
+counts over the pools (genbench.compare.resample: no [N, N] pass per replicate); every other metric runs
+its own `point` on the materialised resample.
 Pure maths on feature arrays: no IO (genbench.compare.find_features finds the features).
 """
 from __future__ import annotations
@@ -35,7 +36,6 @@ from genbench.compare.resample import MAX_POOL, CrossPair, Pool
 
 Arrays = Mapping[str, np.ndarray]  # role ("embedding", "class_probs", ...) -> [P, ...] pool rows
 PAIRED, INDEPENDENT, EXACT = "paired bootstrap", "independent bootstrap", "exact (not resampled)"
-FAST = ("fd", "precision", "recall")  # outputs whose replicates come from row counts (genbench.compare.resample)
 
 
 @dataclass(frozen=True)
@@ -164,8 +164,9 @@ def _summarise(output: str, va: float, vb: float, reps: np.ndarray, method: str)
     return Difference(output, va, vb, d, iv.lo, iv.hi, iv.std, len(r), method)
 
 
-def _use_fast(outputs: Sequence[str], sides: Sequence[Side]) -> bool:
-    return (set(outputs) <= set(FAST) and all("embedding" in s.arrays for s in sides)
+def _use_fast(cls: type[Metric], outputs: Sequence[str], sides: Sequence[Side]) -> bool:
+    """Row-count replicates: when the metric declares them for every output (Metric.count_replicates)."""
+    return (set(outputs) <= set(cls.count_replicates) and all("embedding" in s.arrays for s in sides)
             and all(s.pool_size <= MAX_POOL for s in sides))
 
 
@@ -192,9 +193,9 @@ def differences(outputs: Sequence[str], a: Side, b: Side, ref: Side, config: Met
             result.update({o: Difference(o, va[o], vb[o], va[o] - vb[o], va[o] - vb[o], va[o] - vb[o], 0.0, 0,
                                          EXACT) for o in outs})
             continue
-        names = outs if _use_fast(outs, (a, b, ref)) else list(cls.outputs)
+        names = outs if _use_fast(cls, outs, (a, b, ref)) else list(cls.outputs)
         fast = (_Fast(getattr(metric.params, "k", 3), memo if memo is not None else {})
-                if _use_fast(names, (a, b, ref)) else None)
+                if _use_fast(cls, names, (a, b, ref)) else None)
         r = _replicates(metric, names, a, b, ref, config, ctx, reps, seed, paired, fast)
         result.update({o: _summarise(o, va[o], vb[o], r[:, names.index(o)], PAIRED if paired else INDEPENDENT)
                        for o in outs})

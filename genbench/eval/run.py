@@ -38,6 +38,7 @@ from genbench.metrics.inception_only import INCEPTION
 from genbench.numerics import device_record, resolve_device
 from genbench.paths import default_cache_dir
 from genbench.protocols import PROTOCOLS, FeatureSpace, Protocol, custom_protocol, space_traits
+from genbench.eval.options import EvalOptions, resolve_options
 from genbench.eval.result import EvalResult
 from genbench.sets.samples import SampleSet, open_samples
 
@@ -137,53 +138,73 @@ def _open(spec: Any, value_range: str | None, what: str) -> Any:
 
 
 def evaluate(samples: Any, reference: Any = None, *, protocol: str | Protocol | None = None,
-             metrics: Sequence[str] | str | None = None, extractor: str | None = None,
-             num_samples: int | None = None, num_reference: int | None = None, seed: int = 0,
-             batch_size: int = 64, device: str = "auto", weights: dict[str, str] | None = None,
-             allow_unverified: bool = False, cache_dir: str | None | bool = None,
-             bootstrap: int | None = None, train: Any = None, heldout: Any = None,
-             prompts: list[str] | None = None, prompt_template: str | None = None,
-             value_range: str | None = None,
-             progress: bool = False, name: str | None = None,
-             timings: dict[str, float] | None = None) -> EvalResult:
+             metrics: Sequence[str] | str | None = None, train: Any = None, heldout: Any = None,
+             prompts: list[str] | None = None, name: str | None = None, timings: dict[str, float] | None = None,
+             options: EvalOptions | None = None, **overrides: Any) -> EvalResult:
     """Score `samples` against `reference` under a protocol (or an ad-hoc extractor + metric list).
 
     `samples` / `reference`: a folder, .npz/.npy, dataset name, array, SampleSet, or
     genbench.refs.stats.PrecomputedFeatures; `reference` may also be a statistics file from `genbench ref`.
+    How it runs is an EvalOptions (`options=`), or its fields as keywords (`seed=1, batch_size=128`), which
+    override those of `options`: extractor, num_samples, num_reference, seed, batch_size, device, weights,
+    allow_unverified, cache_dir, bootstrap, prompt_template, value_range, progress.
     Explicitly requested metrics (family or output names) that cannot be computed raise before any work;
     metrics that come from a protocol or from --metrics all are skipped with the reason recorded in
     `EvalResult.skipped`. If `timings` is a dict, seconds spent on features and on metrics are added to it.
     """
-    if batch_size < 1:
-        raise ConfigError(f"--batch-size must be >= 1, got {batch_size}")
-    dev = resolve_device(device)
+    opt = resolve_options(options, overrides, "evaluate()")
+    return _evaluate(samples, reference, protocol, metrics, _Extra(train, heldout, prompts), opt, name, timings)
+
+
+@dataclass(frozen=True)
+class _Extra:
+    """The sets and prompts some metrics read beside the samples and the reference."""
+
+    train: Any = None
+    heldout: Any = None
+    prompts: list[str] | None = None
+
+
+def _evaluate(samples: Any, reference: Any, protocol: str | Protocol | None, metrics: Sequence[str] | str | None,
+              more: _Extra, opt: EvalOptions, name: str | None, timings: dict[str, float] | None) -> EvalResult:
+    dev = resolve_device(opt.device)
     req = metric_request(metrics)
-    proto = resolve_protocol(protocol, metrics, extractor, seed, bootstrap, dev.type)
-    check_weights_names(weights or {})
-    fake, real = _open_sets(samples, reference, proto, num_samples, num_reference, value_range)
-    extra = {k: open_samples(v, what=f"--{k}") for k, v in (("train", train), ("heldout", heldout)) if v is not None}
-    if prompt_template is not None:
-        prompts = prompts_from_template(prompt_template, fake)
-    check_prompts(prompts, len(fake))
-    cache = cache_dir if isinstance(cache_dir, FeatureCache) else FeatureCache(  # an instance: genbench.Evaluator
-        None if cache_dir is False else (cache_dir or default_cache_dir()))
-    opts = ExtractOptions(batch_size=batch_size, progress=progress)
-    sets = {k: as_source(v, cache, opts) for k, v in {"fake": fake, "real": real, **extra}.items()}
+    proto = resolve_protocol(protocol, metrics, opt.extractor, opt.seed, opt.bootstrap, dev.type)
+    check_weights_names(opt.weights or {})
+    sets, real, prompts = _sources(samples, reference, proto, more, opt)
     run = _Run()
-    plans = [_plan(_expand_all(s), sets, real, proto, dev, weights or {}, allow_unverified, prompts, req, run)
-             for s in proto.spaces]
+    plans = [_plan(_expand_all(s), sets, real, proto, dev, dict(opt.weights or {}), opt.allow_unverified, prompts,
+                   req, run) for s in proto.spaces]
     for src in sets.values():  # everything is validated: now decode each image set once
         if isinstance(src, ImageSource):
             src.materialise(MAX_DECODE_BYTES)
     distributed.agree("evaluate()", _agreement(proto, sets, plans, dict(
-        batch_size=batch_size, metrics=metrics, prompts=prompts, allow_unverified=allow_unverified)))
+        batch_size=opt.batch_size, metrics=metrics, prompts=prompts, allow_unverified=opt.allow_unverified)))
     for plan in plans:
-        _run_space(plan, proto, req, run, progress)
+        _run_space(plan, proto, req, run, opt.progress)
     if timings is not None:
         for k, v in run.timings.items():
             timings[k] = timings.get(k, 0.0) + v
-    return EvalResult(run.values, _record(proto, sets, dev, run, seed), sets["fake"].describe(),
+    return EvalResult(run.values, _record(proto, sets, dev, run, opt.seed), sets["fake"].describe(),
                       sets["real"].describe(), run.skipped, run.directions, name)
+
+
+def _sources(samples: Any, reference: Any, proto: Protocol, more: _Extra,
+             opt: EvalOptions) -> tuple[dict[str, SetSource], Any, list[str] | None]:
+    """Every set opened (not decoded) behind the feature cache, the reference as opened, and the prompts."""
+    fake, real = _open_sets(samples, reference, proto, opt.num_samples, opt.num_reference, opt.value_range)
+    extra = {k: open_samples(v, what=f"--{k}") for k, v in (("train", more.train), ("heldout", more.heldout))
+             if v is not None}
+    prompts = more.prompts
+    if opt.prompt_template is not None:
+        prompts = prompts_from_template(opt.prompt_template, fake)
+    check_prompts(prompts, len(fake))
+    cache_dir = opt.cache_dir
+    cache = cache_dir if isinstance(cache_dir, FeatureCache) else FeatureCache(  # an instance: genbench.Evaluator
+        None if cache_dir is False else (cache_dir or default_cache_dir()))
+    ext = ExtractOptions(batch_size=opt.batch_size, progress=opt.progress)
+    sets = {k: as_source(v, cache, ext) for k, v in {"fake": fake, "real": real, **extra}.items()}
+    return sets, real, prompts
 
 
 def _agreement(proto: Protocol, sets: dict[str, SetSource], plans: list[_Space], options: dict) -> dict:

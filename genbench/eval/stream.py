@@ -48,11 +48,13 @@ from __future__ import annotations
 import hashlib
 import os
 import warnings
+from dataclasses import dataclass, replace
 from typing import Any, Sequence
 
 import numpy as np
 
 from genbench.errors import ConfigError, InputError
+from genbench.eval.options import EvalOptions, resolve_options
 from genbench.features.cache import FeatureCache
 from genbench.eval.result import EvalResult
 from genbench.seeding import keep_global_rng
@@ -98,48 +100,44 @@ class _RoundCache(FeatureCache):
 class Evaluator:
     """Accumulate generated images batch by batch; score them with `compute()`.
 
-    Keyword arguments are evaluate()'s (protocol, metrics, extractor, num_reference, seed, batch_size,
-    device, weights, allow_unverified, bootstrap, train, heldout, name); `value_range` declares the range of
-    float images given to update() (and of a float reference array); `keep_images` see the module notes.
+    Keyword arguments are evaluate()'s (protocol, metrics, train, heldout, name, and the EvalOptions
+    fields: options=EvalOptions(...) and/or extractor, num_reference, seed, batch_size, device, weights,
+    allow_unverified, bootstrap, progress); `value_range` declares the range of float images given to
+    update() (and of a float reference array); `keep_images` and `layout` see the module notes.
+    num_samples, cache_dir and prompt_template are evaluate()'s only and refused here.
     """
 
     def __init__(self, protocol: str | Any | None = None, reference: Any = None, *,
-                 metrics: Sequence[str] | str | None = None, extractor: str | None = None,
-                 value_range: str | None = None, num_reference: int | None = None, seed: int = 0,
-                 batch_size: int = 64, device: str = "auto", weights: dict[str, str] | None = None,
-                 allow_unverified: bool = False, bootstrap: int | None = None, train: Any = None,
-                 heldout: Any = None, name: str | None = None, keep_images: bool = False,
-                 layout: str | None = None) -> None:
+                 metrics: Sequence[str] | str | None = None, train: Any = None, heldout: Any = None,
+                 name: str | None = None, keep_images: bool = False, layout: str | None = None,
+                 options: EvalOptions | None = None, **overrides: Any) -> None:
+        opt = resolve_options(options, overrides, "Evaluator")
+        _check_options(opt, layout, keep_images)
         with keep_global_rng():
-            self._init(protocol, reference, metrics, extractor, value_range, num_reference, seed, batch_size,
-                       device, weights, allow_unverified, bootstrap, train, heldout, name, keep_images, layout)
+            self._init(protocol, reference, metrics, opt, _Extra(train, heldout), name, keep_images, layout)
 
-    def _init(self, protocol, reference, metrics, extractor, value_range, num_reference, seed, batch_size,  # noqa: PLR0913
-              device, weights, allow_unverified, bootstrap, train, heldout, name, keep_images, layout) -> None:
+    def _init(self, protocol: Any, reference: Any, metrics: Sequence[str] | str | None, opt: EvalOptions,
+              more: _Extra, name: str | None, keep_images: bool, layout: str | None) -> None:
         from genbench.eval.run import resolve_protocol
         from genbench.sets.samples import open_samples
 
-        _check_options(batch_size, layout, keep_images)
         _say_ranks_are_independent()
-        self.layout, self._size = layout, None
-        proto = resolve_protocol(protocol, metrics, extractor, seed, bootstrap, "cpu")  # validates names early
+        self.layout, self._size, self.options = layout, None, opt
+        proto = resolve_protocol(protocol, metrics, opt.extractor, opt.seed, opt.bootstrap, "cpu")  # names early
         spec = reference if reference is not None else proto.reference
         if spec is None:
             raise ConfigError(f"reference: protocol {proto.name} has no default reference; name one")
-        self.value_range, self.batch_size, self.keep_images = value_range, batch_size, keep_images
-        self.reference = open_samples(spec, value_range=value_range, what="--ref").take(num_reference)
+        self.value_range, self.batch_size, self.keep_images = opt.value_range, opt.batch_size, keep_images
+        self.reference = open_samples(spec, value_range=opt.value_range, what="--ref").take(opt.num_reference)
         _ = self.reference.fingerprint  # decoded and hashed once, here
-        self._kwargs = dict(protocol=protocol, metrics=metrics, extractor=extractor, seed=seed,
-                            batch_size=batch_size, device=device, weights=weights, allow_unverified=allow_unverified,
-                            bootstrap=bootstrap, name=name,
-                            train=None if train is None else open_samples(train, what="train"),
-                            heldout=None if heldout is None else open_samples(heldout, what="heldout"))
+        self._kwargs = dict(protocol=protocol, metrics=metrics, name=name,
+                            train=None if more.train is None else open_samples(more.train, what="train"),
+                            heldout=None if more.heldout is None else open_samples(more.heldout, what="heldout"))
         self._cache = _RoundCache()
-        self._extractors = {} if keep_images else _extractors(proto, device, weights or {}, allow_unverified)
+        self._extractors = {} if keep_images else _extractors(proto, opt.device, dict(opt.weights or {}),
+                                                              opt.allow_unverified)
         self._facts = {"protocol": proto.record(), "reference": self.reference.fingerprint, "n_ref": len(self.reference),
-                       "options": dict(value_range=value_range, batch_size=batch_size, keep_images=keep_images,
-                                       seed=seed, bootstrap=bootstrap, weights=weights, name=name,
-                                       allow_unverified=allow_unverified, metrics=metrics, extractor=extractor),
+                       "options": _agreed_options(opt, metrics, name, keep_images),
                        "extractors": {n: e.cache_identity() for n, e in self._extractors.items()}}
         self.reset()
 
@@ -208,7 +206,8 @@ class Evaluator:
             if not distributed.is_main():
                 warnings.simplefilter("ignore")  # the ranks agree: rank 0 says it once
             samples = self._gathered_images() if self.keep_images else self._gathered_features()
-            result = evaluate(samples, self.reference, cache_dir=self._cache, **self._kwargs)
+            opt = replace(self.options, num_reference=None, value_range=None, cache_dir=self._cache)
+            result = evaluate(samples, self.reference, options=opt, **self._kwargs)
         self._cache.end_round()
         return result
 
@@ -245,13 +244,29 @@ class Evaluator:
         return np.concatenate(parts) if parts else None
 
 
-def _check_options(batch_size: Any, layout: Any, keep_images: Any) -> None:
-    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
-        raise ConfigError(f"Evaluator: batch_size must be a positive int, got {batch_size!r}")
+@dataclass(frozen=True)
+class _Extra:
+    """The train / held-out sets of the copy-rate and C_T metrics, as given."""
+
+    train: Any = None
+    heldout: Any = None
+
+
+def _check_options(opt: EvalOptions, layout: Any, keep_images: Any) -> None:
+    """What evaluate() accepts but an Evaluator cannot honour, and the Evaluator's own arguments."""
+    opt.refuse(("num_samples", "cache_dir", "prompt_template"), "Evaluator",
+               "the Evaluator scores every image given to update(), caches in memory and has no class labels")
     if layout is not None and layout not in LAYOUTS:
         raise ConfigError(f"Evaluator: layout {layout!r}; use one of {', '.join(LAYOUTS)} (or None for NCHW)")
     if not isinstance(keep_images, bool):
         raise ConfigError(f"Evaluator: keep_images must be True or False, got {keep_images!r}")
+
+
+def _agreed_options(opt: EvalOptions, metrics: Any, name: str | None, keep_images: bool) -> dict[str, Any]:
+    """The options every rank must share (genbench.distributed.agree), as they were before EvalOptions."""
+    return dict(value_range=opt.value_range, batch_size=opt.batch_size, keep_images=keep_images, seed=opt.seed,
+                bootstrap=opt.bootstrap, weights=opt.weights, name=name, allow_unverified=opt.allow_unverified,
+                metrics=metrics, extractor=opt.extractor)
 
 
 def _say_ranks_are_independent() -> None:

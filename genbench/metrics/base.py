@@ -46,6 +46,9 @@ class Metric(abc.ABC):
     bootstrap_sets: ClassVar[tuple[str, ...]] = ("fake", "real")  # () = no bootstrap (diagnostics)
     paired: ClassVar[bool] = False  # True: row i of every bootstrap set belongs together; resample one index
     min_samples: ClassVar[int] = 2
+    # outputs whose paired-bootstrap replicates genbench.compare.resample computes from row counts over the
+    # pools (no [N, N] pass per replicate); every other output runs `point` on each materialised resample
+    count_replicates: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, params: Any = None) -> None:
         if params is None:

@@ -45,6 +45,7 @@ class FD(Metric):
     needs = ("fake.embedding", "real.embedding")  # or <set>.mean + <set>.cov for either set
     definition = "‖μf−μr‖² + tr Σf + tr Σr − 2 tr((ΣfΣr)^½) on the protocol's features (float64, N−1 cov)"
     bootstrap_sets = ("fake",)  # the reference is held fixed: see functional_fd_fast
+    count_replicates: ClassVar[tuple[str, ...]] = ("fd",)
     matches = ("pytorch-fid fid_score.calculate_frechet_distance, torch-fidelity metric_fid, clean-fid "
                "frechet_distance, ADM evaluations/evaluator.py (N−1 covariance), to 1e-6 relative")
     differences: ClassVar[tuple[str, ...]] = (
@@ -83,6 +84,7 @@ class FID(FD):
     name = "fid"
     outputs: ClassVar[tuple[str, ...]] = ("fid",)
     higher_is_better = {"fid": False}
+    count_replicates: ClassVar[tuple[str, ...]] = ()  # FID's paired replicates run `point` (as they always have)
     definition = "FD on Inception pool3 features (inception-v3-tf or inception-v3-clean only): " + FD.definition
     differences = ("only on Inception features (inception-v3-tf, inception-v3-clean); elsewhere: fd",
                    *FD.differences)

@@ -21,6 +21,7 @@ class PrecisionRecall(Metric):
     outputs = ("precision", "recall")
     higher_is_better = {"precision": True, "recall": True}
     needs = ("fake.embedding", "real.embedding")
+    count_replicates = ("precision", "recall")
     definition = "fraction of fakes inside the real k-NN manifold (<=), and of reals inside the fake one; k=3"
     matches = "ADM evaluations/evaluator.py ManifoldEstimator and StyleGAN2-ADA precision_recall.py (k = 3, <=)"
     differences = ("prdc's compute_prdc uses strict < for precision and recall",)

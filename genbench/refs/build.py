@@ -24,6 +24,7 @@ import numpy as np
 
 from genbench.version import __version__
 from genbench.errors import ConfigError, InputError
+from genbench.eval.options import EvalOptions, resolve_options
 from genbench.eval.plan import check_weights_names, extractor_handle, sibling_path
 from genbench.features.base import EXTRACTORS, extractor_class
 from genbench.features.cache import FeatureCache
@@ -88,22 +89,31 @@ def _space_names(protocol: str | None, extractor: str | None) -> tuple[str | Non
     return proto.name, names
 
 
-def build_reference(source: Any, out: str | Path, *, protocol: str | None = None, extractor: str | None = None,
-                    keep_features: bool = False, num: int | None = None, batch_size: int = 64,
-                    device: str = "auto", weights: dict[str, str] | None = None, allow_unverified: bool = False,
-                    cache_dir: str | None | bool = None, progress: bool = False,
-                    value_range: str | None = None) -> dict[str, Any]:
-    """Write one statistics file per feature space; returns {"written": {extractor: path}, "skipped": {...}}."""
+def build_reference(source: Any, out: str | Path, *, protocol: str | None = None, keep_features: bool = False,
+                    num: int | None = None, options: EvalOptions | None = None, **overrides: Any) -> dict[str, Any]:
+    """Write one statistics file per feature space; returns {"written": {extractor: path}, "skipped": {...}}.
+
+    `num`: use the first N images of `source`. Of the EvalOptions (`options=` and/or keywords) it reads
+    extractor, batch_size, device, weights, allow_unverified, cache_dir, progress and value_range."""
+    opt = resolve_options(options, overrides, "build_reference()")
+    opt.refuse(("num_samples", "num_reference", "seed", "bootstrap", "prompt_template"), "build_reference()",
+               "a statistics file holds features, not metric values; `num` takes the first N images")
+    return _build(source, out, protocol, keep_features, num, opt)
+
+
+def _build(source: Any, out: str | Path, protocol: str | None, keep_features: bool, num: int | None,
+           opt: EvalOptions) -> dict[str, Any]:
     from genbench.errors import WeightsError
     from genbench.numerics import resolve_device
     from genbench.paths import default_cache_dir
     from genbench.sets.samples import open_samples
 
+    extractor, weights, allow_unverified, cache_dir = opt.extractor, opt.weights, opt.allow_unverified, opt.cache_dir
     proto_name, names = _space_names(protocol, extractor)
     out = check_outputs(out, [n for n, _ in names], (source,))
     check_weights_names(weights or {})
-    dev = resolve_device(device)
-    samples = open_samples(source, value_range=value_range, what="SOURCE").take(num)
+    dev = resolve_device(opt.device)
+    samples = open_samples(source, value_range=opt.value_range, what="SOURCE").take(num)
     if samples.kind != "images":
         raise InputError(f"{samples.source}: statistics files hold image features; this is a 2-D point set")
     handles, skipped = {}, {}
@@ -115,7 +125,7 @@ def build_reference(source: Any, out: str | Path, *, protocol: str | None = None
                 raise
             skipped[name] = f"weights not installed ({str(e)[:120]}...)"
     cache = FeatureCache(None if cache_dir is False else (cache_dir or default_cache_dir()))
-    src = ImageSource(samples, cache, ExtractOptions(batch_size=batch_size, progress=progress))
+    src = ImageSource(samples, cache, ExtractOptions(batch_size=opt.batch_size, progress=opt.progress))
     src.materialise(MAX_DECODE_BYTES)
     written = {}
     for i, (name, handle) in enumerate(handles.items()):

@@ -73,6 +73,15 @@ def test_directions_cover_outputs(metric_cls):
     assert set(metric_cls.bootstrap_sets) <= {"fake", "real", "train", "heldout"}
 
 
+def test_count_replicates_name_outputs_that_resample_can_count(metric_cls):
+    """A metric's count_replicates (genbench.compare.paired's row-count path) are its own outputs, and
+    ones genbench.compare.resample has formulas for; today fd (of FD, not FID) and precision/recall."""
+    assert set(metric_cls.count_replicates) <= set(metric_cls.outputs)
+    assert set(metric_cls.count_replicates) <= {"fd", "precision", "recall"}
+    if metric_cls.name in ("fd", "pr"):
+        assert metric_cls.count_replicates == metric_cls.outputs
+
+
 def test_computes_on_tiny_inputs_deterministically(metric_cls):
     m, cfg = metric_cls(), MetricConfig(bootstrap=3, seed=1)
     inputs = _inputs(metric_cls)
