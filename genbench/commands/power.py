@@ -102,8 +102,9 @@ def run(args: argparse.Namespace) -> int:
                        None if args.candidate is None else _images(args.candidate, "--candidate"), reg)
     extractors = {n: build_extractor(n, device=args.device, weights_path=weights.get(n),
                                      allow_unverified=args.allow_unverified_weights) for n in names}
-    pilots, contexts = build_pilots(rules, protocol, imgs, extractors, dataset=ref if isinstance(ref, str) else None)
-    result = plan(pilots, protocol.config, opts, contexts, protocol.params)
+    pilots, contexts, outputs = build_pilots(rules, protocol, imgs, extractors,
+                                             dataset=ref if isinstance(ref, str) else None)
+    result = plan(pilots, protocol.config, opts, contexts, protocol.params, outputs)
     print(format_plan(result, rules))
     if args.json:
         from genbench.io import atomic_write_json

@@ -48,8 +48,9 @@ def plain_rule(rule: Rule, space: FeatureSpace) -> Rule:
     return rule
 
 
-def _candidate(space_feats: dict, imgs: PilotImages, ext: FeatureExtractor) -> Side:
-    base = space_feats["baseline"]
+def _candidate(base: dict, imgs: PilotImages, ext: FeatureExtractor, kept: np.ndarray | None) -> Side:
+    """The candidate's pilot in one space: features of the candidate images, of the degraded baseline, the
+    baseline's rows without the dropped classes (`kept`, the same rows in every space), or its shifted rows."""
     reg = imgs.regression
     if reg is None:
         return Side(features(ext, imgs.candidate))
@@ -57,31 +58,49 @@ def _candidate(space_feats: dict, imgs: PilotImages, ext: FeatureExtractor) -> S
         degraded = blur(imgs.baseline, int(reg.size)) if reg.kind == "blur" else noise(imgs.baseline, reg.size, reg.seed)
         return Side(features(ext, degraded))
     if reg.kind == "missing-class":
-        if "class_probs" not in base:
-            raise ConfigError(f"--kind missing-class: extractor {ext.name} gives no class probabilities")
-        return Side(base, kept_rows(base["class_probs"], int(reg.size), reg.seed))
-    moved = dict(base, embedding=shift(base["embedding"], reg.size, base["embedding"]))
-    return Side(moved)
+        return Side(base, kept)
+    return Side(dict(base, embedding=shift(base["embedding"], reg.size, base["embedding"])))
+
+
+def _kept(imgs: PilotImages, spaces: Mapping[FeatureSpace, dict]) -> np.ndarray | None:
+    """Rows of the baseline a missing-class regression keeps: classes read from the first space whose
+    extractor gives class probabilities, so that every space drops the same images."""
+    reg = imgs.regression
+    if reg is None or reg.kind != "missing-class":
+        return None
+    probs = next((f["baseline"]["class_probs"] for f in spaces.values() if "class_probs" in f["baseline"]), None)
+    if probs is None:
+        names = ", ".join(sorted({s.extractor for s in spaces}))
+        raise ConfigError(f"--kind missing-class: no extractor of these rules ({names}) gives class probabilities")
+    return kept_rows(probs, int(reg.size), reg.seed)
 
 
 def build_pilots(rules: Sequence[Rule], protocol: Protocol, imgs: PilotImages,
                  extractors: Mapping[str, FeatureExtractor],
-                 dataset: str | None = None) -> tuple[dict[Rule, Pilot], dict[Rule, dict]]:
-    """({plain rule: Pilot}, {plain rule: metric context}); features extracted once per space."""
+                 dataset: str | None = None) -> tuple[dict[Rule, Pilot], dict[Rule, dict], dict[Rule, str]]:
+    """({rule: Pilot}, {rule: metric context}, {rule: the output its maths computes, fd_pixels -> fd}), the
+    arguments of genbench.compare.power.plan; features extracted once per space, every space's pilot rows in
+    the same image order (so that the planner can decide the rules jointly)."""
     if (imgs.candidate is None) == (imgs.regression is None):
         raise ConfigError("give either a candidate pilot (--candidate) or a regression (--kind), not both or neither")
-    pilots, contexts, done = {}, {}, {}
+    spaces = {}
     for rule in rules:
         space = space_of(protocol, rule.metric)
-        if space not in done:
+        if space not in spaces:
             ext = extractors[space.extractor]
-            feats = {"baseline": features(ext, imgs.baseline), "reference": features(ext, imgs.reference)}
-            cand = _candidate(feats, imgs, ext)
-            base = Side(feats["baseline"])
-            done[space] = Pilot(cand, base, base, Side(feats["reference"]))
-        plain = plain_rule(rule, space)
-        pilots[plain], contexts[plain] = done[space], {"extractor": space.extractor, "dataset": dataset}
-    return pilots, contexts
+            spaces[space] = {"baseline": features(ext, imgs.baseline), "reference": features(ext, imgs.reference)}
+    kept = _kept(imgs, spaces)
+    done = {}
+    for space, feats in spaces.items():
+        base = Side(feats["baseline"])
+        cand = _candidate(feats["baseline"], imgs, extractors[space.extractor], kept)
+        done[space] = Pilot(cand, base, base, Side(feats["reference"]))
+    pilots, contexts, outputs = {}, {}, {}
+    for rule in rules:
+        space = space_of(protocol, rule.metric)
+        pilots[rule], contexts[rule] = done[space], {"extractor": space.extractor, "dataset": dataset}
+        outputs[rule] = plain_rule(rule, space).metric
+    return pilots, contexts, outputs
 
 
 def directions(protocol: Protocol, metrics: Sequence[str]) -> dict[str, bool | None]:

@@ -24,7 +24,10 @@ N). With z = 1.96 and d ~ Normal(δ, sd²), a rule `d <= TOL` fails to pass with
 
 Exact metrics (significance-tested counts such as classes_covered, not resampled): their decision is
 simulated, drawing `draws` subsets of N rows (with replacement) of each pilot and computing the rule's
-difference. Rules are combined as independent: P(gate stops) = 1 − Π(1 − Pᵢ). False alarms use δ = 0
+difference. The gate stops when any rule does not pass. The resampled rules are decided jointly
+(genbench.compare.joint): their differences are correlated (one sample set feeds every rule), with the
+correlation measured on the pilot draws, which take the same rows for every rule; exact rules are taken as
+independent of them: P(gate stops) = 1 − P(resampled rules all pass)·Π(1 − P_exact). False alarms use δ = 0
 and the baseline's own variance (the candidate replaced by a second baseline draw); detection uses the
 candidate pilot. The smallest N meeting a target is the smallest planned N whose detection rate is at
 least `detect` while its false-alarm rate is at most `false_alarm`.
@@ -33,12 +36,13 @@ Pure maths on feature arrays (the `genbench power` command finds the features).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Mapping, Sequence
 
 import numpy as np
 
 from genbench.compare.gate import Z95, Rule
+from genbench.compare.joint import all_pass, correlation, normals
 from genbench.compare.paired import Side, differences, metric_for, point_values
 from genbench.errors import ConfigError
 from genbench.metrics.base import MetricConfig
@@ -92,10 +96,11 @@ class Plan:
     laws: dict  # rule text -> {"candidate": VarianceLaw, "null": VarianceLaw} (resampled rules)
     target: Target
     smallest_n: int | None
+    correlations: dict = field(default_factory=dict)  # condition -> {"rules": [...], "matrix": [[...]]}
 
     def to_json(self) -> dict:
         return {"target": {"detect": self.target.detect, "false_alarm": self.target.false_alarm},
-                "smallest_n": self.smallest_n,
+                "smallest_n": self.smallest_n, "correlations": self.correlations,
                 "laws": {r: {k: {"draws": vars(v.draws), "interval": vars(v.interval)} for k, v in d.items()}
                          for r, d in self.laws.items()},
                 "rows": [{"n": r.n, "detection": r.detection, "false_alarm": r.false_alarm,
@@ -116,18 +121,18 @@ def _phi(x: float) -> float:
     return 0.5 * math.erfc(-x / math.sqrt(2.0))
 
 
+def _margin(rule: Rule, delta: float) -> float:
+    """How far the mean difference δ lies inside the rule's tolerance (negative: outside)."""
+    return (rule.tolerance - delta) if rule.op == "<=" else (delta - rule.tolerance)
+
+
 def stop_probability(rule: Rule, delta: float, std: float, half: float) -> float:
     """P(the rule does not pass) under d ~ Normal(δ, sd²) with the gate's interval d ± half (strict gate:
     the interval must lie within the tolerance)."""
-    margin = (rule.tolerance - delta) if rule.op == "<=" else (delta - rule.tolerance)
+    margin = _margin(rule, delta)
     if std <= 0:
         return 0.0 if margin - half >= 0 else 1.0
     return 1.0 - _phi((margin - half) / std)
-
-
-def combine(probs: Sequence[float]) -> float:
-    """P(any rule stops the gate), the rules taken as independent."""
-    return 1.0 - float(np.prod([1.0 - p for p in probs]))
 
 
 def _same(a: Side, b: Side) -> bool:
@@ -170,12 +175,14 @@ def bootstrap_variances(output: str, a: Side, b: Side, ref: Side, config: Metric
     return out
 
 
-def draw_moments(output: str, a: Side, b: Side, ref: Side, config: MetricConfig, sizes: Sequence[int],
-                 draws: int, seed: int, context: Mapping[str, object], params: Mapping[str, object],
-                 replace: bool = False) -> list[tuple[float, float]]:
-    """(mean, variance) of the point difference d over `draws` fresh subsets of n rows of each pilot."""
+def draw_differences(output: str, a: Side, b: Side, ref: Side, config: MetricConfig, sizes: Sequence[int],
+                     draws: int, seed: int, context: Mapping[str, object], params: Mapping[str, object],
+                     replace: bool = False) -> tuple[list[np.ndarray], list[float]]:
+    """Point differences d over `draws` fresh subsets of n rows of each pilot ([draws] per n), and each n's
+    finite-population factor. The subsets' row positions depend only on (seed, n) and the pilots' lengths, so
+    the rules of one plan see the same rows of their (row-aligned) pilots: their draws are joint."""
     metric = metric_for(output)(params.get(metric_for(output).name))
-    out = []
+    out, factors = [], []
     for n in sizes:
         rng = np.random.default_rng([seed, n, 0xD4A])
         d, factor = [], 1.0
@@ -183,8 +190,21 @@ def draw_moments(output: str, a: Side, b: Side, ref: Side, config: MetricConfig,
             sa, sb, factor = _pair(rng, a, b, n, replace)
             d.append(point_values(metric, sa.take(), ref.take(), config, context)[output]
                      - point_values(metric, sb.take(), ref.take(), config, context)[output])
-        out.append((float(np.mean(d)), float(np.var(d, ddof=1)) * factor))
-    return out
+        out.append(np.asarray(d, dtype=np.float64))
+        factors.append(factor)
+    return out, factors
+
+
+def draw_moments(output: str, a: Side, b: Side, ref: Side, config: MetricConfig, sizes: Sequence[int],
+                 draws: int, seed: int, context: Mapping[str, object], params: Mapping[str, object],
+                 replace: bool = False) -> list[tuple[float, float]]:
+    """(mean, variance) of the point difference d over `draws` fresh subsets of n rows of each pilot."""
+    d, factors = draw_differences(output, a, b, ref, config, sizes, draws, seed, context, params, replace)
+    return _moments(d, factors)
+
+
+def _moments(d: Sequence[np.ndarray], factors: Sequence[float]) -> list[tuple[float, float]]:
+    return [(float(np.mean(x)), float(np.var(x, ddof=1)) * f) for x, f in zip(d, factors)]
 
 
 def pilot_sizes(n_pilot: int, replace: bool = False) -> tuple[int, ...]:
@@ -210,15 +230,26 @@ def fit_laws(rule: Rule, pilot: Pilot, config: MetricConfig, reps: int, seed: in
              context: Mapping[str, object], params: Mapping[str, object],
              replace: bool = False, subsets: int = 4) -> dict[str, RuleLaw]:
     """The rule's laws for the candidate (detection) and for a second baseline draw (false alarm)."""
+    return fit_rule(rule, pilot, config, reps, seed, draws, context, params, replace, subsets)[0]
+
+
+CONDITIONS = ("candidate", "null")  # detection, false alarm
+
+
+def fit_rule(rule: Rule, pilot: Pilot, config: MetricConfig, reps: int, seed: int, draws: int,
+             context: Mapping[str, object], params: Mapping[str, object], replace: bool = False,
+             subsets: int = 4) -> tuple[dict[str, RuleLaw], dict[str, list[np.ndarray]]]:
+    """({condition: RuleLaw}, {condition: the draws' differences, [draws] per subset size})."""
     sizes = pilot_sizes(min(len(pilot.candidate.rows()), len(pilot.baseline.rows())), replace)
-    out = {}
-    for name, cand in (("candidate", pilot.candidate), ("null", pilot.null)):
+    laws, raw = {}, {}
+    for name, cand in zip(CONDITIONS, (pilot.candidate, pilot.null)):
         args = (rule.metric, cand, pilot.baseline, pilot.reference, config, sizes)
         boot = bootstrap_variances(*args, reps, seed, context, params, replace, subsets)
-        moments = draw_moments(*args, draws, seed, context, params, replace)
+        raw[name], factors = draw_differences(*args, draws, seed, context, params, replace)
+        moments = _moments(raw[name], factors)
         delta = 0.0 if name == "null" else moments[-1][0]
-        out[name] = RuleLaw(fit_law(sizes, [v for _, v in moments], delta), fit_law(sizes, boot, delta))
-    return out
+        laws[name] = RuleLaw(fit_law(sizes, [v for _, v in moments], delta), fit_law(sizes, boot, delta))
+    return laws, raw
 
 
 def exact_stop_rate(rule: Rule, cand: Side, base: Side, ref: Side, n: int, draws: int, seed: int,
@@ -252,27 +283,59 @@ class PlanOptions:
 
 def plan(pilots: Mapping[Rule, Pilot], config: MetricConfig, opts: PlanOptions,
          contexts: Mapping[Rule, Mapping[str, object]] | None = None,
-         params: Mapping[str, object] | None = None) -> Plan:
+         params: Mapping[str, object] | None = None, outputs: Mapping[Rule, str] | None = None) -> Plan:
     """Predicted detection and false-alarm rates at each N of `opts.sizes`, and the smallest N meeting the
-    target. `pilots` maps each rule (its metric a plain output name) to the pilot features of its space."""
-    ctx, prm = dict(contexts or {}), dict(params or {})
-    laws = {str(r): fit_laws(r, p, config, opts.reps, opts.seed, opts.draws, ctx.get(r, {}), prm,
-                             opts.with_replacement, opts.subsets)
-            for r, p in pilots.items() if not is_exact(r)}
+    target. `pilots` maps each rule to the pilot features of its space; `outputs` names the output the
+    metric maths computes for a rule whose metric carries a space suffix (fd_pixels -> fd; default: the
+    rule's metric). The pilots of different spaces hold the same images in the same order (build_pilots),
+    so the resampled rules are decided jointly (genbench.compare.joint). Results are keyed by str(rule)."""
+    out, ctx, prm = dict(outputs or {}), dict(contexts or {}), dict(params or {})
+    maths = {r: replace(r, metric=out.get(r, r.metric)) for r in pilots}  # the rule as its maths names it
+    fits = {r: fit_rule(maths[r], p, config, opts.reps, opts.seed, opts.draws, ctx.get(r, {}), prm,
+                        opts.with_replacement, opts.subsets)
+            for r, p in pilots.items() if not is_exact(maths[r])}
+    laws = {str(r): f[0] for r, f in fits.items()}
+    corr = {c: correlation([f[1][c] for f in fits.values()]) if aligned(pilots, fits) else np.eye(len(fits))
+            for c in CONDITIONS} if fits else {}
+    z = normals(len(fits), opts.seed)
     rows = []
     for n in opts.sizes:
-        per = {str(r): _rule_rates(r, p, n, laws, config, opts, ctx.get(r, {}), prm) for r, p in pilots.items()}
-        rows.append(PlanRow(n, combine([p[0] for p in per.values()]), combine([p[1] for p in per.values()]), per))
-    return Plan(tuple(rows), laws, opts.target, smallest_n(rows, opts.target))
+        per = {str(r): _rule_rates(maths[r], p, n, laws.get(str(r)), config, opts, ctx.get(r, {}), prm)
+               for r, p in pilots.items()}
+        exact = [per[str(r)] for r in pilots if r not in fits]
+        rates = [joint_stop(list(fits), [laws[str(r)][c] for r in fits], corr.get(c), n, z, [e[k] for e in exact])
+                 for k, c in enumerate(CONDITIONS)]
+        rows.append(PlanRow(n, rates[0], rates[1], per))
+    return Plan(tuple(rows), laws, opts.target, smallest_n(rows, opts.target),
+                {c: {"rules": [str(r) for r in fits], "matrix": m.round(6).tolist()} for c, m in corr.items()})
 
 
-def _rule_rates(rule: Rule, pilot: Pilot, n: int, laws: Mapping[str, dict], config: MetricConfig,
+def aligned(pilots: Mapping[Rule, Pilot], fits: Mapping[Rule, object]) -> bool:
+    """True when every resampled rule's pilot sides have the same row counts, so that their draws (whose row
+    positions depend only on the seed, N and these counts) took the same rows: a joint sample."""
+    shapes = {tuple(len(s.rows()) for s in (pilots[r].candidate, pilots[r].baseline, pilots[r].null)) for r in fits}
+    return len(shapes) <= 1
+
+
+def joint_stop(rules: Sequence[Rule], laws: Sequence[RuleLaw], corr: np.ndarray | None, n: int, z: np.ndarray,
+               exact: Sequence[float], z95: float = Z95) -> float:
+    """P(the gate stops at N): the resampled rules jointly (correlation `corr`), the exact rules' simulated
+    rates taken as independent of them."""
+    p_pass = 1.0
+    if rules:
+        slack = np.array([_margin(r, l.draws.delta) - z95 * l.interval.std(n) for r, l in zip(rules, laws)])
+        sign = np.array([1.0 if r.op == "<=" else -1.0 for r in rules])
+        sd = np.array([l.draws.std(n) for l in laws])
+        p_pass = all_pass(slack, sign, sd, corr, z)
+    return 1.0 - p_pass * float(np.prod([1.0 - p for p in exact]))
+
+
+def _rule_rates(rule: Rule, pilot: Pilot, n: int, law: Mapping[str, RuleLaw] | None, config: MetricConfig,
                 opts: PlanOptions, context: Mapping[str, object], params: Mapping[str, object]) -> tuple[float, float]:
-    """(detection, false alarm) of one rule at N."""
-    if is_exact(rule):
+    """(detection, false alarm) of one rule at N: from its laws, or simulated for an exact rule (law None)."""
+    if law is None:
         return tuple(exact_stop_rate(rule, s, pilot.baseline, pilot.reference, n, opts.draws, opts.seed, config,
                                      context, params) for s in (pilot.candidate, pilot.null))
-    law = laws[str(rule)]
     return law["candidate"].stop(rule, n), law["null"].stop(rule, n)
 
 

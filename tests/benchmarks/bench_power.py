@@ -38,31 +38,35 @@ def _space(arrays: dict, pixels: bool) -> dict:
     return {"embedding": arrays["pixels"]} if pixels else {k: v for k, v in arrays.items() if k != "pixels"}
 
 
-def _pilots(feats: dict, labels: np.ndarray, ref: dict, cond: str) -> tuple[dict, dict]:
-    """({plain rule: Pilot}, {plain rule: context}) of digits-default's rules, one pilot per feature space."""
-    pilots, contexts = {}, {}
+def _pilots(feats: dict, labels: np.ndarray, ref: dict, cond: str) -> tuple[dict, dict, dict]:
+    """({rule: Pilot}, {rule: context}, {rule: output}) of digits-default's rules, one pilot per feature
+    space, every space's rows the same images (the arguments of genbench.compare.power.plan)."""
+    pilots, contexts, outputs = {}, {}, {}
     for rule in default_rules(PROTO, DIRECTIONS):
         space = space_of(PROTO, rule.metric)
         pix = space.extractor == "pixels"
         real = _space(feats["real"], pix)
         cand = (Side(real, np.flatnonzero(labels != 3)) if cond == "1 class missing"
                 else Side(_space(feats[POOL[cond]], pix)))
-        plain = plain_rule(rule, space)
-        pilots[plain] = Pilot(cand, Side(real), Side(real), Side(_space(ref, pix)))
-        contexts[plain] = {"dataset": "digits-test", "extractor": space.extractor}
-    return pilots, contexts
+        pilots[rule] = Pilot(cand, Side(real), Side(real), Side(_space(ref, pix)))
+        contexts[rule] = {"dataset": "digits-test", "extractor": space.extractor}
+        outputs[rule] = plain_rule(rule, space).metric
+    return pilots, contexts, outputs
 
 
 def predicted(feats: dict, labels: np.ndarray, ref: dict) -> dict:
     """{condition: {N: predicted stop rate}} (real-vs-real: the plan's false-alarm rate)."""
     out = {}
     for cond in CONDITIONS[1:]:
-        pilots, contexts = _pilots(feats, labels, ref, cond)
+        pilots, contexts, outputs = _pilots(feats, labels, ref, cond)
         p = plan(pilots, PROTO.config, PlanOptions(sizes=SIZES, draws=30, with_replacement=True), contexts,
-                 PROTO.params)
+                 PROTO.params, outputs)
         out[cond] = {r.n: r.detection for r in p.rows}
-        out["real-vs-real"] = {r.n: r.false_alarm for r in p.rows}
-        out.setdefault("laws", {})[cond] = p.to_json()["laws"]
+        out["real-vs-real"] = {r.n: r.false_alarm for r in p.rows}  # the same null pilot in every plan
+        out.setdefault("plans", {})[cond] = p.to_json()
+        for name, k in ((cond, 0), ("real-vs-real", 1)):  # what multiplying per-rule rates would predict
+            out.setdefault("independent", {})[name] = {r.n: 1 - math.prod(1 - v[k] for v in r.per_rule.values())
+                                                       for r in p.rows}
     return out
 
 
@@ -87,8 +91,8 @@ def _stopped(rows: list[dict], cond: str, n: int) -> tuple[int, int]:
 
 
 def table(pred: dict, rows: list[dict]) -> str:
-    lines = ["| candidate | N | predicted | measured | difference (points) | measured 95% interval |",
-             "|---|---:|---:|---:|---:|---|"]
+    lines = ["| candidate | N | predicted | measured | difference (points) | measured 95% interval | "
+             "predicted if rules were independent |", "|---|---:|---:|---:|---:|---|---:|"]
     for cond in CONDITIONS:
         for n in SIZES:
             k, m = _stopped(rows, cond, n)
@@ -97,7 +101,7 @@ def table(pred: dict, rows: list[dict]) -> str:
             p, q = 100 * pred[cond][n], 100 * k / m
             half = 196 * math.sqrt(max(q / 100 * (1 - q / 100), 1 / m) / m)
             lines.append(f"| {cond} | {n:,} | {p:.0f}% | {q:.0f}% ({k}/{m}) | {p - q:+.0f} | "
-                         f"{max(q - half, 0):.0f}–{min(q + half, 100):.0f}% |")
+                         f"{max(q - half, 0):.0f}–{min(q + half, 100):.0f}% | {100 * pred['independent'][cond][n]:.0f}% |")
     return "\n".join(lines)
 
 
@@ -115,8 +119,9 @@ def main(argv: list[str] | None = None) -> None:
     feats, labels, ref = pools()
     pred_path = OUT / "predicted.json"
     if "--table" in args and pred_path.is_file():
-        pred = {k: {int(n): v for n, v in d.items()} if k != "laws" else d
-                for k, d in json.loads(pred_path.read_text()).items()}
+        raw = json.loads(pred_path.read_text())
+        pred = {k: {int(n): v for n, v in d.items()} for k, d in raw.items() if k in CONDITIONS}
+        pred["independent"] = {c: {int(n): v for n, v in d.items()} for c, d in raw["independent"].items()}
     else:
         pred = predicted(feats, labels, ref)
         atomic_write_json(pred_path, pred)

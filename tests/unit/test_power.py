@@ -157,3 +157,21 @@ def test_separation_probability_and_n() -> None:
     assert separation_probability(1.959963984540054, law, 100, 1.959963984540054) == pytest.approx(0.5, abs=0.01)
     # power 0.8 at gap 1 needs 10/√N <= 1/(1.96 + 0.84): N >= 784, so 1,000 on the 1-2-5 grid
     assert n_to_separate(1.0, law, 1.959963984540054) == 1000
+
+
+def test_power_plans_a_missing_class_across_feature_spaces(tmp_path) -> None:
+    """digits-default gates the classifier's space and the pixels' space; a missing class is found with the
+    classifier's probabilities and dropped from both spaces' pilots (the same images), so the plan covers
+    every rule and decides them jointly."""
+    import json
+
+    from genbench.cli import main
+
+    out = tmp_path / "plan.json"
+    assert main(["power", "--baseline", "digits-train", "--kind", "missing-class", "--size", "1", "--sizes", "250",
+                 "--bootstrap", "10", "--draws", "4", "--device", "cpu", "--json", str(out)]) == 0
+    p = json.loads(out.read_text())
+    assert set(p["rows"][0]["per_rule"]) == {"fd<=+15", "recall>=-0.13", "classes_covered>=-0", "fd_pixels<=+0.25"}
+    assert p["correlations"]["null"]["rules"] == ["fd<=+15", "recall>=-0.13", "fd_pixels<=+0.25"]
+    fd_fd_pixels = p["correlations"]["null"]["matrix"][0][2]
+    assert 0.0 < fd_fd_pixels < 1.0  # one set of images feeds both FDs
