@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import os
+import platform
+from functools import lru_cache
 
 import numpy as np
 import torch
@@ -49,6 +51,22 @@ def device_record(device: torch.device) -> str:
     if device.type == "cuda":
         return f"cuda:{torch.cuda.get_device_name(device)}"
     return "cpu"
+
+
+@lru_cache(maxsize=1)
+def cpu_record() -> str:
+    """The host CPU as results record it: architecture, model name and the instruction set torch dispatches to,
+    e.g. "x86_64 Intel(R) Xeon(R) Processor (AVX512)". Float results reproduce bit for bit on CPUs with the same
+    record and the same library versions; MKL and the vectorised kernels take other paths on other CPUs
+    (values then agree to rounding, about 1e-2 relative after training)."""
+    name = ""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            name = next((ln.split(":", 1)[1].strip() for ln in f if ln.lower().startswith("model name")), "")
+    except OSError:
+        pass
+    name = " ".join((name or platform.processor() or "unknown CPU").split())
+    return f"{platform.machine() or '?'} {name} ({torch.backends.cpu.get_cpu_capability()})"
 
 
 def softmax64(logits: np.ndarray) -> np.ndarray:

@@ -121,10 +121,25 @@ def footnote_lines(group: "Group", board_path: object = None) -> list[str]:
              f"Ranked by {group.primary}{arrow(group.direction(group.primary))}; "
              "± is the half-width of the 95% bootstrap CI; ↑ higher is better, ↓ lower is better."]
     lines.append(rank_labels(group, board_path).rule)
+    lines.append(computed_on(group))
     for metric, reasons in group.skipped().items():
         for why, models in reasons.items():
             lines.append(f"Skipped {metric}: {why} ({', '.join(models)}).")
     return [clean(x) for x in lines]
+
+
+def computed_on(group: "Group") -> str:
+    """Where the group's values were computed (the results' `cpu` and library versions), and what reproduces
+    them byte for byte: the same command on the same CPU kind with the same versions."""
+    def env(r: dict) -> str:
+        p = r.get("protocol") or {}
+        return (f"{p.get('cpu', 'an unrecorded CPU')}, torch {p.get('torch_version', '?')}, "
+                f"numpy {p.get('numpy_version', '?')}")
+
+    seen = list(dict.fromkeys(env(r) for r in group.rows))
+    where = seen[0] if len(seen) == 1 else "several machines: " + "; ".join(seen)
+    return (f"Computed on {where}. The same command reproduces these values byte for byte on the same CPU kind "
+            "and versions; on another CPU kind they agree to rounding, not bit for bit.")
 
 
 def unit(group: "Group", metric: str) -> str:

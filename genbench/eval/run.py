@@ -35,7 +35,7 @@ from genbench.eval.inputs import (MAX_DECODE_BYTES, POINTS, ExtractOptions, Extr
 from genbench.metrics import METRICS, Metric, MetricConfig, MetricInputs, MetricValue, load_all
 from genbench.metrics.bootstrap import compute_with_ci
 from genbench.metrics.inception_only import INCEPTION
-from genbench.numerics import device_record, resolve_device
+from genbench.numerics import cpu_record, device_record, resolve_device
 from genbench.paths import default_cache_dir
 from genbench.protocols import PROTOCOLS, FeatureSpace, Protocol, custom_protocol, space_traits
 from genbench.eval.options import EvalOptions, resolve_options
@@ -354,7 +354,7 @@ def _record(proto: Protocol, sets: dict[str, SetSource], dev: torch.device, run:
     rec.update({
         "genbench_version": __version__, "torch_version": torch.__version__,
         "numpy_version": np.__version__, "python": platform.python_version(),
-        "device": device_record(dev), "seed": seed, "bootstrap": proto.config.bootstrap,
+        "device": device_record(dev), "cpu": cpu_record(), "seed": seed, "bootstrap": proto.config.bootstrap,
         "n_gen": sets["fake"].n, "n_ref": sets["real"].n, "reference_fingerprint": real["fingerprint"],
         "reference_source": real["source"], "extractors": run.extractors,
         "unverified": any(not e.get("weights_verified", True) for e in run.extractors),

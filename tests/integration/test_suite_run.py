@@ -73,11 +73,12 @@ def test_interrupted_run_finishes_with_the_same_result(toy_run, tmp_path, monkey
     assert _values(finished.board_path) == _values(reference.board_path)
 
 
-# The machine that wrote the committed board reproduces it bit for bit (`make run`). Across CPUs the tiny
-# models' training rounds differently (different SIMD paths): measured between an AMD EPYC (AVX-512) and
-# an Intel Xeon, ddpm fd 444.6194 vs 444.6152 (9.5e-6 relative), gan fd 3.5e-4, gan duplicate_pair_rate
-# 0.0159 vs 0.0157 (0.95%, a count). CI may run on either kind, so values are held to CPU_REL and the
-# table to the same rows, ranks and columns.
+# The machine that wrote the committed board reproduces it bit for bit (`make run`): every result records
+# its CPU (genbench.numerics.cpu_record) and library versions, and the board says where it was computed.
+# Across CPUs the tiny models' training rounds differently (MKL and SIMD paths): measured between an AMD
+# EPYC (AVX-512) and an Intel Xeon, ddpm fd 444.6194 vs 444.6152 (9.5e-6 relative), gan fd 3.5e-4, gan
+# duplicate_pair_rate 0.0159 vs 0.0157 (0.95%, a count). CI may run on either kind, so on another CPU
+# values are held to CPU_REL and the table to the same rows, ranks and columns.
 CPU_REL = 2e-2
 
 
@@ -87,16 +88,35 @@ def _rank_cells(md: str) -> list[tuple[str, str]]:
     return [(r[1].strip(), r[2].strip()) for r in rows]
 
 
+def _same_machine(committed: Path) -> bool:
+    """True when this process would record the committed board's CPU and library versions."""
+    import numpy as np
+    import torch
+
+    from genbench.numerics import cpu_record
+
+    p = json.loads(committed.read_text().splitlines()[0])["protocol"]
+    return (p.get("cpu"), p.get("torch_version"), p.get("numpy_version")) == (cpu_record(), torch.__version__,
+                                                                              np.__version__)
+
+
+def _notes(md: str) -> list[str]:
+    """The board's lines outside its tables, less the line that names the machine."""
+    return [ln for ln in md.splitlines() if not ln.startswith("| ") and not ln.startswith("- Computed on ")]
+
+
 def test_committed_tiny_digits_leaderboard_is_reproduced(tmp_path):
     committed = ROOT / "leaderboards" / "digits-tiny.jsonl"
     outcome = run_suite("digits", _opts(tmp_path, report=False))
-    ours = _values(outcome.board_path)
-    theirs = _values(committed)
+    md, committed_md = (p.with_suffix(".md").read_text() for p in (outcome.board_path, committed))
+    if _same_machine(committed):  # the CPU kind and versions that wrote it: byte for byte
+        assert outcome.board_path.read_bytes() == committed.read_bytes()
+        assert md == committed_md
+        return
+    ours, theirs = _values(outcome.board_path), _values(committed)
     assert ours.keys() == theirs.keys()
     for key, v in theirs.items():
         assert ours[key] == pytest.approx(v, rel=CPU_REL, abs=1e-9, nan_ok=True), key
-    md, committed_md = (p.with_suffix(".md").read_text() for p in (outcome.board_path, committed))
     assert _rank_cells(md) == _rank_cells(committed_md)
-    assert [line for line in md.splitlines() if not line.startswith("| ")] == \
-        [line for line in committed_md.splitlines() if not line.startswith("| ")]
+    assert _notes(md) == _notes(committed_md)
     json.loads(outcome.board_path.read_text().splitlines()[0])
