@@ -22,8 +22,8 @@ from genbench.errors import ConfigError, GenbenchError, MissingInputError
 from genbench.features.base import EXTRACTORS, FeatureExtractor
 from genbench.features.cache import FeatureCache, cache_key
 from genbench.compare.features_file import FeaturesFile
-from genbench.eval.derived_rows import (conditional, derive_for_set, describe_sources, provenance_mismatch,
-                                        unrebuildable)
+from genbench.eval.derived_rows import (conditional, derivable_names, derive_for_set, describe_sources,
+                                        provenance_mismatch, unrebuildable)
 from genbench.eval.inputs import ExtractOptions, cached_features, manifest_traits, row_inputs
 from genbench.compare.paired import Difference, Side, differences, metric_for
 from genbench.protocols import FeatureSpace, Protocol, space_traits
@@ -53,7 +53,8 @@ class Finder:
     batch_size: int = 64
     files: Mapping[str, FeaturesFile] = field(default_factory=dict)
 
-    def roles(self, extractor: FeatureExtractor, desc: Mapping, what: str, want: Want = Want()) -> dict[str, np.ndarray]:
+    def roles(self, extractor: FeatureExtractor, desc: Mapping, what: str,
+              want: Want = Want()) -> dict[str, np.ndarray]:
         """Metric inputs of one set: its rows with the inputs rebuilt from them (genbench.eval.inputs.row_inputs),
         plus the derived inputs `want` names that rows cannot give: stored rows, else derived from its images."""
         out = row_inputs(extractor.name, self._raw(extractor, desc, what))
@@ -61,11 +62,20 @@ class Finder:
         if names and what in self.files:
             out.update(_stored(self.files[what], extractor, what, names))
         elif names:
-            samples = self._samples(desc, what)
-            traits = want.traits | manifest_traits(samples.manifest)
-            out.update(derive_for_set(extractor, names, want.prefix, samples.load, out, traits,
-                                      batch_size=self.batch_size))
+            out.update(self._derive(extractor, desc, what, names, want, out))
         return out
+
+    def _derive(self, extractor: FeatureExtractor, desc: Mapping, what: str, names: Sequence[str], want: Want,
+                rows: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """`names` derived from the set's images, as an evaluation would under the reference's traits and the
+        set's own (when it is open already): a set is re-opened only when one of them applies."""
+        opened = self.opened.get(str(desc.get("fingerprint")))
+        traits = want.traits | (manifest_traits(opened.manifest) if opened is not None else frozenset())
+        if not derivable_names(extractor.name, names, want.prefix, rows, traits):
+            return {}
+        samples = opened if opened is not None else _reopen(desc, what)
+        return derive_for_set(extractor, names, want.prefix, samples.load, rows,
+                              traits | manifest_traits(samples.manifest), batch_size=self.batch_size)
 
     def traits(self, desc: Mapping, what: str) -> frozenset[str]:
         """The declared traits of a recorded set (its dataset's or manifest's); none when it cannot be opened."""

@@ -3,8 +3,9 @@
 `save_gated_features` (for `genbench eval --save-features`) writes `R.features.npz` beside R.json with
 the rows of every extractor that the protocol's gate rules read, only the roles those metrics need, plus
 the rows of the derived inputs they need that those roles cannot rebuild (channel_classes, derived from
-the images as the evaluation derived them), and returns the record R.json keeps (file name, size, sha256). The rows come from the feature cache when
-the evaluation just put them there, else from re-opening the result's source (its fingerprint checked).
+the images as the evaluation derived them), and returns the record R.json keeps (file name, size,
+sha256). The rows come from the feature cache when the evaluation just put them there, else from
+re-opening the result's source (its fingerprint checked).
 
 `attached_features` finds that file beside a result and checks it: the sha256 R.json records, and the
 fingerprint and N the file names against R.json's. `check_recorded_values` then recomputes each gated

@@ -45,7 +45,6 @@ def derive_for_set(ext: FeatureExtractor, names: Iterable[str], prefix: str, ima
     """{name: array [N, ...]} of the `names` derivable for one set as `prefix` ("fake"/"real") under
     `traits`; `images` gives uint8 [N, 3, H, W] on demand, `rows` its inputs from feature rows."""
     spec = EXTRACTORS.get(ext.name)
-    keys = {f"{prefix}.{k}" for k in rows} | {f"{prefix}.images"}
 
     def get(key: str) -> np.ndarray:
         role = key.split(".", 1)[1]
@@ -53,12 +52,19 @@ def derive_for_set(ext: FeatureExtractor, names: Iterable[str], prefix: str, ima
 
     handle = ExtractorHandle(ext.name, lambda: ext, ext)
     out: dict[str, np.ndarray] = {}
-    for name in names:
-        d = spec.provides[name]
-        if derivable(d, prefix, keys, traits, prompts):
-            ctx = DeriveContext(prefix, get, handle, prompts, getattr(ext, "device", "cpu"), batch_size)
-            out[name] = np.asarray(d.fn(ctx))
+    for name in derivable_names(ext.name, names, prefix, set(rows), traits, prompts):
+        ctx = DeriveContext(prefix, get, handle, prompts, getattr(ext, "device", "cpu"), batch_size)
+        out[name] = np.asarray(spec.provides[name].fn(ctx))
     return out
+
+
+def derivable_names(extractor: str, names: Iterable[str], prefix: str, rows: Iterable[str],
+                    traits: frozenset[str], prompts: list[str] | None = None) -> list[str]:
+    """The `names` an evaluation would derive for a set of images as `prefix` with inputs `rows`, under
+    `traits` (decided before any image is read)."""
+    spec = EXTRACTORS.get(extractor)
+    keys = {f"{prefix}.{k}" for k in rows} | {f"{prefix}.images"}
+    return [n for n in names if derivable(spec.provides[n], prefix, keys, traits, prompts)]
 
 
 def derivation_name(d: Derived) -> str:

@@ -143,3 +143,27 @@ def test_a_candidate_given_as_samples_is_told_that_prompts_are_missing() -> None
     msg = missing_message(["clip_score"], CLIP, ["clip_score"], sets, finder)
     assert msg is not None and "a paired comparison has no prompts" in msg and "'clip_score'" in msg
     assert missing_message(["clip_score"], CLIP, ["clip_score"], {"candidate": {"text": 1}}, finder) is None
+
+
+def test_a_set_is_reopened_only_when_a_derived_input_applies(monkeypatch) -> None:
+    """digits-default gates `modes`, which lists channel_classes; without the stacked-channels trait the
+    finder must not re-open (or fail on) a set whose rows came from the cache."""
+    import genbench.compare.find_features as ff
+    from genbench.compare.find_features import Want
+
+    reopened: list[str] = []
+
+    def reopen(desc, what):
+        reopened.append(what)
+        raise FeaturesUnavailable(f"{what}: source gone")
+
+    monkeypatch.setattr(ff, "_reopen", reopen)
+    monkeypatch.setattr(Finder, "_raw", lambda self, e, d, w: {"embedding": np.zeros((4, 3), np.float32),
+                                                               "logits": np.zeros((4, 10), np.float32)})
+    finder, ext = Finder(FeatureCache(None), {}), SimpleNamespace(name=DIGITS, device="cpu")
+    desc = {"fingerprint": "ab", "n": 4, "source": "gone.npz"}
+    out = finder.roles(ext, desc, "candidate", Want(("channel_classes",), "fake", frozenset()))
+    assert "class_probs" in out and "channel_classes" not in out and reopened == []
+    with pytest.raises(FeaturesUnavailable, match="source gone"):
+        finder.roles(ext, desc, "candidate", Want(("channel_classes",), "fake", frozenset({"stacked-channels"})))
+    assert reopened == ["candidate"]
