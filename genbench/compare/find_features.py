@@ -172,8 +172,11 @@ def paired_differences(a: Mapping, b: Mapping, ref: Mapping, metrics: Sequence[s
                                 protocol.config.with_(seed=seed), reps=reps, seed=seed,
                                 context={"dataset": dataset, "extractor": sp.extractor,
                                          "extractor_traits": space_traits(sp.extractor)}, params=protocol.params)
-        except (ConfigError, MissingInputError) as e:
-            raise FeaturesUnavailable(missing_message(names, ext.name, plain, sets, finder) or str(e)) from None
+        except (ConfigError, MissingInputError):
+            why = missing_message(names, ext.name, plain, sets, finder)
+            if why is None:
+                raise
+            raise FeaturesUnavailable(why) from None
         out.update({n: diffs[p] for n, p in zip(names, plain)})
     return out
 

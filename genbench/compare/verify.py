@@ -24,7 +24,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from genbench.errors import ConfigError, InputError, MissingInputError
-from genbench.eval.derived_rows import provenance, unrebuildable
+from genbench.eval.derived_rows import conditional, provenance, unrebuildable
 from genbench.eval.inputs import row_sources
 from genbench.eval.result import EvalResult
 from genbench.features.base import FeatureExtractor
@@ -56,15 +56,16 @@ def gated_inputs(protocol: Protocol, metrics: Sequence[str] | None = None) -> di
     return out
 
 
-def _derived_rows(finder: Finder, ext: FeatureExtractor, result: EvalResult, names: set[str]) -> tuple[dict, dict]:
-    """({input: rows}, {input: provenance}) of the derived inputs rows of output roles cannot rebuild,
-    derived from the samples as the evaluation derived them (its reference's traits)."""
-    want = Want(tuple(unrebuildable(ext.name, names)), "fake")
-    if not want.names:
+def _derived_rows(finder: Finder, ext: FeatureExtractor, result: EvalResult, needs: set[str]) -> tuple[dict, dict]:
+    """({input: rows}, {input: provenance}) of the derived inputs among `needs` that rows of output roles
+    cannot rebuild, derived from the samples as the evaluation derived them (under the same set traits)."""
+    names = tuple(unrebuildable(ext.name, needs))
+    if not names:
         return {}, {}
-    traits = finder.traits(result.reference, "reference") | finder.traits(result.samples, "--samples")
-    rows = finder.roles(ext, result.samples, "--samples", Want(want.names, "fake", traits))
-    got = {n: rows[n] for n in want.names if n in rows}
+    traits = (finder.traits(result.reference, "reference") | finder.traits(result.samples, "--samples")
+              if conditional(ext.name, names) else frozenset())
+    rows = finder.roles(ext, result.samples, "--samples", Want(names, "fake", traits))
+    got = {n: rows[n] for n in names if n in rows}
     return got, {n: provenance(ext.name, n, traits) for n in got}
 
 
