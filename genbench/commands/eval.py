@@ -40,8 +40,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", default=None, help="write the result as JSON here")
     p.add_argument("--save-features", action="store_true",
                    help="with --json R.json: also write R.features.npz beside it, the feature rows the protocol's "
-                        "gate rules read (float32, sha256 recorded in R.json), so `genbench gate --baseline R.json` "
-                        "pairs from these two files alone")
+                        "gate rules read (float32; inputs derived from the images, such as stacked digits' channel "
+                        "classes, as rows of their own; sha256 recorded in R.json), so `genbench gate --baseline "
+                        "R.json` pairs from these two files alone")
     p.add_argument("--name", default=None, help="model name (for --add-to)")
     p.add_argument("--add-to", default=None, help="append the result's rows to this leaderboard JSONL")
     p.add_argument("--quiet", action="store_true", help="no progress bars (they show only on a terminal anyway)")

@@ -9,6 +9,13 @@ alone (no cache, no samples), checks its hash and its fingerprint against R.json
 recorded values from the rows (genbench.compare.verify), so a committed baseline pairs in CI and an
 edited result is refused.
 
+Derived inputs that rows of output roles cannot rebuild (they need the images, the network or prompts:
+per-channel classes of stacked digits) are stored as rows too, one per sample and aligned with the
+others, in their own dtype (int64 stays int64), under `<extractor>.<input>`; the `derived` entry records
+each one's provenance (its sources, the function that derived it, the set traits it was derived under),
+and being in the file it is covered by the same sha256. A file without derived rows has no `derived`
+entry, so its bytes are what they were before derived rows existed.
+
 The zip is written with fixed entry times, in sorted key order, so the same rows give the same bytes
 (and the same sha256). Pure format code: which extractors to save is the caller's choice.
 """
@@ -18,7 +25,7 @@ import hashlib
 import json
 import re
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
@@ -33,6 +40,9 @@ _KEY = re.compile(r"^[a-z0-9][a-z0-9_.\-]*$")
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 
 Rows = Mapping[str, Mapping[str, np.ndarray]]  # extractor -> {role: float32 [N, D]}
+Derived = Mapping[str, Mapping[str, np.ndarray]]  # extractor -> {input: [N] or [N, K] int64 / float32 / float64}
+Provenance = Mapping[str, Mapping[str, Mapping]]  # extractor -> {input: {sources, derived_by, traits}}
+DERIVED_DTYPES = (np.dtype(np.int64), np.dtype(np.float32), np.dtype(np.float64))
 
 
 @dataclass(frozen=True)
@@ -44,10 +54,16 @@ class FeaturesFile:
     n: int
     rows: Rows
     identities: Mapping[str, Mapping]  # extractor -> its cache identity (name, version, weights sha256)
+    derived: Derived = field(default_factory=dict)
+    provenance: Provenance = field(default_factory=dict)
 
     def raw(self, extractor: str) -> dict[str, np.ndarray]:
         """{role: float32 [N, D]} of one extractor; KeyError when the file does not hold it."""
         return dict(self.rows[extractor])
+
+    def derived_of(self, extractor: str) -> dict[str, np.ndarray]:
+        """{input: [N, ...]} derived rows stored for one extractor (empty when none)."""
+        return dict(self.derived.get(extractor, {}))
 
 
 def features_path(result_json: str | Path) -> Path:
@@ -67,15 +83,38 @@ def sha256_of(path: str | Path) -> str:
 _META = ("format", "fingerprint", "n", "identities")
 
 
-def _entries(fingerprint: str, n: int, rows: Rows, identities: Mapping[str, Mapping]) -> dict[str, np.ndarray]:
+def _key(ext: str, name: str) -> str:
+    key = f"{ext}.{name}"
+    if not _KEY.match(key):
+        raise InputError(f"features file: bad extractor/role name {key!r}")
+    return key
+
+
+def _derived_array(key: str, a: np.ndarray, n: int) -> np.ndarray:
+    """A derived input's rows as stored: its own dtype (one of DERIVED_DTYPES), [N] or [N, K]."""
+    a = np.ascontiguousarray(a)
+    if a.dtype not in DERIVED_DTYPES or a.ndim not in (1, 2) or len(a) != n:
+        raise InputError(f"features file: derived rows {key} must be int64/float32/float64 [{n}] or [{n}, K], "
+                         f"got {a.dtype} {list(a.shape)}")
+    return a
+
+
+def _entries(fingerprint: str, n: int, rows: Rows, identities: Mapping[str, Mapping], derived: Derived,
+             provenance: Provenance) -> dict[str, np.ndarray]:
     out = {"format": np.array(FORMAT), "fingerprint": np.array(fingerprint), "n": np.array(n, dtype=np.int64),
            "identities": np.array(json.dumps(identities, sort_keys=True))}
     for ext, roles in rows.items():
         for role, a in roles.items():
-            key = f"{ext}.{role}"
-            if not _KEY.match(key):
-                raise InputError(f"features file: bad extractor/role name {key!r}")
-            out[key] = np.ascontiguousarray(a, dtype=np.float32)  # [N, D]
+            out[_key(ext, role)] = np.ascontiguousarray(a, dtype=np.float32)  # [N, D]
+    for ext, inputs in derived.items():
+        for name, a in inputs.items():
+            key = _key(ext, name)
+            if key in out or name not in provenance.get(ext, {}):
+                raise InputError(f"features file: derived rows {key} clash with a role or have no provenance")
+            out[key] = _derived_array(key, a, n)
+    if any(derived.values()):
+        prov = {ext: {k: provenance[ext][k] for k in inputs} for ext, inputs in derived.items() if inputs}
+        out["derived"] = np.array(json.dumps(prov, sort_keys=True))
     return out
 
 
@@ -87,11 +126,14 @@ def _write_zip(dest: Path, entries: dict[str, np.ndarray]) -> None:
                 np.lib.format.write_array(fh, entries[key], allow_pickle=False)
 
 
-def write_features(path: str | Path, fingerprint: str, n: int, rows: Rows, identities: Mapping[str, Mapping]) -> dict:
-    """Write the file atomically; returns its record for R.json: {path (file name), sha256, bytes, extractors}."""
-    entries = _entries(fingerprint, n, rows, identities)
+def write_features(path: str | Path, fingerprint: str, n: int, rows: Rows, identities: Mapping[str, Mapping],
+                   derived: Derived | None = None, provenance: Provenance | None = None) -> dict:
+    """Write the file atomically; returns its record for R.json: {path (file name), sha256, bytes, extractors}.
+    `derived` holds derived rows by extractor, each with its `provenance` entry."""
+    entries = _entries(fingerprint, n, rows, identities, derived or {}, provenance or {})
+    plain = {_key(e, r) for e, roles in rows.items() for r in roles}
     for key, a in entries.items():
-        if a.dtype == np.float32 and (a.ndim != 2 or len(a) != n):
+        if key in plain and (a.ndim != 2 or len(a) != n):
             raise InputError(f"features file {path}: {key} has shape {a.shape}, expected [{n}, D]")
     target = atomic_write(path, lambda tmp: _write_zip(tmp, entries))
     return {"path": target.name, "sha256": sha256_of(target), "bytes": target.stat().st_size,
@@ -106,18 +148,39 @@ def _load_arrays(path: Path) -> dict[str, np.ndarray]:
         raise InputError(f"{path}: not a readable genbench features file ({type(e).__name__}: {e})") from None
 
 
-def _rows_of(path: Path, arrays: dict[str, np.ndarray], n: int) -> dict[str, dict[str, np.ndarray]]:
+def _json_entry(path: Path, arrays: dict[str, np.ndarray], key: str) -> dict:
+    try:
+        value = json.loads(str(arrays[key])) if key in arrays else {}
+    except (TypeError, ValueError) as e:
+        raise InputError(f"{path}: bad {key} entry ({e})") from None
+    if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+        raise InputError(f"{path}: bad {key} entry (expected an object of objects)")
+    return value
+
+
+def _split(path: Path, arrays: dict[str, np.ndarray], n: int, provenance: Provenance) -> tuple[dict, dict]:
+    """(rows, derived) by extractor; every entry checked: shape, dtype, finite values."""
     rows: dict[str, dict[str, np.ndarray]] = {}
+    derived: dict[str, dict[str, np.ndarray]] = {}
     for key, a in arrays.items():
-        if key in _META:
+        if key in _META or key == "derived":
             continue
-        ext, _, role = key.rpartition(".")
-        if not ext or a.dtype != np.float32 or a.ndim != 2 or len(a) != n:
+        ext, _, name = key.rpartition(".")
+        if ext and name in provenance.get(ext, {}):
+            try:
+                derived.setdefault(ext, {})[name] = _derived_array(key, a, n)
+            except InputError as e:
+                raise InputError(f"{path}: {str(e).removeprefix('features file: ')}") from None
+        elif not ext or a.dtype != np.float32 or a.ndim != 2 or len(a) != n:
             raise InputError(f"{path}: entry {key!r} must be float32 [{n}, D], got {a.dtype} {a.shape}")
-        if not np.isfinite(a).all():
+        else:
+            rows.setdefault(ext, {})[name] = a
+        if a.dtype.kind == "f" and not np.isfinite(a).all():
             raise InputError(f"{path}: entry {key!r} holds non-finite values")
-        rows.setdefault(ext, {})[role] = a
-    return rows
+    missing = [f"{e}.{k}" for e, names in provenance.items() for k in names if k not in derived.get(e, {})]
+    if missing:
+        raise InputError(f"{path}: derived rows {', '.join(missing)} are recorded but not stored")
+    return rows, derived
 
 
 def read_features(path: str | Path, sha256: str | None = None) -> FeaturesFile:
@@ -135,7 +198,9 @@ def read_features(path: str | Path, sha256: str | None = None) -> FeaturesFile:
         n, identities = int(arrays["n"]), json.loads(str(arrays["identities"]))
     except (TypeError, ValueError) as e:
         raise InputError(f"{p}: bad n or identities entry ({e})") from None
-    return FeaturesFile(p, str(arrays["fingerprint"]), n, _rows_of(p, arrays, n), identities)
+    provenance = _json_entry(p, arrays, "derived")
+    rows, derived = _split(p, arrays, n, provenance)
+    return FeaturesFile(p, str(arrays["fingerprint"]), n, rows, identities, derived, provenance)
 
 
 def describe_bytes(record: Mapping) -> str:

@@ -4,6 +4,11 @@ A result records each set's content fingerprint, N and source; with the extracto
 that is the feature cache's key. Lookup order per set: samples given by the caller, the feature cache,
 then re-opening the recorded source (a built-in dataset, a file or folder) when its fingerprint still
 matches. When any set cannot be found the caller falls back to independent intervals and says why.
+
+Derived inputs that rows of output roles cannot rebuild (channel_classes from the images) come, per set,
+from its features file's stored rows, else from its images by the extractor's own Derived function
+(genbench.eval.derived_rows), under the set traits of the set and the reference as in an evaluation. They
+are part of the set's arrays, so the paired bootstrap resamples them with the same row indices.
 """
 from __future__ import annotations
 
@@ -13,17 +18,29 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from genbench.errors import GenbenchError
-from genbench.features.base import FeatureExtractor
+from genbench.errors import ConfigError, GenbenchError, MissingInputError
+from genbench.features.base import EXTRACTORS, FeatureExtractor
 from genbench.features.cache import FeatureCache, cache_key
 from genbench.compare.features_file import FeaturesFile
-from genbench.eval.inputs import ExtractOptions, cached_features, row_inputs
-from genbench.compare.paired import Difference, Side, differences
+from genbench.eval.derived_rows import (conditional, derivable_names, derive_for_set, describe_sources,
+                                        provenance_mismatch, unrebuildable)
+from genbench.eval.inputs import ExtractOptions, cached_features, manifest_traits, row_inputs
+from genbench.compare.paired import Difference, Side, differences, metric_for
 from genbench.protocols import FeatureSpace, Protocol, space_traits
 from genbench.sets.samples import SampleSet, open_samples
 
 class FeaturesUnavailable(Exception):
     """A set's features could not be found; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Want:
+    """Derived inputs a comparison needs of one set beyond its rows: their names, the set they are read as
+    ("fake": a compared set; "real": the reference) and the reference's traits (for `when` / `unless`)."""
+
+    names: tuple[str, ...] = ()
+    prefix: str = "fake"
+    traits: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -36,9 +53,40 @@ class Finder:
     batch_size: int = 64
     files: Mapping[str, FeaturesFile] = field(default_factory=dict)
 
-    def roles(self, extractor: FeatureExtractor, desc: Mapping, what: str) -> dict[str, np.ndarray]:
-        """Metric inputs of one set from its rows (genbench.eval.inputs.row_inputs: roles and row-derived inputs)."""
-        return row_inputs(extractor.name, self._raw(extractor, desc, what))
+    def roles(self, extractor: FeatureExtractor, desc: Mapping, what: str,
+              want: Want = Want()) -> dict[str, np.ndarray]:
+        """Metric inputs of one set: its rows with the inputs rebuilt from them (genbench.eval.inputs.row_inputs),
+        plus the derived inputs `want` names that rows cannot give: stored rows, else derived from its images."""
+        out = row_inputs(extractor.name, self._raw(extractor, desc, what))
+        names = [n for n in unrebuildable(extractor.name, want.names) if n not in out]
+        if names and what in self.files:
+            out.update(_stored(self.files[what], extractor, what, names))
+        elif names:
+            out.update(self._derive(extractor, desc, what, names, want, out))
+        return out
+
+    def _derive(self, extractor: FeatureExtractor, desc: Mapping, what: str, names: Sequence[str], want: Want,
+                rows: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """`names` derived from the set's images, as an evaluation would under the reference's traits and the
+        set's own (when it is open already): a set is re-opened only when one of them applies."""
+        opened = self.opened.get(str(desc.get("fingerprint")))
+        traits = want.traits | (manifest_traits(opened.manifest) if opened is not None else frozenset())
+        if not derivable_names(extractor.name, names, want.prefix, rows, traits):
+            return {}
+        samples = opened if opened is not None else _reopen(desc, what)
+        return derive_for_set(extractor, names, want.prefix, samples.load, rows,
+                              traits | manifest_traits(samples.manifest), batch_size=self.batch_size)
+
+    def traits(self, desc: Mapping, what: str) -> frozenset[str]:
+        """The declared traits of a recorded set (its dataset's or manifest's); none when it cannot be opened."""
+        try:
+            return manifest_traits(self._samples(desc, what).manifest)
+        except FeaturesUnavailable:
+            return frozenset()
+
+    def _samples(self, desc: Mapping, what: str) -> SampleSet:
+        opened = self.opened.get(str(desc.get("fingerprint")))
+        return opened if opened is not None else _reopen(desc, what)
 
     def raw_of(self, extractor: FeatureExtractor, desc: Mapping, what: str) -> dict[str, np.ndarray]:
         """The extractor's raw outputs for one set ({key: float32 [N, D]}), found as the class says."""
@@ -66,6 +114,17 @@ def _from_file(ff: FeaturesFile, extractor: FeatureExtractor, what: str) -> dict
         raise FeaturesUnavailable(f"{what}: its features file {ff.path.name} was computed by another version "
                                   f"or weights of {extractor.name}")
     return ff.raw(extractor.name)
+
+
+def _stored(ff: FeaturesFile, extractor: FeatureExtractor, what: str, names: Sequence[str]) -> dict[str, np.ndarray]:
+    """The stored rows of `names` that a features file holds, each derived as this version derives it."""
+    stored, out = ff.derived_of(extractor.name), {}
+    for n in (n for n in names if n in stored):
+        why = provenance_mismatch(extractor.name, n, ff.provenance[extractor.name][n])
+        if why is not None:
+            raise FeaturesUnavailable(f"{what}: its features file {ff.path.name} holds other rows: {why}")
+        out[n] = stored[n]
+    return out
 
 
 def _reopen(desc: Mapping, what: str) -> SampleSet:
@@ -106,13 +165,63 @@ def paired_differences(a: Mapping, b: Mapping, ref: Mapping, metrics: Sequence[s
         ext = extractors.get(sp.extractor)
         if ext is None:
             raise FeaturesUnavailable(f"extractor {sp.extractor} is not available")
-        sides = [Side(finder.roles(ext, d, w)) for d, w in ((a, "candidate"), (b, "baseline"), (ref, "reference"))]
         plain = [n[: len(n) - len(sp.suffix)] if sp.suffix else n for n in names]
-        diffs = differences(plain, *sides, protocol.config.with_(seed=seed), reps=reps, seed=seed,
-                            context={"dataset": dataset, "extractor": sp.extractor,
-                                     "extractor_traits": space_traits(sp.extractor)}, params=protocol.params)
+        sets = set_inputs(finder, ext, plain, {"candidate": a, "baseline": b, "reference": ref})
+        try:
+            diffs = differences(plain, *(Side(sets[w]) for w in ("candidate", "baseline", "reference")),
+                                protocol.config.with_(seed=seed), reps=reps, seed=seed,
+                                context={"dataset": dataset, "extractor": sp.extractor,
+                                         "extractor_traits": space_traits(sp.extractor)}, params=protocol.params)
+        except (ConfigError, MissingInputError):
+            why = missing_message(names, ext.name, plain, sets, finder)
+            if why is None:
+                raise
+            raise FeaturesUnavailable(why) from None
         out.update({n: diffs[p] for n, p in zip(names, plain)})
     return out
+
+
+def wants(finder: Finder, extractor: str, outputs: Sequence[str], ref: Mapping) -> dict[str, Want]:
+    """The derived inputs rows cannot give that the metrics behind `outputs` need, as "fake" and as "real";
+    the reference's traits are looked up only when one of them depends on traits."""
+    needs: dict[str, set[str]] = {"fake": set(), "real": set()}
+    for o in outputs:
+        for key in metric_for(o).needs:
+            prefix, _, name = key.partition(".")
+            needs.setdefault(prefix, set()).add(name)
+    names = {p: tuple(unrebuildable(extractor, needs[p])) for p in ("fake", "real")}
+    traits = (finder.traits(ref, "reference") if conditional(extractor, names["fake"] + names["real"])
+              else frozenset())
+    return {p: Want(names[p], p, traits) for p in ("fake", "real")}
+
+
+def set_inputs(finder: Finder, ext: FeatureExtractor, outputs: Sequence[str],
+               descs: Mapping[str, Mapping]) -> dict[str, dict[str, np.ndarray]]:
+    """{what: metric inputs} of each set ("reference" is read as the real set, any other as a fake one)."""
+    w = wants(finder, ext.name, outputs, descs["reference"])
+    return {what: finder.roles(ext, d, what, w["real" if what == "reference" else "fake"])
+            for what, d in descs.items()}
+
+
+def missing_message(names: Sequence[str], extractor: str, outputs: Sequence[str],
+                    sets: Mapping[str, Mapping[str, np.ndarray]], finder: Finder) -> str | None:
+    """One line naming the metric outputs, the set and the derived inputs it lacks, and why (None: none lacks)."""
+    fake = set(unrebuildable(extractor, {k.split(".", 1)[1] for o in outputs for k in metric_for(o).needs
+                                         if k.startswith("fake.")}))
+    for what, inputs in sets.items():
+        lacking = sorted(fake - set(inputs)) if what != "reference" else []
+        if not lacking:
+            continue
+        if what in finder.files:
+            why = (f"its features file {finder.files[what].path.name} stores no such rows (record it again with "
+                   "`genbench eval ... --save-features`)")
+        elif any("prompts" in EXTRACTORS.get(extractor).provides[n].sources for n in lacking):
+            why = "a paired comparison has no prompts (only rows stored in a features file stand in for them)"
+        else:
+            why = "the traits of this set and of the reference do not call for them"
+        return (f"metric {', '.join(repr(n) for n in names)} cannot be paired: the {what} has no "
+                f"{', '.join(describe_sources(extractor, n) for n in lacking)}: {why}")
+    return None
 
 
 @dataclass(frozen=True)

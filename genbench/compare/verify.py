@@ -1,9 +1,11 @@
 """Record and check the feature rows behind a result, so that a committed baseline pairs and cannot lie.
 
 `save_gated_features` (for `genbench eval --save-features`) writes `R.features.npz` beside R.json with
-the rows of every extractor that the protocol's gate rules read, only the roles those metrics need, and
-returns the record R.json keeps (file name, size, sha256). The rows come from the feature cache when
-the evaluation just put them there, else from re-opening the result's source (its fingerprint checked).
+the rows of every extractor that the protocol's gate rules read, only the roles those metrics need, plus
+the rows of the derived inputs they need that those roles cannot rebuild (channel_classes, derived from
+the images as the evaluation derived them), and returns the record R.json keeps (file name, size,
+sha256). The rows come from the feature cache when the evaluation just put them there, else from
+re-opening the result's source (its fingerprint checked).
 
 `attached_features` finds that file beside a result and checks it: the sha256 R.json records, and the
 fingerprint and N the file names against R.json's. `check_recorded_values` then recomputes each gated
@@ -21,13 +23,14 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from genbench.errors import ConfigError, InputError
+from genbench.errors import ConfigError, InputError, MissingInputError
+from genbench.eval.derived_rows import conditional, provenance, unrebuildable
 from genbench.eval.inputs import row_sources
 from genbench.eval.result import EvalResult
 from genbench.features.base import FeatureExtractor
 from genbench.compare.features_file import FeaturesFile, features_path, read_features, write_features
-from genbench.compare.find_features import (FeaturesUnavailable, Finder, GateOptions, dataset_of, gate_tools,
-                                            space_of)
+from genbench.compare.find_features import (FeaturesUnavailable, Finder, GateOptions, Want, dataset_of,
+                                            gate_tools, missing_message, set_inputs, space_of)
 from genbench.compare.gate import resolve_rules
 from genbench.compare.paired import metric_for, point_values
 from genbench.protocols import Protocol
@@ -40,9 +43,8 @@ def _plain(metric: str, suffix: str) -> str:
     return metric[: len(metric) - len(suffix)] if suffix else metric
 
 
-def gated_roles(protocol: Protocol, metrics: Sequence[str] | None = None) -> dict[str, set[str]]:
-    """{extractor: raw feature keys} that the gate's metrics read (derived inputs by their sources:
-    `class_probs` is read from `logits`; genbench.eval.inputs.row_sources)."""
+def gated_inputs(protocol: Protocol, metrics: Sequence[str] | None = None) -> dict[str, set[str]]:
+    """{extractor: input names} that the gate's metrics read of a compared ("fake") set."""
     names = list(metrics) if metrics else [r.metric for r in protocol.gate_rules]
     if not names:
         raise ConfigError(f"--save-features: protocol {protocol.name} has no gate rules, so no gated features")
@@ -50,20 +52,35 @@ def gated_roles(protocol: Protocol, metrics: Sequence[str] | None = None) -> dic
     for m in names:
         sp = space_of(protocol, m)
         needs = {k.split(".", 1)[1] for k in metric_for(_plain(m, sp.suffix)).needs if k.startswith("fake.")}
-        out.setdefault(sp.extractor, set()).update(row_sources(sp.extractor, needs))
+        out.setdefault(sp.extractor, set()).update(needs)
     return out
+
+
+def _derived_rows(finder: Finder, ext: FeatureExtractor, result: EvalResult, needs: set[str]) -> tuple[dict, dict]:
+    """({input: rows}, {input: provenance}) of the derived inputs among `needs` that rows of output roles
+    cannot rebuild, derived from the samples as the evaluation derived them (under the same set traits)."""
+    names = tuple(unrebuildable(ext.name, needs))
+    if not names:
+        return {}, {}
+    traits = (finder.traits(result.reference, "reference") | finder.traits(result.samples, "--samples")
+              if conditional(ext.name, names) else frozenset())
+    rows = finder.roles(ext, result.samples, "--samples", Want(names, "fake", traits))
+    got = {n: rows[n] for n in names if n in rows}
+    return got, {n: provenance(ext.name, n, traits) for n in got}
 
 
 def save_gated_features(result: EvalResult, json_path: str | Path, protocol: Protocol, finder: Finder,
                         extractors: Mapping[str, FeatureExtractor]) -> dict:
-    """Write the rows beside `json_path` and put their record into result.samples["features_file"]."""
-    rows, identities = {}, {}
-    for ext, keys in gated_roles(protocol).items():
+    """Write the rows beside `json_path` and put their record into result.samples["features_file"]:
+    the output roles the gated metrics read, and the derived inputs they read that those roles cannot give."""
+    rows, identities, derived, prov = {}, {}, {}, {}
+    for ext, names in gated_inputs(protocol).items():
         raw = finder.raw_of(extractors[ext], result.samples, "--samples")
-        rows[ext] = {k: raw[k] for k in sorted(keys) if k in raw}
+        rows[ext] = {k: raw[k] for k in sorted(row_sources(ext, names)) if k in raw}
         identities[ext] = extractors[ext].cache_identity()
+        derived[ext], prov[ext] = _derived_rows(finder, extractors[ext], result, names)
     fp, n = result.samples.get("fingerprint"), int(result.samples.get("n") or 0)
-    record = write_features(features_path(json_path), str(fp), n, rows, identities)
+    record = write_features(features_path(json_path), str(fp), n, rows, identities, derived, prov)
     result.samples["features_file"] = record
     return record
 
@@ -94,12 +111,17 @@ def recompute(side: str, ref: Mapping, metrics: Sequence[str], protocol: Protoco
     out: dict[str, float] = {}
     for m in metrics:
         sp = space_of(protocol, m)
-        ext = extractors[sp.extractor]
-        fake, real = finder.roles(ext, desc, side), finder.roles(ext, ref, "reference")
-        plain = _plain(m, sp.suffix)
+        ext, plain = extractors[sp.extractor], _plain(m, sp.suffix)
+        sets = set_inputs(finder, ext, [plain], {side: desc, "reference": ref})
         cls = metric_for(plain)
-        vals = point_values(cls(protocol.params.get(cls.name)), fake, real, protocol.config,
-                            {"dataset": dataset, "extractor": sp.extractor})
+        try:
+            vals = point_values(cls(protocol.params.get(cls.name)), sets[side], sets["reference"], protocol.config,
+                                {"dataset": dataset, "extractor": sp.extractor})
+        except MissingInputError:
+            vals = {}
+        if plain not in vals:
+            raise FeaturesUnavailable(missing_message([m], ext.name, [plain], sets, finder)
+                                      or f"metric {m!r} is not computable from the {side}'s features")
         out[m] = vals[plain]
     return out
 

@@ -134,7 +134,8 @@ class SetSource:
         return {} if self.labels is None else {"labels": self.labels}
 
 
-def _traits(manifest: dict) -> frozenset[str]:
+def manifest_traits(manifest: dict) -> frozenset[str]:
+    """A set's declared traits, as its dataset or manifest lists them."""
     t = manifest.get("traits") or ()
     return frozenset(str(x) for x in t) if isinstance(t, (list, tuple)) else frozenset()
 
@@ -144,7 +145,7 @@ class ImageSource(SetSource):
 
     def __init__(self, samples: SampleSet, cache: FeatureCache, opts: ExtractOptions) -> None:
         self.samples, self.cache, self.opts = samples, cache, opts
-        self.n, self.labels, self.traits = len(samples), samples.labels, _traits(samples.manifest)
+        self.n, self.labels, self.traits = len(samples), samples.labels, manifest_traits(samples.manifest)
         self._feats: dict[str, dict[str, np.ndarray]] = {}
 
     def materialise(self, max_bytes: int) -> None:
@@ -278,7 +279,8 @@ class DeriveContext:
         return self.handle.get()
 
 
-def _derivable(d: Derived, prefix: str, keys: set[str], traits: frozenset[str], prompts: Any) -> bool:
+def derivable(d: Derived, prefix: str, keys: set[str], traits: frozenset[str], prompts: Any) -> bool:
+    """Whether `d` exists for set `prefix` under `traits`, with every source present (`keys`: "<set>.<key>")."""
     if d.sets is not None and prefix not in d.sets:
         return False
     if (d.when and d.when not in traits) or (d.unless and d.unless in traits):
@@ -299,7 +301,7 @@ def space_arrays(sets: dict[str, SetSource], handle: ExtractorHandle | None, pro
     traits = sets["real"].traits | sets["fake"].traits
     for name, d in EXTRACTORS.get(handle.name).provides.items():
         for prefix in sets:
-            if _derivable(d, prefix, set(arrays), traits, prompts):
+            if derivable(d, prefix, set(arrays), traits, prompts):
                 ctx = DeriveContext(prefix, get, handle, prompts, device, batch_size)
                 arrays[f"{prefix}.{name}"] = lambda d=d, ctx=ctx: d.fn(ctx)
     return arrays
@@ -311,7 +313,8 @@ def row_inputs(extractor: str, raw: Mapping[str, np.ndarray]) -> dict[str, np.nd
     The extractor's output roles as stored, plus every derived input it declares (ExtractorSpec.provides)
     whose sources are output roles present in `raw` (class_probs from logits, clip from the embedding),
     derived by the same functions as in an evaluation. Inputs that need the images, the network or the
-    prompts (channel_classes, text) cannot come from rows. Set traits are not known here, so `when` /
+    prompts (channel_classes, text) cannot come from rows: genbench.eval.derived_rows derives them from a
+    set's images, and a features file stores their rows. Set traits are not known here, so `when` /
     `unless` conditions are not applied.
     """
     spec = EXTRACTORS.get(extractor)

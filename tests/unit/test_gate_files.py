@@ -145,6 +145,7 @@ def test_eval_save_features_records_the_file(recorded: Path) -> None:
     ff = read_features(recorded / rec["path"], rec["sha256"])
     assert rec["path"] == "base.features.npz" and set(ff.rows) == {"digits-classifier", "pixels"}
     assert set(ff.raw("digits-classifier")) == {"embedding", "logits"} and ff.n == N
+    assert ff.derived == {}  # plain digits: modes reads class_probs (from logits), no channel classes
 
 
 def test_gate_pairs_from_the_files_alone(recorded: Path) -> None:
