@@ -17,7 +17,7 @@ from genbench.metrics.inception_score import InceptionScore
 from genbench.metrics.kid import KD, KID
 from genbench.metrics.ndb import NDB
 from genbench.metrics.ssim import SSIMDiversity
-from genbench.registry import Registry
+from genbench.registry import Registry, hint
 
 
 @dataclass(frozen=True)
@@ -99,9 +99,23 @@ def _space_problems(space: FeatureSpace) -> list[str]:
 
     load_all()
     load_extractors()
+    if not (isinstance(space.metrics, tuple) and all(isinstance(m, str) for m in space.metrics)):
+        return [f"feature space {space.extractor!r}: metrics must be a tuple of names, got {space.metrics!r}"]
     bad = [] if space.extractor == POINTS or space.extractor in EXTRACTORS else [
-        f"unknown extractor {space.extractor!r}"]
-    return bad + [f"unknown metric {m!r}" for m in space.metrics if m != "all" and m not in METRICS]
+        f"unknown extractor {space.extractor!r}{hint(space.extractor, EXTRACTORS.names())}"]
+    return bad + [f"unknown metric {m!r}{hint(m, METRICS.names())}" for m in space.metrics
+                  if m != "all" and m not in METRICS]
+
+
+def _direction(output: str, spaces: tuple[FeatureSpace, ...]) -> bool | None:
+    """higher_is_better of an output name (space suffix included), None when it has no direction."""
+    for s in spaces:
+        names = METRICS.names() if s.metrics == ("all",) else s.metrics
+        for n in names:
+            for o, up in METRICS.get(n).higher_is_better.items():
+                if o + s.suffix == output:
+                    return up
+    return None
 
 
 def protocol_problems(p: Protocol) -> list[str]:
@@ -111,11 +125,14 @@ def protocol_problems(p: Protocol) -> list[str]:
     if bad:
         return bad
     outputs = set().union(*(_outputs(s) for s in p.spaces)) if p.spaces else set()
-    bad += [] if p.primary in outputs else [f"primary {p.primary!r} is produced by no feature space"]
+    bad += [] if p.primary in outputs else [
+        f"primary {p.primary!r} is produced by no feature space{hint(p.primary, sorted(outputs))}"]
     for r in p.gate_rules:
         if r.metric not in outputs:
-            bad.append(f"gate rule on {r.metric!r}, which no feature space produces")
-        if not (isinstance(r.tolerance, (int, float)) and r.tolerance >= 0 and r.tolerance < float("inf")):
+            bad.append(f"gate rule on {r.metric!r}, which no feature space produces{hint(r.metric, sorted(outputs))}")
+        elif _direction(r.metric, p.spaces) is None:
+            bad.append(f"gate rule on {r.metric!r}, which has no better direction (nothing for a rule to bound)")
+        if isinstance(r.tolerance, bool) or not (isinstance(r.tolerance, (int, float)) and 0 <= r.tolerance < float("inf")):
             bad.append(f"gate rule on {r.metric!r}: tolerance must be a finite number >= 0, got {r.tolerance!r}")
     used = set(p.metric_names())
     for name, params in p.params.items():

@@ -18,6 +18,17 @@ T = TypeVar("T")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.\-]*$")
 
 
+def suggest(name: str, names: list[str], n: int = 3) -> list[str]:
+    """Up to n known names close to an unknown one, closest first (the "did you mean" of every error)."""
+    return difflib.get_close_matches(name, names, n=n, cutoff=0.5)
+
+
+def hint(name: str, names: list[str]) -> str:
+    """' (did you mean ...?)' for the closest known name, or ''."""
+    close = suggest(name, names, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 class Registry(Generic[T]):
     """Maps validated lowercase names to objects; unknown names raise with a "did you mean" hint."""
 
@@ -48,7 +59,7 @@ class Registry(Generic[T]):
     def get(self, name: str) -> T:
         if name in self._items:
             return self._items[name]
-        close = difflib.get_close_matches(name, list(self._items), n=3, cutoff=0.5)
+        close = suggest(name, list(self._items))
         hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
         known = ", ".join(sorted(self._items))
         raise UnknownNameError(f"unknown {self.kind} {name!r}{hint} (known: {known})")

@@ -11,8 +11,9 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from genbench.data.builtin import DATASETS
 from genbench.errors import UnknownNameError
-from genbench.registry import Registry, import_submodules
+from genbench.registry import Registry, hint, import_submodules
 from reference_models.base import RefModel
 from reference_models.configs import BaseConfig, check_field_names, config_of_class
 
@@ -36,6 +37,7 @@ class Family:
 def _check(f: Family) -> None:
     bad = [] if f.model.family == f.name else [f"model class {f.model.__name__} says family {f.model.family!r}"]
     bad += [f"missing preset {p!r}" for p in REQUIRED_PRESETS if p not in f.presets]
+    bad += [] if f.dataset in DATASETS else [f"unknown dataset {f.dataset!r}{hint(f.dataset, DATASETS.names())}"]
     bad += [f"preset {p!r} is a {type(c).__name__}, not {f.config.__name__}"
             for p, c in f.presets.items() if type(c) is not f.config]
     if bad:

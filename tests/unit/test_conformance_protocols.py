@@ -30,9 +30,12 @@ def _base(**kw) -> Protocol:
 
 
 @pytest.mark.parametrize("change,problem", [
-    (dict(spaces=(FeatureSpace("digits-clasifier", ("fd",)),)), "unknown extractor 'digits-clasifier'"),
-    (dict(spaces=(FeatureSpace("digits-classifier", ("fd", "prc")),)), "unknown metric 'prc'"),
-    (dict(primary="fid"), "primary 'fid' is produced by no feature space"),
+    (dict(spaces=(FeatureSpace("digits-clasifier", ("fd",)),)),
+     "unknown extractor 'digits-clasifier' (did you mean 'digits-classifier'?)"),
+    (dict(spaces=(FeatureSpace("digits-classifier", ("fd", "prc")),)), "unknown metric 'prc' (did you mean 'pr'?)"),
+    (dict(spaces=(FeatureSpace("digits-classifier", "fd"),)), "metrics must be a tuple of names, got 'fd'"),
+    (dict(primary="fid"), "primary 'fid' is produced by no feature space (did you mean 'fd'?)"),
+    (dict(gate_rules=(GateRule("recall", True),)), "tolerance must be a finite number >= 0, got True"),
     (dict(gate_rules=(GateRule("recal", 0.1),)), "gate rule on 'recal'"),
     (dict(gate_rules=(GateRule("recall", -1.0),)), "tolerance must be a finite number >= 0"),
     (dict(gate_rules=(GateRule("recall", float("nan")),)), "tolerance must be a finite number >= 0"),
@@ -54,3 +57,12 @@ def test_a_valid_protocol_registers_and_suffixes_count():
     assert registry.add("probe", proto) is proto
     with pytest.raises(ValueError, match="recall"):
         registry.add("probe2", dataclasses.replace(proto, name="probe2", gate_rules=(GateRule("recall", 0.1),)))
+
+
+def test_a_gate_rule_needs_a_direction():
+    """ssim_diversity_ref (the reference's own diversity) has no better direction: a rule on it bounds nothing."""
+    registry: Registry[Protocol] = Registry("protocol", check=PROTOCOLS._check)
+    proto = _base(spaces=(FeatureSpace("digits-classifier", ("fd", "ssim_diversity")),),
+                  gate_rules=(GateRule("ssim_diversity_ref", 0.1),))
+    with pytest.raises(ValueError, match="'ssim_diversity_ref', which has no better direction"):
+        registry.add("probe", proto)

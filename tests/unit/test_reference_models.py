@@ -198,3 +198,14 @@ def test_preset_with_overrides_dict(tmp_path):
     assert m.config.pack == 2 and m.config.steps == 2 and m.record["preset"] == "paper"
     assert m.sample(range(3)).shape == (3, 2)
     assert get_preset("ldm", "quick", steps=40).ae_steps == 10  # --steps keeps the autoencoder's share
+
+
+def test_a_family_must_train_on_a_known_dataset():
+    import dataclasses
+
+    from reference_models.family import FAMILIES, get_family
+    from genbench.registry import Registry
+
+    registry = Registry("model family", check=FAMILIES._check)
+    with pytest.raises(ValueError, match="unknown dataset 'digitz' \\(did you mean 'digits'\\?\\)"):
+        registry.add("vae", dataclasses.replace(get_family("vae"), dataset="digitz"))
