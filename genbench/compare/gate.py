@@ -195,12 +195,12 @@ class GateReport:
 
     def table(self, only: Sequence[str] | None = None) -> str:
         """Plain-text table of the outcomes (optionally only those with the given statuses)."""
-        lines = [f"{'rule':<22} {'baseline':>11} {'candidate':>11} {'diff':>11}  {'95% CI of diff':<25} status"]
-        for o in self.outcomes:
-            if only is not None and o.status not in only:
-                continue
+        shown = [o for o in self.outcomes if only is None or o.status in only]
+        w = max([22] + [len(str(o.rule)) for o in shown])  # the rule column fits the longest rule
+        lines = [f"{'rule':<{w}} {'baseline':>11} {'candidate':>11} {'diff':>11}  {'95% CI of diff':<25} status"]
+        for o in shown:
             ci = f"[{o.lo:+.4g}, {o.hi:+.4g}]" if o.has_interval else "(no interval)"
-            lines.append(f"{str(o.rule):<22} {o.baseline:>11.5g} {o.candidate:>11.5g} {o.diff:>+11.4g}  "
+            lines.append(f"{str(o.rule):<{w}} {o.baseline:>11.5g} {o.candidate:>11.5g} {o.diff:>+11.4g}  "
                          f"{ci:<25} {o.status.upper()}")
         return "\n".join(lines)
 

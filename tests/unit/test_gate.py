@@ -57,6 +57,16 @@ def test_clearly_worse_fails() -> None:
     assert "FAIL" in report.table(only=(FAIL,))
 
 
+def test_table_columns_line_up_with_long_rule_names() -> None:
+    from genbench.compare.gate import GateReport, RuleOutcome
+
+    outcomes = [RuleOutcome(Rule(m, "<=", 2.0), 10.0, 20.0, 10.0, 9.0, 11.0, FAIL, True)
+                for m in ("fd", "fd_a_rather_long_space_name")]
+    header, *rows = GateReport(outcomes, "cand", "base", "p@1").table().splitlines()
+    end = header.index("baseline") + len("baseline")  # the baseline column is right-aligned
+    assert [r[:end].rstrip().endswith("10") and r[end] == " " for r in rows] == [True, True]
+
+
 def test_recall_drop_fails_and_improvement_passes() -> None:
     report = compare(result(10.0, 0.40), result(10.0, 0.60), ["recall>=-0.02"])
     assert report.status == FAIL
