@@ -9,7 +9,8 @@ number is `fd`, never FID.
 
 Each set comes as rows (<set>.embedding) or as statistics (<set>.mean, <set>.cov, <set>.n and, for a
 reference-statistics file, <set>.cov_sqrt); statistics are used when present. The bootstrap resamples
-the generated set only and holds the reference fixed (why: functional_fd_fast's docstring).
+the generated set only and holds the reference fixed (why: functional_fd_fast's docstring); a paired
+comparison's replicates (`count_values`) resample the reference too, by the same engine.
 """
 from __future__ import annotations
 
