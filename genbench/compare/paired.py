@@ -31,7 +31,7 @@ import numpy as np
 from genbench.errors import ConfigError
 from genbench.metrics.base import METRICS, Metric, MetricConfig, MetricInputs, MetricValue
 from genbench.metrics.bootstrap import bias_corrected
-from genbench.metrics.functional.counts import MAX_POOL, Pool, Resample
+from genbench.metrics.functional.counts import MAX_POOL, Pool, Resample, materialise
 
 Arrays = Mapping[str, np.ndarray]  # role ("embedding", "class_probs", ...) -> [P, ...] pool rows
 PAIRED, INDEPENDENT, EXACT = "paired bootstrap", "independent bootstrap", "exact (not resampled)"
@@ -133,7 +133,7 @@ def _replicates(metric: Metric, outputs: Sequence[str], a: Side, b: Side, ref: S
         if fast is not None:  # the reference pool keeps its last draw: paired, A and B share its moments
             out[i] = np.subtract(fast.values(outputs, a, ca, ref, cr), fast.values(outputs, b, cb, ref, cr_b))
             continue
-        ra, rb, rr, rr_b = (np.repeat(np.arange(len(c)), c.astype(np.int64)) for c in (ca, cb, cr, cr_b))
+        ra, rb, rr, rr_b = (materialise(c) for c in (ca, cb, cr, cr_b))
         va = point_values(metric, a.take(ra), ref.take(rr), inner, context)
         vb = point_values(metric, b.take(rb), ref.take(rr_b), inner, context)
         out[i] = [va[o] - vb[o] for o in outputs]

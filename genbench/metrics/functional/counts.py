@@ -103,6 +103,11 @@ class Pool:
         return r
 
 
+def materialise(counts: np.ndarray) -> np.ndarray:
+    """Row indices [Σc] of the multiset with counts [P]: each pool row repeated as often as it is drawn."""
+    return np.repeat(np.arange(len(counts)), counts.astype(np.int64))
+
+
 @dataclass(frozen=True)
 class Resample:
     """One replicate of a set: row counts [P] (float64, repeats allowed) over a pool."""
@@ -111,8 +116,8 @@ class Resample:
     counts: np.ndarray  # [P]
 
     def rows(self) -> np.ndarray:
-        """The replicate's row indices, materialised (each pool row repeated as often as it is drawn)."""
-        return np.repeat(np.arange(len(self.counts)), self.counts.astype(np.int64))
+        """The replicate's row indices, materialised."""
+        return materialise(self.counts)
 
 
 def fd(fake: Resample, real: Resample) -> float:
