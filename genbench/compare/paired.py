@@ -16,9 +16,9 @@ independent interval the paired one replaces, kept for comparison (tests, benchm
 Metrics that are not resampled (`bootstrap_sets == ()`: significance-tested counts such as
 classes_covered) give their point difference with a zero-width interval.
 Each set is a `Side`: the rows of a pool of feature arrays (the set itself by default). The replicates of
-the outputs a metric lists in its `count_replicates` (FD's fd, precision/recall) are computed from row
-counts over the pools (genbench.compare.resample: no [N, N] pass per replicate); every other metric runs
-its own `point` on the materialised resample.
+the outputs a metric lists in its `count_replicates` come from its own `count_values`, on row counts over
+the pools (genbench.metrics.functional.counts: no [N, N] pass per replicate); every other metric runs its
+own `point` on the materialised resample.
 Pure maths on feature arrays: no IO (genbench.compare.find_features finds the features).
 """
 from __future__ import annotations
@@ -31,8 +31,7 @@ import numpy as np
 from genbench.errors import ConfigError
 from genbench.metrics.base import METRICS, Metric, MetricConfig, MetricInputs, MetricValue
 from genbench.metrics.bootstrap import bias_corrected
-from genbench.metrics.functional.fd import frechet_distance
-from genbench.compare.resample import MAX_POOL, CrossPair, Pool
+from genbench.metrics.functional.counts import MAX_POOL, Pool, Resample, materialise
 
 Arrays = Mapping[str, np.ndarray]  # role ("embedding", "class_probs", ...) -> [P, ...] pool rows
 PAIRED, INDEPENDENT, EXACT = "paired bootstrap", "independent bootstrap", "exact (not resampled)"
@@ -98,9 +97,10 @@ def point_values(metric: Metric, fake: Arrays, real: Arrays, config: MetricConfi
 
 @dataclass
 class _Fast:
-    """Row-count replicates of fd / precision / recall; pools memoised by array identity in `memo`."""
+    """Row-count replicates by the metric's `count_values`; pools memoised by array identity in `memo`."""
 
-    k: int
+    metric: Metric
+    config: MetricConfig
     memo: dict = field(default_factory=dict)
 
     def pool(self, side: Side) -> Pool:
@@ -109,22 +109,10 @@ class _Fast:
             self.memo[("pool", id(x))] = (x, Pool.of(x))  # x kept alive, so its id stays its own
         return self.memo[("pool", id(x))][1]
 
-    def cross(self, fake: Side, real: Side) -> CrossPair:
-        key = ("cross", id(fake.arrays["embedding"]), id(real.arrays["embedding"]))
-        if key not in self.memo:
-            self.memo[key] = CrossPair.of(self.pool(fake), self.pool(real))
-        return self.memo[key]
-
-    def values(self, outputs: Sequence[str], side: Side, c: np.ndarray, ref: Side, cr: np.ndarray,
-               ref_stats: tuple[np.ndarray, np.ndarray] | None) -> list[float]:
-        out: dict[str, float] = {}
-        if "fd" in outputs:
-            out["fd"] = frechet_distance(*self.pool(side).stats(c), *(ref_stats or self.pool(ref).stats(cr)))
-        if "precision" in outputs:
-            out["precision"] = self.cross(side, ref).precision(c, cr, self.k)
-        if "recall" in outputs:
-            out["recall"] = self.cross(side, ref).recall(c, cr, self.k)
-        return [out[o] for o in outputs]
+    def values(self, outputs: Sequence[str], side: Side, c: np.ndarray, ref: Side, cr: np.ndarray) -> list[float]:
+        vals = self.metric.count_values(outputs, Resample(self.pool(side), c), Resample(self.pool(ref), cr),
+                                        self.config)
+        return [vals[o] for o in outputs]
 
 
 def _counts(rng: np.random.Generator, side: Side) -> np.ndarray:
@@ -142,13 +130,10 @@ def _replicates(metric: Metric, outputs: Sequence[str], a: Side, b: Side, ref: S
     for i in range(reps):
         ca, cb, cr = _counts(rng, a), _counts(rng, b), _counts(rng, ref)
         cr_b = cr if paired else _counts(rng, ref)
-        if fast is not None:
-            stats = fast.pool(ref).stats(cr) if "fd" in outputs else None
-            va = fast.values(outputs, a, ca, ref, cr, stats)
-            vb = fast.values(outputs, b, cb, ref, cr_b, stats if paired else None)
-            out[i] = np.subtract(va, vb)
+        if fast is not None:  # the reference pool keeps its last draw: paired, A and B share its moments
+            out[i] = np.subtract(fast.values(outputs, a, ca, ref, cr), fast.values(outputs, b, cb, ref, cr_b))
             continue
-        ra, rb, rr, rr_b = (np.repeat(np.arange(len(c)), c.astype(np.int64)) for c in (ca, cb, cr, cr_b))
+        ra, rb, rr, rr_b = (materialise(c) for c in (ca, cb, cr, cr_b))
         va = point_values(metric, a.take(ra), ref.take(rr), inner, context)
         vb = point_values(metric, b.take(rb), ref.take(rr_b), inner, context)
         out[i] = [va[o] - vb[o] for o in outputs]
@@ -194,7 +179,7 @@ def differences(outputs: Sequence[str], a: Side, b: Side, ref: Side, config: Met
                                          EXACT) for o in outs})
             continue
         names = outs if _use_fast(cls, outs, (a, b, ref)) else list(cls.outputs)
-        fast = (_Fast(getattr(metric.params, "k", 3), memo if memo is not None else {})
+        fast = (_Fast(metric, config, memo if memo is not None else {})
                 if _use_fast(cls, names, (a, b, ref)) else None)
         r = _replicates(metric, names, a, b, ref, config, ctx, reps, seed, paired, fast)
         result.update({o: _summarise(o, va[o], vb[o], r[:, names.index(o)], PAIRED if paired else INDEPENDENT)

@@ -42,19 +42,24 @@ def _with_stats(feats: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return dict(feats, stats_mean=mean, stats_cov=cov)
 
 
-def features_for(key: str, compute: Callable[[], dict[str, np.ndarray]], cache: FeatureCache) -> dict[str, np.ndarray]:
-    """Cached {role: float32 [N, D]} plus stats_mean/stats_cov (float64); `compute` runs only on a miss."""
-    return cache.get_or_compute(key, lambda: _with_stats(compute()))
+def features_key(fingerprint: str, n: int, extractor: "FeatureExtractor | ExtractorHandle") -> str:
+    """The feature-cache key of one set's features: its sample fingerprint, its N and the extractor's cache
+    identity (a handle gives it without building the network). The one place the key is put together."""
+    return cache_key(fingerprint, n, extractor.cache_identity())
 
 
-def cached_features(extractor: FeatureExtractor, samples: SampleSet, cache: FeatureCache,
+def cached_features(extractor: "FeatureExtractor | ExtractorHandle", samples: SampleSet, cache: FeatureCache,
                     opts: ExtractOptions) -> dict[str, np.ndarray]:
-    """Features for every output role of `extractor` (float32 [N, D]); the network runs only on a miss."""
+    """Features for every output role of `extractor` (float32 [N, D]) plus stats_mean/stats_cov (float64)
+    of the embedding, from the cache; on a miss the network is built (a handle builds it at most once),
+    run, and its outputs cached. The one cache-aware path from a set to its features."""
     from genbench.features.extract import extract
 
-    key = cache_key(samples.fingerprint, len(samples), extractor.cache_identity())
-    return features_for(key, lambda: extract(extractor, samples, batch_size=opts.batch_size,
-                                             progress=opts.progress), cache)
+    def compute() -> dict[str, np.ndarray]:
+        net = extractor.get() if isinstance(extractor, ExtractorHandle) else extractor
+        return _with_stats(extract(net, samples, batch_size=opts.batch_size, progress=opts.progress))
+
+    return cache.get_or_compute(features_key(samples.fingerprint, len(samples), extractor), compute)
 
 
 def decode_once(samples: SampleSet, max_bytes: int, progress: bool = False) -> SampleSet:
@@ -154,11 +159,7 @@ class ImageSource(SetSource):
 
     def features(self, handle: ExtractorHandle) -> dict[str, np.ndarray]:
         if handle.name not in self._feats:
-            from genbench.features.extract import extract
-
-            key = cache_key(self.samples.fingerprint, self.n, handle.cache_identity())
-            self._feats[handle.name] = features_for(key, lambda: extract(
-                handle.get(), self.samples, batch_size=self.opts.batch_size, progress=self.opts.progress), self.cache)
+            self._feats[handle.name] = cached_features(handle, self.samples, self.cache, self.opts)
         return self._feats[handle.name]
 
     def values(self, handle: ExtractorHandle | None) -> dict[str, Any]:

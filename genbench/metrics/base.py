@@ -13,7 +13,7 @@ from __future__ import annotations
 import abc
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, ClassVar, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Sequence
 
 import numpy as np
 
@@ -21,6 +21,9 @@ from genbench.errors import ConfigError, NotEnoughSamplesError
 from genbench.metrics.bootstrap import compute_with_ci
 from genbench.metrics.values import MetricConfig, MetricInputs, MetricValue, as_value
 from genbench.registry import Registry
+
+if TYPE_CHECKING:
+    from genbench.metrics.functional.counts import Resample
 
 __all__ = ["METRICS", "Metric", "MetricConfig", "MetricInputs", "MetricValue", "NoParams"]
 
@@ -46,8 +49,8 @@ class Metric(abc.ABC):
     bootstrap_sets: ClassVar[tuple[str, ...]] = ("fake", "real")  # () = no bootstrap (diagnostics)
     paired: ClassVar[bool] = False  # True: row i of every bootstrap set belongs together; resample one index
     min_samples: ClassVar[int] = 2
-    # outputs whose paired-bootstrap replicates genbench.compare.resample computes from row counts over the
-    # pools (no [N, N] pass per replicate); every other output runs `point` on each materialised resample
+    # outputs whose paired-bootstrap replicates `count_values` computes from row counts over the pools (no
+    # [N, N] pass per replicate); every other output runs `point` on each materialised resample
     count_replicates: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, params: Any = None) -> None:
@@ -98,6 +101,15 @@ class Metric(abc.ABC):
         whose values equal this full recomputation."""
         return [{k: float(as_value(v).value) for k, v in self.point(inputs.subset(d), config).items()}
                 for d in draws]
+
+    def count_values(self, outputs: Sequence[str], fake: "Resample", real: "Resample",
+                     config: MetricConfig) -> dict[str, float]:
+        """{output: value} for `outputs` (among count_replicates) on one replicate of each set, given as row
+        counts over a pool of embedding rows (genbench.metrics.functional.counts). Override with formulas on
+        the counts whose values equal this: `point` on the materialised resample."""
+        inputs = MetricInputs({"fake.embedding": fake.pool.x[fake.rows()], "real.embedding": real.pool.x[real.rows()]})
+        vals = self.point(inputs, config.with_(bootstrap=0))
+        return {o: float(as_value(vals[o]).value) for o in outputs}
 
     def compute(self, inputs: MetricInputs, config: MetricConfig) -> dict[str, MetricValue]:
         return compute_with_ci(self, inputs, config)

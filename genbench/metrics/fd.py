@@ -9,7 +9,8 @@ number is `fd`, never FID.
 
 Each set comes as rows (<set>.embedding) or as statistics (<set>.mean, <set>.cov, <set>.n and, for a
 reference-statistics file, <set>.cov_sqrt); statistics are used when present. The bootstrap resamples
-the generated set only and holds the reference fixed (why: functional_fd_fast's docstring).
+the generated set only and holds the reference fixed (why: functional_fd_fast's docstring); a paired
+comparison's replicates (`count_values`) resample the reference too, by the same engine.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ import numpy as np
 
 from genbench.metrics import functional as fn
 from genbench.metrics.base import METRICS, Metric, MetricConfig, MetricInputs, MetricValue
+from genbench.metrics.functional import counts
 from genbench.metrics.functional.fd_fast import FixedReference, GeneratedResampler, frechet_distance_rooted
 from genbench.metrics.inception_only import inception_only_reason
 
@@ -78,6 +80,11 @@ class FD(Metric):
         root = inputs.get("real.cov_sqrt") if inputs.has("real.cov_sqrt") else None
         resampler = GeneratedResampler(inputs.get("fake.embedding"), FixedReference.of(mr, sr, root))
         return [{self.outputs[0]: v} for v in resampler.values(draws)]
+
+    def count_values(self, outputs: Sequence[str], fake: counts.Resample, real: counts.Resample,
+                     config: MetricConfig) -> dict[str, float]:
+        """FD of one replicate of each set from row counts, the reference resampled too (functional_fd_fast)."""
+        return {o: counts.fd(fake, real) for o in outputs}
 
 
 class FID(FD):

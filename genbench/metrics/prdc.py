@@ -9,8 +9,10 @@ for precision and coverage.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 from genbench.metrics import functional as fn
+from genbench.metrics.functional import counts
 from genbench.metrics.base import METRICS, Metric, MetricConfig, MetricInputs, MetricValue
 from genbench.metrics.knn import Tiling
 
@@ -36,6 +38,12 @@ class PrecisionRecall(Metric):
         p, r = fn.precision_recall(inputs.get("real.embedding"), inputs.get("fake.embedding"), k,
                                    Tiling.from_config(config))
         return {"precision": MetricValue(p, details={"k": k}), "recall": MetricValue(r, details={"k": k})}
+
+    def count_values(self, outputs: Sequence[str], fake: counts.Resample, real: counts.Resample,
+                     config: MetricConfig) -> dict[str, float]:
+        """Precision / recall of one replicate of each set from row counts (functional_counts)."""
+        of = {"precision": counts.precision, "recall": counts.recall}
+        return {o: of[o](fake, real, self.params.k) for o in outputs}
 
 
 @METRICS.register("dc")

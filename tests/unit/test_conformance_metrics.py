@@ -73,13 +73,25 @@ def test_directions_cover_outputs(metric_cls):
     assert set(metric_cls.bootstrap_sets) <= {"fake", "real", "train", "heldout"}
 
 
-def test_count_replicates_name_outputs_that_resample_can_count(metric_cls):
-    """A metric's count_replicates (genbench.compare.paired's row-count path) are its own outputs, and
-    ones genbench.compare.resample has formulas for; today fd (of FD, not FID) and precision/recall."""
+def test_count_values_equal_point_on_the_materialised_resample(metric_cls):
+    """A metric's count_replicates (genbench.compare.paired's row-count path) are its own outputs, and its
+    `count_values` on row counts equals `point` on the materialised resample (Metric.count_values)."""
+    from genbench.metrics.functional.counts import Pool, Resample
+
     assert set(metric_cls.count_replicates) <= set(metric_cls.outputs)
-    assert set(metric_cls.count_replicates) <= {"fd", "precision", "recall"}
     if metric_cls.name in ("fd", "pr"):
         assert metric_cls.count_replicates == metric_cls.outputs
+    if not metric_cls.count_replicates:
+        return
+    m, inputs, rng = metric_cls(), _inputs(metric_cls), np.random.default_rng(5)
+    fake, real = (Pool.of(inputs.get(f"{s}.embedding")) for s in ("fake", "real"))
+    for _ in range(3):
+        cf, cr = (np.bincount(rng.integers(0, len(p), len(p)), minlength=len(p)).astype(float) for p in (fake, real))
+        args = (metric_cls.count_replicates, Resample(fake, cf), Resample(real, cr), MetricConfig())
+        fast, full = m.count_values(*args), Metric.count_values(m, *args)
+        assert fast.keys() == full.keys()
+        for o in fast:
+            assert fast[o] == pytest.approx(full[o], rel=1e-9, abs=1e-12), o
 
 
 def test_computes_on_tiny_inputs_deterministically(metric_cls):

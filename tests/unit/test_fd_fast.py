@@ -2,7 +2,8 @@
 
 Oracles: genbench's eigh-based FD (itself checked against torch-fidelity and pytorch-fid in
 tests/parity), scipy.linalg.sqrtm as pytorch-fid computes it (`fid_score.calculate_frechet_distance`),
-and the naive bootstrap (np.cov of the resampled rows, full FD) on the same indices."""
+and the naive bootstrap (np.cov of the resampled rows, full FD) on the same indices, for both uses of the
+one engine: the reference held fixed, and the reference resampled too (the paired comparison)."""
 from __future__ import annotations
 
 import numpy as np
@@ -12,8 +13,9 @@ from scipy import linalg
 from genbench.errors import ConfigError
 from genbench.metrics import METRICS, Metric, MetricConfig, MetricInputs, functional as fn, load_all
 from genbench.metrics.bootstrap import draw_indices
-from genbench.metrics.functional.fd_fast import (FixedReference, GeneratedResampler, frechet_distance_rooted,
-                                                 psd_sqrt)
+from genbench.metrics.functional.counts import Pool, Resample, fd as counts_fd
+from genbench.metrics.functional.fd_fast import (CountedRows, FixedReference, GeneratedResampler, fd_of_counts,
+                                                 frechet_distance_rooted, psd_sqrt)
 
 load_all()
 
@@ -57,6 +59,50 @@ def test_fast_replicates_equal_naive_bootstrap_on_same_indices():
         idx = rng.integers(0, len(fake), len(fake))
         naive = fn.frechet_distance(*fn.feature_stats(fake[idx]), mr, sr)
         assert res.value(idx) == pytest.approx(naive, rel=1e-9)
+
+
+def _counts(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    idx = rng.integers(0, n, n)
+    return idx, np.bincount(idx, minlength=n).astype(np.float64)
+
+
+@pytest.mark.parametrize("d,nf,nr", [(10, 250, 300), (40, 120, 90)])
+def test_engine_equals_full_recomputation_for_both_uses(d, nf, nr):
+    fake, real = _sets(d=d, nf=nf, nr=nr, seed=d)
+    frows, rrows = CountedRows(fake), CountedRows(real)
+    fixed = FixedReference.of(*fn.feature_stats(real))
+    y = frows.x0 @ fixed.root  # the fixed reference's basis, once
+    rng = np.random.default_rng(11)
+    for _ in range(5):
+        (i, c), (j, cr) = _counts(rng, nf), _counts(rng, nr)
+        stats_f = fn.feature_stats(fake[i])  # np.cov of the materialised resample
+        want_fixed = fn.frechet_distance(*stats_f, *fn.feature_stats(real))
+        assert fd_of_counts(frows, c, fixed, y) == pytest.approx(want_fixed, rel=1e-9)
+        assert fd_of_counts(frows, c, fixed) == pytest.approx(want_fixed, rel=1e-9)  # rotated per call
+        want_both = fn.frechet_distance(*stats_f, *fn.feature_stats(real[j]))
+        assert fd_of_counts(frows, c, FixedReference.of_counts(rrows, cr)) == pytest.approx(want_both, rel=1e-9)
+        assert counts_fd(Resample(Pool.of(fake), c), Resample(Pool.of(real), cr)) == pytest.approx(want_both,
+                                                                                                     rel=1e-9)
+
+
+def test_moments_from_counts_equal_np_cov():
+    fake, _ = _sets(d=7, nf=60)
+    rows, rng = CountedRows(fake), np.random.default_rng(3)
+    i, c = _counts(rng, len(fake))
+    mu, cov = rows.moments(c)
+    np.testing.assert_allclose(mu, fake[i].mean(axis=0), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(cov, np.cov(fake[i], rowvar=False), rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(cov, cov.T)
+
+
+def test_pool_reuses_the_last_reference_draw():
+    _, real = _sets()
+    pool, c = Pool.of(real), np.ones(len(real))
+    first = pool.reference(c)
+    assert pool.reference(c.copy()) is first
+    c2 = c.copy()
+    c2[:2] = (0.0, 2.0)
+    assert pool.reference(c2) is not first
 
 
 def test_fd_metric_fast_path_equals_default_replicates():

@@ -19,7 +19,7 @@ from genbench.metrics.base import MetricValue
 from genbench.metrics.modes import classifier_confusion
 from genbench.compare.paired import EXACT, INDEPENDENT, PAIRED, Side, differences
 from genbench.protocols import PROTOCOLS
-from genbench.compare.resample import CrossPair, Pool
+from genbench.metrics.functional import counts
 from genbench.eval.result import EvalResult
 
 PROTO = PROTOCOLS.get("digits-default")
@@ -87,22 +87,23 @@ def test_paired_interval_is_narrower_than_independent(digits):
 
 
 def test_count_replicates_equal_materialised_resamples(digits):
-    """genbench.compare.resample (row counts) against the metric code on the materialised resample."""
+    """genbench.metrics.functional.counts (row counts) against the metric code on the materialised resample."""
     train, _, test = digits
     rng = np.random.default_rng(2)
     rows, ref_rows = rng.integers(0, 1438, 300), rng.integers(0, 359, 359)
     c = np.bincount(rows, minlength=1438).astype(float)
     cr = np.bincount(ref_rows, minlength=359).astype(float)
-    fake, real = Pool.of(train["embedding"]), Pool.of(test["embedding"])
-    p, r = CrossPair.of(fake, real).precision_recall(c, cr, 3)
+    fake = counts.Resample(counts.Pool.of(train["embedding"]), c)
+    real = counts.Resample(counts.Pool.of(test["embedding"]), cr)
+    p, r = counts.precision(fake, real, 3), counts.recall(fake, real, 3)
     want = fn.precision_recall(test["embedding"][ref_rows], train["embedding"][rows], 3)
     assert (p, r) == pytest.approx(want, abs=1e-12)
-    mu, cov = fake.stats(c)
+    mu, cov = fake.pool.rows.moments(c)
     want_mu, want_cov = fn.feature_stats(train["embedding"][rows])
     assert np.abs(mu - want_mu).max() < 1e-9 and np.abs(cov - want_cov).max() < 1e-9
-    fd = fn.frechet_distance(mu, cov, *real.stats(cr))  # the sqrt of singular ReLU covariances amplifies rounding
-    assert fd == pytest.approx(fn.frechet_distance_features(train["embedding"][rows], test["embedding"][ref_rows]),
-                               rel=1e-6)
+    # the sqrt of singular ReLU covariances amplifies rounding
+    assert counts.fd(fake, real) == pytest.approx(
+        fn.frechet_distance_features(train["embedding"][rows], test["embedding"][ref_rows]), rel=1e-6)
 
 
 @pytest.mark.parametrize("keep,expect", [(7, 7), (10, 10)])

@@ -4,7 +4,9 @@ The maths lives in topic files, each naming its papers and the reference impleme
 functional_fd (FD, FD∞, IS), functional_kernel (KID, CMMD, Vendi, CLIP score), functional_knn
 (precision/recall, density/coverage, duplicates, copying; tiled by knn.py), functional_ct (C_T),
 functional_ssim (SSIM), functional_modes (2-D mixtures, class coverage, stacked digits, NDB/JS), functional_ndb (NDB's dimension
-subset).
+subset). Resampling engines: functional_fd_fast (FD from a cached reference root, and FD of any resample
+given as row counts, reference fixed or resampled) and functional_counts (pools of rows, and FD and
+precision/recall of their row-count replicates).
 """
 from genbench.metrics.functional.ct import c_t, mann_whitney_z
 from genbench.metrics.functional.fd import (FD_INF_MIN_SAMPLES, FD_INF_POINTS, IS_MODES, fd_inf_sizes,

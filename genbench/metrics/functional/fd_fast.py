@@ -1,31 +1,38 @@
-"""Fréchet distance at high dimension against a reference whose covariance root is known, and its exact
-bootstrap over the generated set.
+"""The one FD resampling engine: FD against a reference whose covariance root is known, and FD of any
+resample given as row counts, with the reference either held fixed or resampled too.
 
 FD = ‖μf−μr‖² + tr Σf + tr Σr − 2 tr((Σf Σr)^½) (Heusel et al. 2017). With R = Σr^½ (symmetric PSD,
-cached in a reference-statistics file as `cov_sqrt`, or one `eigh` computed once) the eigenvalues of
-Σf Σr equal those of the symmetric PSD matrix R Σf R, so tr((Σf Σr)^½) = Σ √λᵢ(R Σf R): two GEMMs and
-one `eigvalsh` per FD, no `sqrtm` (Higham's Schur method, complex arithmetic) and no non-symmetric
-`eigvals` (torch-fidelity's `metric_fid.fid_statistics_to_metric`). Negative rounding noise in λ is
-clipped to 0, as in genbench.metrics.functional.fd.
+cached in a reference-statistics file as `cov_sqrt`, or one `eigh`) the eigenvalues of Σf Σr equal those
+of the symmetric PSD matrix R Σf R, so tr((Σf Σr)^½) = Σ √λᵢ(R Σf R): one `eigvalsh` per FD, no `sqrtm`
+(Higham's Schur method, complex arithmetic) and no non-symmetric `eigvals` (torch-fidelity's
+`metric_fid.fid_statistics_to_metric`). Negative rounding noise in λ is clipped to 0, as in
+genbench.metrics.functional.fd.
 
-Bootstrap (which sets are resampled, and why). FD's interval resamples the generated set only; the
-reference is held fixed, both when it comes as a statistics file (it has no rows to resample) and
-when its features are given. Reasons: (1) the interval of an FD must not depend on whether the same
+Bootstrap (which sets are resampled, and why). A metric's own FD interval resamples the generated set
+only; the reference is held fixed, both when it comes as a statistics file (it has no rows to resample)
+and when its features are given. Reasons: (1) the interval of an FD must not depend on whether the same
 reference was handed over as features or as a statistics file; (2) a leaderboard scores every model
 against one and the same reference sample, so that sample's noise is shared by all of them and does
 not move a comparison, while the generated sample's noise is what differs between candidates; (3) it
 makes the exact replicate cheap. The interval therefore answers "how far would FD move if another N
-samples were drawn from this model, against this reference".
+samples were drawn from this model, against this reference". The paired comparison of two models
+(genbench.compare.paired) resamples the shared reference too: each of its replicates draws the reference
+once (`FixedReference.of_counts`: weighted moments, one `eigh` for its root) and scores both models
+against that one draw.
 
-Exact fast replicate. Let X0 = X − μ (the generated features centred once at their full mean), a
-resample with multiplicities w (Σw = n), m = X0ᵀw/n and Y = X0 R (precomputed once, n·d² work):
-  μf* = μ + m,  tr Σf* = (Σ wᵢ‖x0ᵢ‖² − n‖m‖²)/(n−1),
-  R Σf* R = (Yᵀ diag(w) Y − n (Rm)(Rm)ᵀ)/(n−1),  Rm = Yᵀw/n.
-Eigenvalues come from torch.linalg (LAPACK from MKL in the torch wheels: 2.7× faster than numpy's
-OpenBLAS dsyevd at 2048-d on one thread here). So each replicate costs one weighted Gram of the ~63%
-distinct rows (a symmetric rank-k update, `dsyrk`, ≈ 0.63·n·d²/2 multiply-adds, on rows gathered into
-a reused buffer), a rank-1 `dsyr` and one `eigvalsh`, and equals the full recomputation (np.cov of the
-resampled rows, then FD) up to rounding; tests/unit/test_fd_fast.py checks 1e-9.
+Exact replicate from row counts c [N] (Σc = n; a resample is a multiset of rows). Let X0 = X − μ (the
+rows centred once at their full mean), m = X0ᵀc/n and Y = X0 R:
+  μf* = μ + m,  tr Σf* = (Σ cᵢ‖x0ᵢ‖² − n‖m‖²)/(n−1),
+  R Σf* R = (Yᵀ diag(c) Y − n (Rm)(Rm)ᵀ)/(n−1),
+a weighted Gram of the ~63% distinct rows (a symmetric rank-k update, `dsyrk`, ≈ 0.63·n·d²/2
+multiply-adds, on rows gathered into a reused buffer), a rank-1 `dsyr` and one `eigvalsh` (torch.linalg:
+LAPACK from MKL in the torch wheels, 2.7× faster than numpy's OpenBLAS dsyevd at 2048-d on one thread).
+The same Gram on X0 itself gives Σ* of a resampled reference. Against a fixed reference Y is computed once
+(n·d² work); when the reference is resampled too its root changes every replicate, so the fixed-root
+trick (Y cached) cannot apply: the drawn rows are rotated by that replicate's R (x0ᵢ R, 2·n'·d² work),
+still cheaper than forming Σf* and then R Σf* R (4·d³). Either way the value equals the full
+recomputation (np.cov of the materialised resample, then FD) up to rounding; tests/unit/test_fd_fast.py
+checks 1e-9.
 """
 from __future__ import annotations
 
@@ -55,12 +62,6 @@ def _trace_sqrt_eig(m_upper: np.ndarray) -> float:
     return float(np.sqrt(np.clip(lam, 0.0, None)).sum())
 
 
-def trace_sqrt_product_rooted(sigma_f: np.ndarray, root_r: np.ndarray) -> float:
-    """tr((Σf Σr)^½) given R = Σr^½: Σ √λ(R Σf R)."""
-    m = root_r @ np.asarray(sigma_f, dtype=np.float64) @ root_r  # [D, D]
-    return _trace_sqrt_eig(m)
-
-
 def check_stats(mu: np.ndarray, sigma: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:
     mu, sigma = np.asarray(mu, dtype=np.float64), np.asarray(sigma, dtype=np.float64)
     if mu.ndim != 1 or sigma.shape != (len(mu), len(mu)):
@@ -77,14 +78,12 @@ def frechet_distance_rooted(mu_f: np.ndarray, sigma_f: np.ndarray, mu_r: np.ndar
     if mu_f.shape != mu_r.shape or root_r.shape != sigma_r.shape:
         raise ConfigError(f"FD: dimensions disagree: generated {mu_f.shape}, reference {mu_r.shape}, "
                           f"reference root {root_r.shape}")
-    diff = mu_f - mu_r
-    tr = np.trace(sigma_f) + np.trace(sigma_r) - 2.0 * trace_sqrt_product_rooted(sigma_f, root_r)
-    return float(diff @ diff + tr)
+    return FixedReference(mu_r, float(np.trace(sigma_r)), root_r).distance(mu_f, sigma_f)
 
 
 @dataclass(frozen=True)
 class FixedReference:
-    """The reference side of FD, fixed across bootstrap replicates."""
+    """The reference side of FD, fixed across the FDs computed against it."""
 
     mu: np.ndarray  # [D] float64
     trace: float  # tr Σr
@@ -96,54 +95,110 @@ class FixedReference:
         r = psd_sqrt(sigma) if root is None else np.asarray(root, dtype=np.float64)
         return cls(mu, float(np.trace(sigma)), r)
 
+    @classmethod
+    def of_counts(cls, rows: "CountedRows", c: np.ndarray) -> "FixedReference":
+        """The reference resample with row counts c [N] over `rows` (its root from one eigh)."""
+        return cls.of(*rows.moments(c))
+
+    def distance(self, mu_f: np.ndarray, sigma_f: np.ndarray) -> float:
+        """FD of a generated set's statistics (mean [D], covariance [D, D]) against this reference:
+        tr((Σf Σr)^½) = Σ √λ(R Σf R)."""
+        rsr = self.root @ sigma_f @ self.root  # [D, D] R Σf R
+        return self.fd_from(mu_f, float(np.trace(sigma_f)), rsr)
+
+    def fd_from(self, mu_f: np.ndarray, trace_f: float, rsr_upper: np.ndarray) -> float:
+        """FD from the generated mean [D], tr Σf and R Σf R [D, D] (its upper triangle is read)."""
+        diff = mu_f - self.mu
+        return float(diff @ diff + trace_f + self.trace - 2.0 * _trace_sqrt_eig(rsr_upper))
+
+
+class CountedRows:
+    """A set's feature rows [N, D], centred once at their mean, and the moments of any resample of them
+    given as row counts c [N] (float64, Σc = n): the shared part of both uses of the engine."""
+
+    def __init__(self, features: np.ndarray) -> None:
+        x = np.array(features, dtype=np.float64)  # [N, D] own copy, centred in place below
+        if x.ndim != 2:
+            raise ConfigError(f"FD resampling: features must be [N, D], got shape {x.shape}")
+        self.n = len(x)
+        self.mu = x.mean(axis=0)  # [D]
+        x -= self.mu
+        self.x0 = x  # [N, D]
+        self.sq = np.einsum("ij,ij->i", x, x)  # [N] ‖x0ᵢ‖²
+        self._gram: np.ndarray | None = None  # work buffers, allocated on first use
+        self._buf: np.ndarray | None = None
+
+    @property
+    def dim(self) -> int:
+        return self.x0.shape[1]
+
+    def shift(self, c: np.ndarray) -> tuple[float, np.ndarray]:
+        """(n = Σc, m = X0ᵀc / n [D]): the resample's size and its mean minus the full mean."""
+        n = float(c.sum())
+        if n < 2:
+            raise ConfigError(f"FD bootstrap: a resample needs at least 2 rows, got {n:g}")
+        return n, (c @ self.x0) / n
+
+    def moments(self, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(mean [D], N−1 covariance [D, D]) of the resample c: (X0ᵀ diag(c) X0 − n m mᵀ)/(n−1)."""
+        n, m = self.shift(c)
+        gram = self.weighted_gram(c, 1.0 / (n - 1.0))
+        gram = dsyr(-n / (n - 1.0), m, a=gram, lower=0, overwrite_a=1)
+        return self.mu + m, np.triu(gram) + np.triu(gram, 1).T  # a fresh full symmetric [D, D]
+
+    def weighted_gram(self, c: np.ndarray, alpha: float, rows: np.ndarray | None = None,
+                      rotate: np.ndarray | None = None) -> np.ndarray:
+        """Upper triangle [D, D] of alpha Σ cᵢ zᵢ zᵢᵀ over the drawn rows (cᵢ > 0), zᵢ the row i of `rows`
+        ([N, D]; None: X0), times `rotate` [D, D] if given. Symmetric rank-k updates of CHUNK rows at a
+        time, gathered into buffers reused across calls (no fresh pages per replicate); the result lives in
+        a buffer that the next call overwrites."""
+        src, drawn = self.x0 if rows is None else rows, np.flatnonzero(c)
+        if self._gram is None:
+            self._gram = np.zeros((self.dim, self.dim), order="F")  # [D, D] float64
+            self._buf = np.empty((min(CHUNK, self.n), self.dim))  # [chunk, D] float64
+        gram = self._gram
+        gram.fill(0.0)
+        for start in range(0, len(drawn), CHUNK):
+            sel = drawn[start:start + CHUNK]
+            part = self._buf[:len(sel)]
+            if rotate is None:
+                np.take(src, sel, axis=0, out=part)
+            else:
+                np.matmul(src[sel], rotate, out=part)
+            part *= np.sqrt(c[sel])[:, None]  # [c, D]
+            gram = dsyrk(alpha, part.T, beta=1.0, c=gram, trans=0, overwrite_c=1)
+        return gram
+
+
+def fd_of_counts(rows: CountedRows, c: np.ndarray, ref: FixedReference, y: np.ndarray | None = None) -> float:
+    """FD of the resample with row counts c [N] of `rows` against `ref` (formulas: module docstring).
+
+    y: the rows in the reference root's basis, X0 R [N, D], when the reference is fixed across replicates
+    (computed once by the caller); None (the reference is itself a resample) rotates the drawn rows only.
+    """
+    if rows.dim != len(ref.mu):
+        raise ConfigError(f"FD bootstrap: features of dimension {rows.dim} do not fit a {len(ref.mu)}-d reference")
+    n, m = rows.shift(c)
+    tr_f = (c @ rows.sq - n * (m @ m)) / (n - 1.0)
+    gram = rows.weighted_gram(c, 1.0 / (n - 1.0), y, None if y is not None else ref.root)  # Yᵀ diag(c) Y/(n−1)
+    gram = dsyr(-n / (n - 1.0), ref.root @ m, a=gram, lower=0, overwrite_a=1)  # − n (Rm)(Rm)ᵀ/(n−1)
+    return ref.fd_from(rows.mu + m, tr_f, gram)
+
 
 class GeneratedResampler:
     """Exact FD bootstrap replicates of a generated set [N, D] against a FixedReference (see module doc)."""
 
     def __init__(self, features: np.ndarray, ref: FixedReference) -> None:
-        x = np.array(features, dtype=np.float64)  # [N, D] own copy, centred in place below
-        if x.ndim != 2 or x.shape[1] != len(ref.mu):
-            raise ConfigError(f"FD bootstrap: features {x.shape} do not fit a {len(ref.mu)}-d reference")
-        self.n = len(x)
+        self.rows = CountedRows(features)
+        if self.rows.dim != len(ref.mu):
+            raise ConfigError(f"FD bootstrap: features {self.rows.x0.shape} do not fit a {len(ref.mu)}-d reference")
         self.ref = ref
-        self.mu = x.mean(axis=0)  # [D]
-        x -= self.mu
-        self.x0 = x  # [N, D] centred once
-        self.sq = np.einsum("ij,ij->i", self.x0, self.x0)  # [N] ‖x0ᵢ‖²
-        self.y = self.x0 @ ref.root  # [N, D] rows in the reference root's basis
-        self._gram: np.ndarray | None = None  # work buffers, allocated on the first replicate
-        self._buf: np.ndarray | None = None
+        self.y = self.rows.x0 @ ref.root  # [N, D] rows in the reference root's basis, once
 
     def value(self, index: np.ndarray) -> float:
-        """FD of the resample X[index] (indices with repetition, length n) against the reference."""
-        n = len(index)
-        if n < 2:
-            raise ConfigError(f"FD bootstrap: a resample needs at least 2 rows, got {n}")
-        w = np.bincount(index, minlength=self.n).astype(np.float64)  # [N] multiplicities
-        m = (w @ self.x0) / n  # [D] resample mean of x0
-        rm = (w @ self.y) / n  # [D] = R m
-        tr_f = (w @ self.sq - n * (m @ m)) / (n - 1)
-        gram = self._weighted_gram(np.flatnonzero(w), w, 1.0 / (n - 1))  # upper: Yᵀ diag(w) Y / (n−1)
-        gram = dsyr(-n / (n - 1), rm, a=gram, lower=0, overwrite_a=1)  # − n (Rm)(Rm)ᵀ / (n−1)
-        diff = self.mu + m - self.ref.mu
-        return float(diff @ diff + tr_f + self.ref.trace - 2.0 * _trace_sqrt_eig(gram))
-
-    def _weighted_gram(self, rows: np.ndarray, w: np.ndarray, alpha: float) -> np.ndarray:
-        """Upper triangle of alpha Σ wᵢ yᵢ yᵢᵀ over `rows`: symmetric rank-k updates of CHUNK rows at a
-        time, gathered into buffers reused across replicates (no fresh pages per replicate)."""
-        d = self.y.shape[1]
-        if self._gram is None:
-            self._gram = np.zeros((d, d), order="F")  # [D, D] float64
-            self._buf = np.empty((min(CHUNK, self.n), d))  # [chunk, D] float64
-        gram = self._gram
-        gram.fill(0.0)
-        for start in range(0, len(rows), CHUNK):
-            sel = rows[start:start + CHUNK]
-            part = self._buf[:len(sel)]
-            np.take(self.y, sel, axis=0, out=part)
-            part *= np.sqrt(w[sel])[:, None]  # [c, D]
-            gram = dsyrk(alpha, part.T, beta=1.0, c=gram, trans=0, overwrite_c=1)
-        return gram
+        """FD of the resample X[index] (indices with repetition) against the reference."""
+        c = np.bincount(index, minlength=self.rows.n).astype(np.float64)  # [N] multiplicities
+        return fd_of_counts(self.rows, c, self.ref, self.y)
 
     def values(self, draws: Sequence[Mapping[str, np.ndarray]], set_name: str = "fake") -> list[float]:
         return [self.value(d[set_name]) for d in draws]
