@@ -20,11 +20,11 @@ import numpy as np
 
 from genbench.errors import ConfigError, GenbenchError, MissingInputError
 from genbench.features.base import EXTRACTORS, FeatureExtractor
-from genbench.features.cache import FeatureCache, cache_key
+from genbench.features.cache import FeatureCache
 from genbench.compare.features_file import FeaturesFile
 from genbench.eval.derived_rows import (conditional, derivable_names, derive_for_set, describe_sources,
                                         provenance_mismatch, unrebuildable)
-from genbench.eval.inputs import ExtractOptions, cached_features, manifest_traits, row_inputs
+from genbench.eval.inputs import ExtractOptions, cached_features, features_key, manifest_traits, row_inputs
 from genbench.compare.paired import Difference, Side, differences, metric_for
 from genbench.protocols import FeatureSpace, Protocol, space_traits
 from genbench.sets.samples import SampleSet, open_samples
@@ -100,7 +100,7 @@ class Finder:
             raise FeaturesUnavailable(f"{what}: the result records no sample fingerprint")
         samples = self.opened.get(fp)
         if samples is None:
-            hit = self.cache.load(cache_key(fp, int(n), extractor.cache_identity()))
+            hit = self.cache.load(features_key(fp, int(n), extractor))
             if hit is not None:
                 return hit
             samples = _reopen(desc, what)
