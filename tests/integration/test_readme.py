@@ -201,3 +201,27 @@ def test_genbench_entry_point_runs():
         pytest.skip("no genbench console script beside this Python (not installed)")
     out = subprocess.run([str(exe), "--version"], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and out.stdout.startswith("genbench ")
+
+
+def _table_after(text: str, marker: str) -> list[list[str]]:
+    """Cells of the first markdown table after `marker` (header first, the --- row dropped)."""
+    lines = text[text.index(marker):].splitlines()
+    start = next(i for i, ln in enumerate(lines) if ln.startswith("| "))
+    rows = []
+    for ln in lines[start:]:
+        if not ln.startswith("|"):
+            break
+        if "---" not in ln:
+            rows.append([c.strip() for c in ln.strip().strip("|").split("|")])
+    return rows
+
+
+def test_readme_excerpt_is_the_committed_board():
+    """Every cell of the README's excerpt equals the committed digits board's cell (same model, same column)."""
+    excerpt = _table_after(README.read_text(), "An excerpt of [leaderboards/digits.md]")
+    board = _table_after((ROOT / "leaderboards" / "digits.md").read_text(), "## digits-default")
+    head, rows = board[0], {r[1]: r for r in board[1:]}
+    assert [r[1] for r in excerpt[1:]] == [r[1] for r in board[1:]]  # every model, in the board's order
+    for row in excerpt[1:]:
+        for col, cell in zip(excerpt[0], row):
+            assert rows[row[1]][head.index(col)] == cell, (row[1], col)
