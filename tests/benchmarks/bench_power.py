@@ -6,8 +6,8 @@ noise": fd_pixels rises by about 0.10 against a tolerance of 0.25, so its detect
 under digits-default's gate rules, subsets drawn with replacement as the measured trials draw them. Measured: gate_decision.trial, the CLI gate's own decision code (paired
 bootstrap, B = 200, strict), on fresh draws of N rows from the same pools, at each N. The goal: predicted
 within ±10 points of measured where both exist.
-Run: `nice python -m tests.benchmarks.bench_power [TRIALS_NULL TRIALS_ALT]` (default 60 and 30); trials are
-kept in runs/bench-power/ and resumed; `--table` only rewrites the section from them.
+Run: `nice python -m tests.benchmarks.bench_power [TRIALS_NULL TRIALS_ALT] [--only=CONDITION]` (default 60
+and 30); trials are kept in runs/bench-power/ and resumed; `--table` only rewrites the section from them.
 """
 from __future__ import annotations
 
@@ -72,13 +72,15 @@ def predicted(feats: dict, labels: np.ndarray, ref: dict) -> dict:
     return out
 
 
-def measured(feats: dict, labels: np.ndarray, ref: dict, trials_null: int, trials_alt: int) -> list[dict]:
+def measured(feats: dict, labels: np.ndarray, ref: dict, trials_null: int, trials_alt: int,
+             conditions: tuple[str, ...] = CONDITIONS) -> list[dict]:
+    """Trials of `conditions` up to the given counts, resumed from runs/bench-power/trials.json."""
     path = OUT / "trials.json"
     rows = json.loads(path.read_text()) if path.is_file() else []
     have = {(r["condition"], r["n"], r["trial"]) for r in rows}
     memo: dict = {}
     for i in range(max(trials_null, trials_alt)):
-        for cond in CONDITIONS:
+        for cond in conditions:
             for n in SIZES:
                 if i < (trials_null if cond == "real-vs-real" else trials_alt) and (cond, n, i) not in have:
                     rows.append(trial(feats, labels, ref, cond, n, i, memo))
@@ -127,8 +129,9 @@ def main(argv: list[str] | None = None) -> None:
     else:
         pred = predicted(feats, labels, ref)
         atomic_write_json(pred_path, pred)
+    only = next((a.split("=", 1)[1] for a in args if a.startswith("--only=")), None)  # e.g. --only="slight noise"
     rows = json.loads((OUT / "trials.json").read_text()) if "--table" in args else measured(
-        feats, labels, ref, tn, ta)
+        feats, labels, ref, tn, ta, (only,) if only else CONDITIONS)
     body = (__doc__.split("\n\n", 1)[1].rsplit("\nRun:", 1)[0] + "\n\n" + table(pred, rows) + "\n\n"
             f"Stop rate = exit 1 under the default (strict) gate: false alarms for real-vs-real, detection "
             f"otherwise. {_minutes(args, t0)} min on the shared 2-core CPU machine (one BLAS thread).")
