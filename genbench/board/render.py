@@ -139,7 +139,7 @@ def computed_on(group: "Group") -> str:
     seen = list(dict.fromkeys(env(r) for r in group.rows))
     where = seen[0] if len(seen) == 1 else "several machines: " + "; ".join(seen)
     return (f"Computed on {where}. The same command reproduces these values byte for byte on the same CPU kind "
-            "and versions; on another CPU kind they agree to rounding, not bit for bit.")
+            "and versions; another CPU kind rounds differently, which training can amplify.")
 
 
 def unit(group: "Group", metric: str) -> str:
