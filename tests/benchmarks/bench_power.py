@@ -134,7 +134,8 @@ def main(argv: list[str] | None = None) -> None:
         feats, labels, ref, tn, ta, (only,) if only else CONDITIONS)
     body = (__doc__.split("\n\n", 1)[1].rsplit("\nRun:", 1)[0] + "\n\n" + table(pred, rows) + "\n\n"
             f"Stop rate = exit 1 under the default (strict) gate: false alarms for real-vs-real, detection "
-            f"otherwise. {_minutes(args, t0)} min on the shared 2-core CPU machine (one BLAS thread).")
+            f"otherwise. {_minutes(args, t0)} min for the last run on the shared 2-core CPU machine (one BLAS thread): "
+            f"the prediction and the trials that run added; earlier trials are resumed from runs/bench-power/.")
     write_section("Sample-size planner: predicted vs measured (digits-default)", body)
     print(table(pred, rows))
 
