@@ -8,6 +8,7 @@ sample sets behind them.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -26,7 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="a RESULT.json, baseline SAMPLES (folder, .npz/.npy, dataset name), or a model NAME "
                         "on the --board leaderboard")
     p.add_argument("--board", default="leaderboards/digits.jsonl", help="leaderboard JSONL for a baseline NAME")
-    p.add_argument("--ref", default=None, help="reference set (default: the protocol's)")
+    p.add_argument("--ref", default=None, help="reference set (default: the baseline's when it is a built-in "
+                   "dataset, first N images included; else the protocol's)")
     p.add_argument("--protocol", default=None, help="protocol (default: the baseline's)")
     p.add_argument("--rule", action="append", default=[], metavar="RULE",
                    help='e.g. "fd<=+2.0" or "recall>=-0.02" (repeatable; default: the protocol\'s rules)')
@@ -86,13 +88,23 @@ def load_baseline(spec: str, board: str, protocol: str | None) -> EvalResult:
 
 
 def _score(samples: SampleSet, args: argparse.Namespace, proto: str | None, seed: int, name: str,
-           bootstrap: int | None = None) -> EvalResult:
+           bootstrap: int | None = None, like: EvalResult | None = None) -> EvalResult:
+    """Evaluate a set under the protocol; against `like`'s reference (a baseline's) unless --ref is given."""
     from genbench.eval.run import evaluate
 
+    ref, num_ref = reference_of(like) if args.ref is None and like is not None else (args.ref, None)
     opts = eval_options(args, bootstrap=bootstrap, num_samples=len(samples), seed=seed, cache_dir=args.cache_dir,
-                        progress=sys.stderr.isatty())
-    return evaluate(samples, args.ref, protocol=proto, metrics=_needed_metrics(proto, args.rule), name=name,
+                        progress=sys.stderr.isatty(), num_reference=num_ref)
+    return evaluate(samples, ref, protocol=proto, metrics=_needed_metrics(proto, args.rule), name=name,
                     options=opts)
+
+
+def reference_of(result: EvalResult) -> tuple[str | None, int | None]:
+    """(reference, first n) that reproduce a result's reference when it was a built-in dataset, cut or not
+    (`dataset:digits-test[:200]` -> ("digits-test", 200)); (None, None) otherwise: the protocol's default.
+    The evaluation's reference fingerprint then matches the result's, or the gate says they differ."""
+    m = re.fullmatch(r"dataset:([^\[\]]+)(?:\[:(\d+)\])?", str((result.reference or {}).get("source", "")))
+    return (m.group(1), int(m.group(2)) if m.group(2) else None) if m else (None, None)
 
 
 def _open(spec: str, n: int | None, what: str) -> SampleSet:
@@ -159,7 +171,7 @@ def gather(args: argparse.Namespace) -> tuple[EvalResult, EvalResult, dict[str, 
     opened[s.fingerprint] = s
     seed = bp.get("seed", 0) if args.seed is None else args.seed
     lazy = "baseline" in files and not args.independent  # paired: the candidate's own intervals are not read
-    return _score(s, args, proto, seed, args.name, 0 if lazy else None), baseline, opened, files
+    return _score(s, args, proto, seed, args.name, 0 if lazy else None, baseline), baseline, opened, files
 
 
 def _needed_metrics(protocol: str | None, rule_texts: list[str]) -> list[str] | None:
@@ -207,7 +219,7 @@ def _rescore_with_intervals(candidate: EvalResult, baseline: EvalResult, args: a
     """The fallback reads the candidate's own intervals: score it again with the protocol's bootstrap."""
     seed = baseline.protocol.get("seed", 0) if args.seed is None else args.seed
     return _score(opened[candidate.samples["fingerprint"]], args, candidate.protocol.get("protocol"), seed,
-                  candidate.name or args.name)
+                  candidate.name or args.name, like=baseline)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -13,6 +13,7 @@ are part of the set's arrays, so the paired bootstrap resamples them with the sa
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
@@ -128,8 +129,11 @@ def _stored(ff: FeaturesFile, extractor: FeatureExtractor, what: str, names: Seq
 
 
 def _reopen(desc: Mapping, what: str) -> SampleSet:
+    """The set a result describes, reopened from its recorded source (a dataset name or a path; the `[:n]` that
+    SampleSet.take appends is dropped, n comes from the record) and checked against its fingerprint."""
     source = str(desc.get("source") or "")
     spec = source[len("dataset:"):] if source.startswith("dataset:") else source
+    spec = re.sub(r"\[:\d+\]$", "", spec)
     try:
         s = open_samples(spec, what=what).take(int(desc["n"]))
     except GenbenchError as e:

@@ -192,3 +192,22 @@ def test_candidate_result_without_features_is_refused(recorded: Path, tmp_path: 
     capsys.readouterr()
     assert _gate(tmp_path, "drop.json", "base.json")[0] == 2
     assert "never taken from a JSON" in capsys.readouterr().err
+
+
+def test_gate_reopens_a_reference_cut_by_num_ref(recorded: Path) -> None:
+    """A baseline scored against the first 200 reference images records the reference as
+    `dataset:digits-test[:200]`; the gate reopens that set (checked by its fingerprint) and pairs."""
+    args = ["--protocol", "digits-default", "--metrics", "fd,pr,modes", "--bootstrap", "0", "--num-ref", "200",
+            "--cache-dir", str(recorded / "home-numref")]
+    assert main(["eval", "--samples", str(recorded / "same.npz"), "--json", str(recorded / "cut.json"),
+                 "--save-features", *args]) == 0
+    assert json.loads((recorded / "cut.json").read_text())["reference"]["source"] == "dataset:digits-test[:200]"
+    code, report = _gate(recorded, "same.npz", "cut.json", "--lenient")  # scored against the baseline's reference
+    assert code == 0 and report["paired"] is True and all(r["diff"] == 0 for r in report["rules"])
+    assert main(["eval", "--samples", str(recorded / "drop.npz"), "--json", str(recorded / "cut-drop.json"),
+                 "--save-features", *args]) == 0
+    out = recorded / "gate-cut.json"  # two results, a fresh cache: the cut reference is reopened from its record
+    assert main(["gate", "--candidate", str(recorded / "cut-drop.json"), "--baseline", str(recorded / "cut.json"),
+                 "--allow-n-mismatch", "--bootstrap", "20", "--cache-dir", str(recorded / "cache-cut"),
+                 "--json", str(out)]) == 1
+    assert json.loads(out.read_text())["paired"] is True
