@@ -23,7 +23,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--candidate", default=None, help="candidate pilot samples (instead of --kind)")
     p.add_argument("--kind", default=None, help="a regression of the baseline: blur, noise, missing-class, fd-shift")
     p.add_argument("--size", type=float, default=None,
-                   help="its size: blur steps, noise sigma (of 255), classes removed, fd shift")
+                   help="its size: blur steps, noise sigma (of 255), classes removed, fd shift (in the primary "
+                        "metric's feature space; other spaces unchanged)")
     p.add_argument("--ref", default=None, help="reference set (default: the protocol's)")
     p.add_argument("--sizes", default="250,500,1000,2000,5000,10000,50000", help="N values to plan for")
     p.add_argument("--detect", type=float, default=0.95, help="target detection rate (default 0.95)")

@@ -48,9 +48,12 @@ def plain_rule(rule: Rule, space: FeatureSpace) -> Rule:
     return rule
 
 
-def _candidate(base: dict, imgs: PilotImages, ext: FeatureExtractor, kept: np.ndarray | None) -> Side:
+def _candidate(base: dict, imgs: PilotImages, ext: FeatureExtractor, kept: np.ndarray | None,
+               shifted: bool) -> Side:
     """The candidate's pilot in one space: features of the candidate images, of the degraded baseline, the
-    baseline's rows without the dropped classes (`kept`, the same rows in every space), or its shifted rows."""
+    baseline's rows without the dropped classes (`kept`, the same rows in every space), or, for an fd shift,
+    its shifted rows in the `shifted` space and the baseline itself elsewhere (an FD shift is a size in one
+    space's units)."""
     reg = imgs.regression
     if reg is None:
         return Side(features(ext, imgs.candidate))
@@ -59,7 +62,15 @@ def _candidate(base: dict, imgs: PilotImages, ext: FeatureExtractor, kept: np.nd
         return Side(features(ext, degraded))
     if reg.kind == "missing-class":
         return Side(base, kept)
+    if not shifted:
+        return Side(base)
     return Side(dict(base, embedding=shift(base["embedding"], reg.size, base["embedding"])))
+
+
+def shifted_space(protocol: Protocol, spaces: Sequence[FeatureSpace]) -> FeatureSpace:
+    """The space an fd shift moves: the protocol primary metric's, when planned, else the first planned."""
+    primary = space_of(protocol, protocol.primary)  # exists: protocols are validated at registration
+    return primary if primary in spaces else spaces[0]
 
 
 def _kept(imgs: PilotImages, spaces: Mapping[FeatureSpace, dict]) -> np.ndarray | None:
@@ -89,11 +100,11 @@ def build_pilots(rules: Sequence[Rule], protocol: Protocol, imgs: PilotImages,
         if space not in spaces:
             ext = extractors[space.extractor]
             spaces[space] = {"baseline": features(ext, imgs.baseline), "reference": features(ext, imgs.reference)}
-    kept = _kept(imgs, spaces)
+    kept, moved = _kept(imgs, spaces), shifted_space(protocol, list(spaces))
     done = {}
     for space, feats in spaces.items():
         base = Side(feats["baseline"])
-        cand = _candidate(feats["baseline"], imgs, extractors[space.extractor], kept)
+        cand = _candidate(feats["baseline"], imgs, extractors[space.extractor], kept, space == moved)
         done[space] = Pilot(cand, base, base, Side(feats["reference"]))
     pilots, contexts, outputs = {}, {}, {}
     for rule in rules:

@@ -7,7 +7,8 @@ Each turns a real sample (uint8 images, or their features) into a degraded one:
   missing-class k the rows whose predicted class (argmax of the classifier's probabilities) is one of k
                   classes drawn with the seed are dropped
   fd-shift s      every embedding moved by √s along the baseline's first principal axis: FD against the
-                  baseline itself rises by exactly s; against another reference R by s + 2√s·axis·(μ_b − μ_R)
+                  baseline itself rises by exactly s; against another reference R by s + 2√s·axis·(μ_b − μ_R).
+                  The planner shifts one feature space (the protocol primary metric's) and leaves the others
 Pure array functions; seeds are explicit.
 """
 from __future__ import annotations
