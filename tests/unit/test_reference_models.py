@@ -23,10 +23,21 @@ def tiny_train(family: str, out: Path, **kw):
     return rm.train(family, dataset, out=out, config=cfg, device="cpu", **kw)
 
 
+class _Runs(dict):
+    """Family -> (run folder, trained model), each family trained on first use (so `-k vae` trains only vae)."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__()
+        self.root = root
+
+    def __missing__(self, family: str):
+        self[family] = (self.root / family, tiny_train(family, self.root / family))
+        return self[family]
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory) -> dict:
-    root = tmp_path_factory.mktemp("refmodels")
-    return {f: (root / f, tiny_train(f, root / f)) for f in TINY}
+    return _Runs(tmp_path_factory.mktemp("refmodels"))
 
 
 @pytest.mark.parametrize("family", list(TINY))
