@@ -16,7 +16,7 @@ import numpy as np
 from genbench.compare.find_features import space_of
 from genbench.compare.gate import Rule
 from genbench.compare.paired import Side
-from genbench.compare.power import Pilot
+from genbench.compare.laws import Pilot
 from genbench.compare.regressions import IMAGE_KINDS, Regression, blur, kept_rows, noise, shift
 from genbench.errors import ConfigError
 from genbench.eval.inputs import row_inputs

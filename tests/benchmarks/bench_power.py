@@ -22,7 +22,8 @@ from genbench.compare.gate import FAIL, INCONCLUSIVE, default_rules
 from genbench.compare.find_features import space_of
 from genbench.compare.paired import Side
 from genbench.compare.pilot import plain_rule
-from genbench.compare.power import Pilot, PlanOptions, plan
+from genbench.compare.laws import Pilot
+from genbench.compare.power import PlanOptions, plan
 from genbench.io import atomic_write_json
 from tests.benchmarks.gate_decision import DIRECTIONS, PROTO, trial
 from tests.benchmarks.gate_pools import ROOT, pools

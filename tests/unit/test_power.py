@@ -9,8 +9,8 @@ import pytest
 
 from genbench.compare.gate import Rule
 from genbench.compare.paired import Side
-from genbench.compare.power import (PlanOptions, PlanRow, Pilot, Target, VarianceLaw, fit_law, fit_laws, plan,
-                                    smallest_n, stop_probability)
+from genbench.compare.laws import Pilot, VarianceLaw, fit_law, fit_laws, stop_probability
+from genbench.compare.power import PlanOptions, PlanRow, Target, plan, smallest_n
 from genbench.metrics.base import MetricConfig
 from genbench.metrics.functional.fd import frechet_distance
 
@@ -150,7 +150,7 @@ def test_power_command_plans_an_fd_shift(tmp_path, capsys) -> None:
 
 
 def test_separation_probability_and_n() -> None:
-    from genbench.compare.power import RuleLaw, n_to_separate, separation_probability
+    from genbench.compare.laws import RuleLaw, n_to_separate, separation_probability
 
     law = RuleLaw(VarianceLaw(100.0, 0.0, 0.0), VarianceLaw(100.0, 0.0, 0.0))  # sd = s = 10/√N
     assert separation_probability(0.0, law, 100, 1.959963984540054) == pytest.approx(0.05)

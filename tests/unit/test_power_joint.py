@@ -9,7 +9,8 @@ from scipy.stats import multivariate_normal, norm
 from genbench.compare.gate import Rule
 from genbench.compare.joint import all_pass, correlation, normals
 from genbench.compare.paired import Side
-from genbench.compare.power import Pilot, PlanOptions, plan
+from genbench.compare.laws import Pilot
+from genbench.compare.power import PlanOptions, plan
 from genbench.metrics.base import MetricConfig
 
 
