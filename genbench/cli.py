@@ -63,7 +63,11 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    try:
+        parser = build_parser()
+    except GenbenchError as e:  # a registration refused at import (a protocol, metric or family entry)
+        print(f"genbench: error: {_one_line(e)}", file=sys.stderr)
+        return e.exit_code
     try:
         args = parser.parse_args(argv)
     except SystemExit as e:  # argparse: 2 for usage errors, 0 for --help

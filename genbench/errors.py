@@ -16,6 +16,11 @@ class ConfigError(GenbenchError):
     """A bad argument, option value, preset or protocol."""
 
 
+class RegistrationError(ConfigError, ValueError):
+    """A registry entry refused when it is added (a protocol naming an unknown metric, a duplicate name): a
+    developer's error, also a ValueError; the CLI reports it in one line if it happens at import."""
+
+
 class UnknownNameError(ConfigError):
     """A name that no registry knows (metric, extractor, dataset, protocol, model family)."""
 

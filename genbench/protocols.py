@@ -17,6 +17,7 @@ from genbench.metrics.inception_score import InceptionScore
 from genbench.metrics.kid import KD, KID
 from genbench.metrics.ndb import NDB
 from genbench.metrics.ssim import SSIMDiversity
+from genbench.errors import RegistrationError
 from genbench.registry import Registry, hint
 
 
@@ -147,7 +148,7 @@ def validate_protocol(p: Protocol) -> None:
     """Checked at registration: a protocol that names what does not exist is refused at once."""
     bad = protocol_problems(p)
     if bad:
-        raise ValueError(f"protocol {p.name!r}: " + "; ".join(bad))
+        raise RegistrationError(f"protocol {p.name!r}: " + "; ".join(bad))
 
 
 PROTOCOLS: Registry[Protocol] = Registry("protocol", check=validate_protocol)

@@ -12,7 +12,7 @@ import pkgutil
 import re
 from typing import Callable, Generic, Iterator, TypeVar
 
-from genbench.errors import UnknownNameError
+from genbench.errors import RegistrationError, UnknownNameError
 
 T = TypeVar("T")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.\-]*$")
@@ -35,16 +35,16 @@ class Registry(Generic[T]):
     def __init__(self, kind: str, check: Callable[[T], None] | None = None) -> None:
         self.kind = kind
         self._items: dict[str, T] = {}
-        self._check = check  # validates an entry at registration (raises ValueError naming the problem)
+        self._check = check  # validates an entry at registration (raises RegistrationError naming the problem)
 
     def add(self, name: str, obj: T) -> T:
         if not _NAME.match(name):
-            raise ValueError(f"invalid {self.kind} name {name!r}: use lowercase letters, digits, '-', '_', '.'")
+            raise RegistrationError(f"invalid {self.kind} name {name!r}: use lowercase letters, digits, '-', '_', '.'")
         if name in self._items:
-            raise ValueError(f"{self.kind} {name!r} is already registered")
+            raise RegistrationError(f"{self.kind} {name!r} is already registered")
         own = getattr(obj, "name", None)
         if isinstance(own, str) and own != name:
-            raise ValueError(f"{self.kind} {name!r}: the object's name attribute is {own!r}; they must agree")
+            raise RegistrationError(f"{self.kind} {name!r}: the object's name attribute is {own!r}; they must agree")
         if self._check is not None:
             self._check(obj)
         self._items[name] = obj

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from genbench.data.builtin import DATASETS
-from genbench.errors import UnknownNameError
+from genbench.errors import RegistrationError, UnknownNameError
 from genbench.registry import Registry, hint, import_submodules
 from reference_models.base import RefModel
 from reference_models.configs import BaseConfig, check_field_names, config_of_class
@@ -41,7 +41,7 @@ def _check(f: Family) -> None:
     bad += [f"preset {p!r} is a {type(c).__name__}, not {f.config.__name__}"
             for p, c in f.presets.items() if type(c) is not f.config]
     if bad:
-        raise ValueError(f"model family {f.name!r}: " + "; ".join(bad))
+        raise RegistrationError(f"model family {f.name!r}: " + "; ".join(bad))
 
 
 FAMILIES: Registry[Family] = Registry("model family", check=_check)

@@ -131,3 +131,21 @@ def test_prompts_from_template_uses_labels():
     s = open_samples("digits-test")
     p = prompts_from_template("a handwritten digit {label}", s)
     assert len(p) == len(s) and p[0] == f"a handwritten digit {int(s.labels[0])}"
+
+
+def test_registration_refused_at_import_exits_2(monkeypatch, capsys):
+    """A protocol entry refused while the commands import (here one whose primary no space produces) is one
+    line and exit 2 from the CLI, not a traceback; it is still a ValueError for Python callers."""
+    import dataclasses
+
+    import genbench.cli as cli
+    from genbench.protocols import PROTOCOLS, validate_protocol
+
+    bad = dataclasses.replace(PROTOCOLS.get("digits-default"), name="mine", primary="fdd")
+    with pytest.raises(ValueError):
+        validate_protocol(bad)
+    monkeypatch.setattr(cli.importlib, "import_module", lambda name: validate_protocol(bad))
+    assert cli.main(["eval", "--help"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("genbench: error: protocol 'mine': primary 'fdd' is produced by no feature space")
+    assert "did you mean 'fd'" in err and "Traceback" not in err and err.count("\n") == 1
