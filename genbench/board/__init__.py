@@ -3,6 +3,6 @@
 Holds: `leaderboard` (Leaderboard over a long-format DataFrame), `ranks` (ranks from all pairs, written
 to `<board>.ranks.json`), `render` (Markdown, CSV, HTML, LaTeX),
 `report` (the self-contained HTML report with sample grids and plots).
-May import: the core, `sets`, `data`, `metrics`, `eval.result` and `compare`. Never imports suites or
-the CLI.
+May import: the core, `sets`, `data`, `metrics`, `features` (to find the rows behind ranks), `eval` (results,
+names) and `compare`. Never imports suites or the CLI.
 """

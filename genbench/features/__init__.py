@@ -1,4 +1,11 @@
-"""Feature extractors behind one registry, streaming statistics, on-disk cache and weights store."""
+"""Feature extractors behind one registry, streaming statistics, on-disk cache and weights store.
+
+Holds: `base` (ExtractorSpec with its declared outputs and traits, the EXTRACTORS registry), `extract`
+(the one place a protocol's extractors are built), `cache` (the content-addressed feature cache),
+`weights` (checksummed, offline-first weights), one file per extractor (found by `_all`) and
+`inception/`.
+May import: the core, `metrics` (row-derived inputs) and `sets` (the image contract).
+"""
 from genbench.features.base import EXTRACTORS, ExtractorSpec, FeatureExtractor, WeightsInfo
 
 __all__ = ["EXTRACTORS", "ExtractorSpec", "FeatureExtractor", "WeightsInfo", "load_all"]

@@ -3,7 +3,7 @@
 1000 × MMD² with a Gaussian kernel (σ = Params.sigma = 10) between CLIP image embeddings; tiled kernel
 sums. `cmmd` uses the biased (minimum-variance) estimator of the authors' code, google-research
 `cmmd/distance.py`, which produced the published numbers; `cmmd_unbiased` leaves the kernel diagonals out
-of the within-set means. See functional_kernel for both and the size of the gap.
+of the within-set means. See functional.kernel for both and the size of the gap.
 """
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ class CMMD(Metric):
     @dataclass(frozen=True)
     class Params:
         sigma: float = 10.0
-        estimator: str = "biased"  # one of functional_kernel.CMMD_ESTIMATORS
+        estimator: str = "biased"  # one of functional.kernel.CMMD_ESTIMATORS
 
         def __post_init__(self) -> None:
             if self.estimator not in fn.CMMD_ESTIMATORS:

@@ -9,7 +9,7 @@ number is `fd`, never FID.
 
 Each set comes as rows (<set>.embedding) or as statistics (<set>.mean, <set>.cov, <set>.n and, for a
 reference-statistics file, <set>.cov_sqrt); statistics are used when present. The bootstrap resamples
-the generated set only and holds the reference fixed (why: functional_fd_fast's docstring); a paired
+the generated set only and holds the reference fixed (why: functional.fd_fast's docstring); a paired
 comparison's replicates (`count_values`) resample the reference too, by the same engine.
 """
 from __future__ import annotations
@@ -46,7 +46,7 @@ class FD(Metric):
     higher_is_better = {"fd": False}
     needs = ("fake.embedding", "real.embedding")  # or <set>.mean + <set>.cov for either set
     definition = "‖μf−μr‖² + tr Σf + tr Σr − 2 tr((ΣfΣr)^½) on the protocol's features (float64, N−1 cov)"
-    bootstrap_sets = ("fake",)  # the reference is held fixed: see functional_fd_fast
+    bootstrap_sets = ("fake",)  # the reference is held fixed: see functional.fd_fast
     count_replicates: ClassVar[tuple[str, ...]] = ("fd",)
     matches = ("pytorch-fid fid_score.calculate_frechet_distance, torch-fidelity metric_fid, clean-fid "
                "frechet_distance, ADM evaluations/evaluator.py (N−1 covariance), to 1e-6 relative")
@@ -73,7 +73,7 @@ class FD(Metric):
 
     def replicates(self, inputs: MetricInputs, draws: Sequence[Mapping[str, np.ndarray]],
                    config: MetricConfig) -> list[dict[str, float]]:
-        """Fast exact path when only the generated rows are resampled (see functional_fd_fast)."""
+        """Fast exact path when only the generated rows are resampled (see functional.fd_fast)."""
         if not draws or set(draws[0]) != {"fake"} or not inputs.has("fake.embedding"):  # same sets in every draw
             return super().replicates(inputs, draws, config)
         mr, sr, _ = _stats(inputs, "real")
@@ -83,7 +83,7 @@ class FD(Metric):
 
     def count_values(self, outputs: Sequence[str], fake: counts.Resample, real: counts.Resample,
                      config: MetricConfig) -> dict[str, float]:
-        """FD of one replicate of each set from row counts, the reference resampled too (functional_fd_fast)."""
+        """FD of one replicate of each set from row counts, the reference resampled too (functional.fd_fast)."""
         return {o: counts.fd(fake, real) for o in outputs}
 
 

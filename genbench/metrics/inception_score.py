@@ -44,7 +44,7 @@ class ClassifierScore(Metric):
 
     @dataclass(frozen=True)
     class Params:
-        mode: str = "tf"  # one of functional_fd.IS_MODES
+        mode: str = "tf"  # one of functional.fd.IS_MODES
         splits: int = 10  # modes tf and torch-fidelity
         split_size: int = 5000  # mode adm
         seed: int = 2020  # mode torch-fidelity's shuffle (its rng_seed default)

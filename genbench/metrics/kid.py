@@ -2,7 +2,7 @@
 GANs").
 
 Unbiased MMD² with the cubic polynomial kernel k(x,y) = (xᵀy/d + 1)³, averaged over seeded subsets;
-torch-fidelity's estimator (`metric_kid.kid_features_to_metric`). Maths in functional_kernel.
+torch-fidelity's estimator (`metric_kid.kid_features_to_metric`). Maths in functional.kernel.
 
 Names and units: `kid` exists only on Inception features and is reported ×10³ (1000 × MMD², the
 "KID×10³" of StyleGAN2-ADA's and most papers' tables; torch-fidelity and clean-fid print raw MMD²). The

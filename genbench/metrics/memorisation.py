@@ -1,7 +1,7 @@
 """Memorisation diagnostics: duplicates / birthday paradox (Arora & Zhang 2017), copying, and C_T
 (Meehan, Chaudhuri & Dasgupta 2020, "A Non-Parametric Test to Detect Data-Copying in Generative Models").
 
-Definitions in genbench.metrics.functional.knn and functional_ct (C_T with the authors' conventions:
+Definitions in genbench.metrics.functional.knn and functional.ct (C_T with the authors' conventions:
 in-cell nearest training point, continuity-corrected U, cells with more than τ = 20 generated samples);
 every distance is tiled (genbench.metrics.knn).
 """

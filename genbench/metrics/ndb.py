@@ -2,7 +2,7 @@
 
 K = Params.bins seeded k-means bins on real features; two-proportion z-test per bin at p < 0.05. As in
 the reference (`NDB.construct_bins`), features with d > 1000 dimensions are binned on a seeded random
-subset of d // 6 of them (Params.max_dims overrides; functional_ndb.ndb_dimensions).
+subset of d // 6 of them (Params.max_dims overrides; functional.ndb.ndb_dimensions).
 No bootstrap: each replicate would refit k-means.
 """
 from __future__ import annotations

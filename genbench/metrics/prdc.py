@@ -41,7 +41,7 @@ class PrecisionRecall(Metric):
 
     def count_values(self, outputs: Sequence[str], fake: counts.Resample, real: counts.Resample,
                      config: MetricConfig) -> dict[str, float]:
-        """Precision / recall of one replicate of each set from row counts (functional_counts)."""
+        """Precision / recall of one replicate of each set from row counts (functional.counts)."""
         of = {"precision": counts.precision, "recall": counts.recall}
         return {o: of[o](fake, real, self.params.k) for o in outputs}
 

@@ -3,8 +3,8 @@
 For N = 2,000, 10,000 and 50,000 generated and reference rows, side by side in one run, each case in a
 fresh subprocess that reports wall time and peak RSS (VmHWM):
 1. FD against a reference given as statistics (mean, covariance and its cached root, as a
-   reference-statistics file holds them): genbench (`functional_fd_fast.frechet_distance_rooted`),
-   genbench without a cached root (`functional_fd.frechet_distance`, two eigh), scipy.linalg.sqrtm as
+   reference-statistics file holds them): genbench (`functional.fd_fast.frechet_distance_rooted`),
+   genbench without a cached root (`functional.fd.frechet_distance`, two eigh), scipy.linalg.sqrtm as
    pytorch-fid computes it, and torch-fidelity's `eigvals` of Σ₁Σ₂ (`metric_fid.fid_statistics_to_metric`).
    Each also forms the generated set's covariance (timed apart).
 2. FD with its 95% bootstrap interval, B = 200 (genbench.metrics.bootstrap.compute_with_ci over the fd

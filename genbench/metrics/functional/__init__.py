@@ -1,12 +1,13 @@
 """Pure metric maths: numpy/torch arrays in, floats out. One import point for every metric family.
 
 The maths lives in topic files, each naming its papers and the reference implementation it matches:
-functional_fd (FD, FD∞, IS), functional_kernel (KID, CMMD, Vendi, CLIP score), functional_knn
-(precision/recall, density/coverage, duplicates, copying; tiled by knn.py), functional_ct (C_T),
-functional_ssim (SSIM), functional_modes (2-D mixtures, class coverage, stacked digits, NDB/JS), functional_ndb (NDB's dimension
-subset). Resampling engines: functional_fd_fast (FD from a cached reference root, and FD of any resample
-given as row counts, reference fixed or resampled) and functional_counts (pools of rows, and FD and
-precision/recall of their row-count replicates).
+`fd` (FD, FD∞, IS), `kernel` (KID, CMMD, Vendi, CLIP score), `knn` (precision/recall, density/coverage,
+duplicates, copying; tiled by genbench.metrics.knn), `ct` (C_T), `ssim` (SSIM), `modes` (2-D mixtures,
+class coverage, stacked digits, NDB/JS), `ndb` (NDB's dimension subset). Resampling engines: `fd_fast`
+(FD from a cached reference root, and FD of any resample given as row counts, reference fixed or
+resampled) and `counts` (pools of rows, and FD and precision/recall of their row-count replicates).
+May import: numpy, scipy, torch, `genbench.errors` and the k-NN tiling `genbench.metrics.knn`; nothing that
+does IO.
 """
 from genbench.metrics.functional.ct import c_t, mann_whitney_z
 from genbench.metrics.functional.fd import (FD_INF_MIN_SAMPLES, FD_INF_POINTS, IS_MODES, fd_inf_sizes,

@@ -10,7 +10,7 @@ float32 features are not copied to float64 as a whole (tiles are upcast exactly 
   treats the pairs of a batch as independent.
 - Copying: threshold = 1st percentile of train-to-nearest-other-train distances; copy_rate = fraction of
   fake samples whose nearest training sample is closer than it.
-- C_T (Meehan et al. 2020) lives in functional_ct (the authors' in-cell conventions).
+- C_T (Meehan et al. 2020) lives in functional.ct (the authors' in-cell conventions).
 """
 from __future__ import annotations
 

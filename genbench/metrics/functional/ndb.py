@@ -4,7 +4,7 @@ Reference: eitanrich/gans-n-gmms `utils/ndb.py`, `NDB.construct_bins`: when the 
 exceeds 1000 and no `max_dims` is given, the bins are fitted (k-means) and assigned (nearest centre in L2)
 on a random subset of d//6 dimensions, drawn with `np.random.choice(d, d_used, replace=False)`; for
 d <= 1000 all dimensions are used (the reference still permutes them, which changes no distance).
-The bin counts, the two-proportion z-test and JS are in functional_modes.ndb_js.
+The bin counts, the two-proportion z-test and JS are in functional.modes.ndb_js.
 
 genbench draws the subset from `np.random.RandomState(seed)` instead of the global numpy RNG, so the same
 seed gives the same dimensions as the reference after `np.random.seed(seed)`.
