@@ -31,7 +31,7 @@ import numpy as np
 from genbench.errors import ConfigError
 from genbench.metrics.base import METRICS, Metric, MetricConfig, MetricInputs, MetricValue
 from genbench.metrics.bootstrap import bias_corrected
-from genbench.metrics.functional.counts import MAX_POOL, Pool, Resample, materialise
+from genbench.metrics.functional.counts import Pool, Resample, materialise
 
 Arrays = Mapping[str, np.ndarray]  # role ("embedding", "class_probs", ...) -> [P, ...] pool rows
 PAIRED, INDEPENDENT, EXACT = "paired bootstrap", "independent bootstrap", "exact (not resampled)"
@@ -109,10 +109,17 @@ class _Fast:
             self.memo[("pool", id(x))] = (x, Pool.of(x))  # x kept alive, so its id stays its own
         return self.memo[("pool", id(x))][1]
 
-    def values(self, outputs: Sequence[str], side: Side, c: np.ndarray, ref: Side, cr: np.ndarray) -> list[float]:
-        vals = self.metric.count_values(outputs, Resample(self.pool(side), c), Resample(self.pool(ref), cr),
-                                        self.config)
-        return [vals[o] for o in outputs]
+    def differences(self, outputs: Sequence[str], a: Side, b: Side, ref: Side,
+                    draws: Sequence[tuple[np.ndarray, ...]]) -> np.ndarray:
+        """[reps, len(outputs)] m(A*, R*) − m(B*, R*) for draws (ca, cb, cr, cr_b), all replicates in one
+        `count_batch` call (tasks A₁, B₁, A₂, B₂, …: consecutive tasks share their reference draw)."""
+        pa, pb, pr = self.pool(a), self.pool(b), self.pool(ref)
+        tasks = []
+        for ca, cb, cr, cr_b in draws:
+            tasks += [(Resample(pa, ca), Resample(pr, cr)), (Resample(pb, cb), Resample(pr, cr_b))]
+        vals = self.metric.count_batch(outputs, tasks, self.config)
+        v = np.array([[d[o] for o in outputs] for d in vals], dtype=np.float64)  # [2·reps, outputs]
+        return v[0::2] - v[1::2]
 
 
 def _counts(rng: np.random.Generator, side: Side) -> np.ndarray:
@@ -125,14 +132,15 @@ def _replicates(metric: Metric, outputs: Sequence[str], a: Side, b: Side, ref: S
                 context: Mapping[str, object], reps: int, seed: int, paired: bool, fast: _Fast | None) -> np.ndarray:
     """[reps, len(outputs)] float64 bootstrap differences m(A*, R*) − m(B*, R*)."""
     rng = np.random.default_rng([seed, 0xD1FF])
+    draws = []
+    for _ in range(reps):
+        ca, cb, cr = _counts(rng, a), _counts(rng, b), _counts(rng, ref)
+        draws.append((ca, cb, cr, cr if paired else _counts(rng, ref)))
+    if fast is not None:
+        return fast.differences(outputs, a, b, ref, draws)
     out = np.empty((reps, len(outputs)), dtype=np.float64)
     inner = config.with_(bootstrap=0)
-    for i in range(reps):
-        ca, cb, cr = _counts(rng, a), _counts(rng, b), _counts(rng, ref)
-        cr_b = cr if paired else _counts(rng, ref)
-        if fast is not None:  # the reference pool keeps its last draw: paired, A and B share its moments
-            out[i] = np.subtract(fast.values(outputs, a, ca, ref, cr), fast.values(outputs, b, cb, ref, cr_b))
-            continue
+    for i, (ca, cb, cr, cr_b) in enumerate(draws):
         ra, rb, rr, rr_b = (materialise(c) for c in (ca, cb, cr, cr_b))
         va = point_values(metric, a.take(ra), ref.take(rr), inner, context)
         vb = point_values(metric, b.take(rb), ref.take(rr_b), inner, context)
@@ -150,9 +158,11 @@ def _summarise(output: str, va: float, vb: float, reps: np.ndarray, method: str)
 
 
 def _use_fast(cls: type[Metric], outputs: Sequence[str], sides: Sequence[Side]) -> bool:
-    """Row-count replicates: when the metric declares them for every output (Metric.count_replicates)."""
+    """Row-count replicates: when the metric declares them for every output (Metric.count_replicates) and
+    every pool fits its count formulas (Metric.count_pool_limit)."""
+    limit = cls.count_pool_limit
     return (set(outputs) <= set(cls.count_replicates) and all("embedding" in s.arrays for s in sides)
-            and all(s.pool_size <= MAX_POOL for s in sides))
+            and (limit is None or all(s.pool_size <= limit for s in sides)))
 
 
 def differences(outputs: Sequence[str], a: Side, b: Side, ref: Side, config: MetricConfig, reps: int = 200,

@@ -13,17 +13,15 @@ from __future__ import annotations
 import abc
 import dataclasses
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Sequence
+from typing import Any, ClassVar, Mapping, Sequence
 
 import numpy as np
 
 from genbench.errors import ConfigError, NotEnoughSamplesError
 from genbench.metrics.bootstrap import compute_with_ci
+from genbench.metrics.functional.counts import MAX_POOL, Pool, Resample
 from genbench.metrics.values import MetricConfig, MetricInputs, MetricValue, as_value
 from genbench.registry import Registry
-
-if TYPE_CHECKING:
-    from genbench.metrics.functional.counts import Resample
 
 __all__ = ["METRICS", "Metric", "MetricConfig", "MetricInputs", "MetricValue", "NoParams"]
 
@@ -49,9 +47,11 @@ class Metric(abc.ABC):
     bootstrap_sets: ClassVar[tuple[str, ...]] = ("fake", "real")  # () = no bootstrap (diagnostics)
     paired: ClassVar[bool] = False  # True: row i of every bootstrap set belongs together; resample one index
     min_samples: ClassVar[int] = 2
-    # outputs whose paired-bootstrap replicates `count_values` computes from row counts over the pools (no
-    # [N, N] pass per replicate); every other output runs `point` on each materialised resample
+    # outputs whose bootstrap replicates (the metric's own interval and the paired comparison) come from row
+    # counts over the pools (`count_batch`: no [N, N] pass per replicate); every other output runs `point` on
+    # each materialised resample
     count_replicates: ClassVar[tuple[str, ...]] = ()
+    count_pool_limit: ClassVar[int | None] = MAX_POOL  # largest pool the count formulas take (None: any)
 
     def __init__(self, params: Any = None) -> None:
         if params is None:
@@ -97,22 +97,60 @@ class Metric(abc.ABC):
 
     def replicates(self, inputs: MetricInputs, draws: Sequence[Mapping[str, np.ndarray]],
                    config: MetricConfig) -> list[dict[str, float]]:
-        """Bootstrap replicate values, one dict per draw ({set: row indices}). Override with a fast path
-        whose values equal this full recomputation."""
+        """Bootstrap replicate values, one dict per draw ({set: row indices}): from row counts (`count_batch`)
+        where the metric declares them for every output and the pools fit, else `point` on each
+        materialised resample (`materialised_replicates`)."""
+        if draws and self.counts_apply(inputs):
+            pools = {s: Pool.of(inputs.get(f"{s}.embedding")) for s in ("fake", "real")}
+            tasks = [tuple(Resample(pools[s], _counts(d.get(s), len(pools[s]))) for s in ("fake", "real"))
+                     for d in draws]
+            return self.count_batch(self.count_replicates, tasks, config)
+        return self.materialised_replicates(inputs, draws, config)
+
+    def materialised_replicates(self, inputs: MetricInputs, draws: Sequence[Mapping[str, np.ndarray]],
+                                config: MetricConfig) -> list[dict[str, float]]:
+        """`point` on each materialised resample (the definition every fast path is checked against)."""
         return [{k: float(as_value(v).value) for k, v in self.point(inputs.subset(d), config).items()}
                 for d in draws]
+
+    def counts_apply(self, inputs: MetricInputs) -> bool:
+        """Whether this metric's own replicates come from row counts: it declares them for every output, it
+        reads only the two sets' embedding rows, and both pools fit `count_pool_limit`."""
+        keys = ("fake.embedding", "real.embedding")
+        if set(self.count_replicates) != set(self.outputs) or set(self.needs) != set(keys):
+            return False
+        if not all(inputs.has(k) for k in keys):
+            return False
+        return self.count_pool_limit is None or all(len(inputs.get(k)) <= self.count_pool_limit for k in keys)
+
+    def count_batch(self, outputs: Sequence[str], tasks: Sequence[tuple["Resample", "Resample"]],
+                    config: MetricConfig) -> list[dict[str, float]]:
+        """{output: value} for each (fake, real) replicate in `tasks`, in order. Default: `count_values` one
+        task after the other (a pool keeps its last reference draw, so consecutive tasks against one draw
+        share it); override to treat all replicates at once."""
+        return [self.count_values(outputs, f, r, config) for f, r in tasks]
+
+    def materialised_values(self, outputs: Sequence[str], fake: "Resample", real: "Resample",
+                            config: MetricConfig) -> dict[str, float]:
+        """What `count_values` must equal: by default `point` on the materialised resample."""
+        inputs = MetricInputs({"fake.embedding": fake.pool.x[fake.rows()], "real.embedding": real.pool.x[real.rows()]})
+        vals = self.point(inputs, config.with_(bootstrap=0))
+        return {o: float(as_value(vals[o]).value) for o in outputs}
 
     def count_values(self, outputs: Sequence[str], fake: "Resample", real: "Resample",
                      config: MetricConfig) -> dict[str, float]:
         """{output: value} for `outputs` (among count_replicates) on one replicate of each set, given as row
         counts over a pool of embedding rows (genbench.metrics.functional.counts). Override with formulas on
-        the counts whose values equal this: `point` on the materialised resample."""
-        inputs = MetricInputs({"fake.embedding": fake.pool.x[fake.rows()], "real.embedding": real.pool.x[real.rows()]})
-        vals = self.point(inputs, config.with_(bootstrap=0))
-        return {o: float(as_value(vals[o]).value) for o in outputs}
+        the counts whose values equal `materialised_values`."""
+        return self.materialised_values(outputs, fake, real, config)
 
     def compute(self, inputs: MetricInputs, config: MetricConfig) -> dict[str, MetricValue]:
         return compute_with_ci(self, inputs, config)
+
+
+def _counts(rows: np.ndarray | None, n: int) -> np.ndarray:
+    """[n] float64 counts of one set's replicate from its drawn rows (None: the set is not resampled)."""
+    return np.ones(n) if rows is None else np.bincount(rows, minlength=n).astype(np.float64)
 
 
 METRICS: Registry[type[Metric]] = Registry("metric")

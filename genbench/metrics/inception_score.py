@@ -18,7 +18,9 @@ The mode is in every result's protocol record (metric_params) and in the value's
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Mapping
+from typing import ClassVar, Mapping, Sequence
+
+import numpy as np
 
 from genbench.errors import ConfigError, NotEnoughSamplesError
 from genbench.metrics import functional as fn
@@ -65,6 +67,15 @@ class ClassifierScore(Metric):
         mean, std = fn.inception_score(logits, p.splits, p.mode, p.seed, p.split_size)
         chunks = -(-len(logits) // p.split_size) if p.mode == "adm" else p.splits
         return {self.outputs[0]: MetricValue(mean, std, details={"mode": p.mode, "splits": chunks})}
+
+    def replicates(self, inputs: MetricInputs, draws: Sequence[Mapping[str, np.ndarray]],
+                   config: MetricConfig) -> list[dict[str, float]]:
+        """Each replicate takes its rows of one log-softmax of the logits: the softmax is row by row, so the
+        values are those of `point` on the materialised resample, bit for bit, at a tenth of the cost."""
+        p = self.params
+        log_p = fn.log_softmax(inputs.get("fake.logits"))  # [N, C] float64
+        return [{self.outputs[0]: fn.inception_score_of(log_p[d["fake"]], p.splits, p.mode, p.seed, p.split_size)[0]}
+                for d in draws]
 
 
 @METRICS.register("is")

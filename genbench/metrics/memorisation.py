@@ -8,6 +8,10 @@ every distance is tiled (genbench.metrics.knn).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+import numpy as np
+import torch
 
 from genbench.metrics import functional as fn
 from genbench.metrics.base import METRICS, Metric, MetricConfig, MetricInputs, MetricValue
@@ -72,3 +76,13 @@ class Copying(Metric):
             res = fn.c_t(fake, train, held, cells, config.seed, p.ct_tau, tiling)
             out["c_t"] = MetricValue(res["c_t"], details={k: v for k, v in res.items() if k != "c_t"})
         return out
+
+    def replicates(self, inputs: MetricInputs, draws: Sequence[Mapping[str, np.ndarray]],
+                   config: MetricConfig) -> list[dict[str, float]]:
+        """copy_rate of a resample of the fakes takes its rows of the per-fake flags (train is fixed), the
+        same values as `point` on the materialised resample; c_t (k-means cells) recomputes per replicate."""
+        if inputs.has("heldout.embedding"):
+            return self.materialised_replicates(inputs, draws, config)
+        flags, _ = fn.copy_flags(inputs.get("fake.embedding"), inputs.get("train.embedding"),
+                                 Tiling.from_config(config))  # [N_fake] float64
+        return [{"copy_rate": float(flags[torch.from_numpy(d["fake"])].mean())} for d in draws]

@@ -1,6 +1,8 @@
 """Precision / recall (Kynkäänniemi et al. 2019) and density / coverage (Naeem et al. 2020).
 
-k-NN manifolds computed by tiles (genbench.metrics.knn), never an N × N matrix. Precision/recall use
+k-NN manifolds computed by tiles (genbench.metrics.knn), never an N × N matrix. Bootstrap replicates come
+from row counts (genbench.metrics.functional.counts): radii and memberships of each replicate from
+distances computed once, with a drawn duplicate at distance exactly 0. Precision/recall use
 `<=` (ADM / StyleGAN code), density/coverage strict `<`; density and coverage equal
 `prdc.compute_prdc`. Note: the bootstrap resamples with replacement, and a resampled duplicate is a
 neighbour at distance 0, which shrinks k-NN radii; the intervals are therefore somewhat conservative
@@ -54,6 +56,7 @@ class DensityCoverage(Metric):
     needs = ("fake.embedding", "real.embedding")
     definition = "density: mean #real k-NN balls (<) holding a fake / k; coverage: reals whose ball holds a fake"
     matches = "prdc compute_prdc (Naeem et al. 2020; k = 5, strict <)"
+    count_replicates = ("density", "coverage")
 
     @dataclass(frozen=True)
     class Params:
@@ -65,3 +68,9 @@ class DensityCoverage(Metric):
         d, c = fn.density_coverage(inputs.get("real.embedding"), inputs.get("fake.embedding"), k,
                                    Tiling.from_config(config))
         return {"density": MetricValue(d, details={"k": k}), "coverage": MetricValue(c, details={"k": k})}
+
+    def count_values(self, outputs: Sequence[str], fake: counts.Resample, real: counts.Resample,
+                     config: MetricConfig) -> dict[str, float]:
+        """Density / coverage of one replicate of each set from row counts (functional.counts)."""
+        of = {"density": counts.density, "coverage": counts.coverage}
+        return {o: of[o](fake, real, self.params.k) for o in outputs}

@@ -12,11 +12,12 @@ does IO.
 from genbench.metrics.functional.ct import c_t, mann_whitney_z
 from genbench.metrics.functional.fd import (FD_INF_MIN_SAMPLES, FD_INF_POINTS, IS_MODES, fd_inf_sizes,
                                             fd_infinity, feature_stats, frechet_distance,
-                                            frechet_distance_features, inception_score, trace_sqrt_product)
+                                            frechet_distance_features, inception_score, inception_score_of,
+                                            log_softmax, trace_sqrt_product)
 from genbench.metrics.functional.kernel import (CMMD_ESTIMATORS, clip_cosines, clip_score, cmmd,
                                                 kernel_inception_distance, mmd2_gaussian, mmd2_unbiased_gaussian,
                                                 mmd2_unbiased_poly, vendi_score, vendi_score_direct)
-from genbench.metrics.functional.knn import (birthday_probability, copy_rate, density_coverage, duplicates,
+from genbench.metrics.functional.knn import (birthday_probability, copy_flags, copy_rate, density_coverage, duplicates,
                                              nn_threshold, prdc, precision_recall)
 from genbench.metrics.functional.modes import (class_coverage, js_divergence, kl_to_uniform, mixture_modes,
                                                ndb_js, stacked_modes, two_proportion_p)
@@ -25,9 +26,10 @@ from genbench.metrics.functional.ssim import random_pairs, ssim_mean, ssim_pairs
 
 __all__ = [
     "CMMD_ESTIMATORS", "FD_INF_MIN_SAMPLES", "FD_INF_POINTS", "IS_MODES", "NDB_MAX_FULL_DIMS",
-    "birthday_probability", "c_t", "class_coverage", "clip_cosines", "clip_score", "cmmd", "copy_rate",
+    "birthday_probability", "c_t", "class_coverage", "clip_cosines", "clip_score", "cmmd", "copy_flags", "copy_rate",
     "density_coverage", "duplicates", "fd_inf_sizes", "fd_infinity", "feature_stats", "frechet_distance",
-    "frechet_distance_features", "inception_score", "js_divergence", "kernel_inception_distance",
+    "frechet_distance_features", "inception_score", "inception_score_of", "log_softmax", "js_divergence",
+    "kernel_inception_distance",
     "kl_to_uniform", "mann_whitney_z", "mixture_modes", "mmd2_gaussian", "mmd2_unbiased_gaussian",
     "mmd2_unbiased_poly", "ndb_dimensions", "ndb_js", "nn_threshold", "prdc", "precision_recall",
     "random_pairs", "ssim_mean", "ssim_pairs", "stacked_modes", "trace_sqrt_product", "two_proportion_p",

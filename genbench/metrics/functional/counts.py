@@ -11,10 +11,16 @@ index arithmetic on quantities computed once per pool instead of a fresh pass ov
   of a pool row in the replicate is the (k+1)-th smallest distance in the multiset that holds its own
   copies at distance 0, found by walking the row's pre-sorted neighbour list with cumulative counts;
   membership tests a fixed cross-distance matrix against those radii.
+- density / coverage (Naeem et al. 2020, strict `<`): the same radii of the real replicate; density
+  counts, for each drawn fake row, the drawn real balls that hold it (each real copy a ball of its own);
+  coverage asks, for each drawn real row, whether its nearest *drawn* fake lies inside its ball.
+- KD/KID: genbench.metrics.functional.kd_counts (its subsets' kernels, computed once per pool pair and
+  kept through `Pool.memo`).
 Distances come from genbench.metrics.knn.distance_blocks, so they are the metric's own numbers. One
 difference from materialising the resample: there, two copies of a row are two rows whose computed
 distance is ~1e-8·‖x‖ instead of 0 (see knn.py); the values differ only if a radius ties at that level.
-Pools above MAX_POOL rows are not accelerated (the [P, P] distance matrix would not fit).
+Pools above MAX_POOL rows are not accelerated by the k-NN formulas (their [P, P] distance matrix would
+not fit); KD's subsets need no such matrix.
 """
 from __future__ import annotations
 
@@ -45,7 +51,9 @@ class Pool:
     """Feature rows of one set (the pool a replicate resamples) and, built on first use, what its
     replicates need: centred rows (FD), sorted neighbour lists (k-NN radii), distances to other pools."""
 
-    x: np.ndarray  # [P, D] float64
+    raw: np.ndarray  # [P, D] the rows as given (float32 stays float32 until a formula needs float64)
+    _x: np.ndarray | None = field(default=None, repr=False)  # [P, D] float64, made on first use
+    _memo: dict = field(default_factory=dict, repr=False)  # per-pool work of other formulas (Pool.memo)
     _rows: CountedRows | None = field(default=None, repr=False)
     _ref: tuple[np.ndarray, FixedReference] | None = field(default=None, repr=False)  # last reference draw
     _dist: np.ndarray | None = field(default=None, repr=False)  # [P, P]
@@ -55,10 +63,23 @@ class Pool:
 
     @classmethod
     def of(cls, features: np.ndarray) -> "Pool":
-        return cls(np.asarray(features, dtype=np.float64))
+        return cls(np.asarray(features))
 
     def __len__(self) -> int:
-        return len(self.x)
+        return len(self.raw)
+
+    @property
+    def x(self) -> np.ndarray:
+        """[P, D] float64 rows (the exact upcast of `raw`)."""
+        if self._x is None:
+            self._x = np.asarray(self.raw, dtype=np.float64)
+        return self._x
+
+    def memo(self, key: tuple, build):
+        """build() once per key, kept with this pool (a formula's per-pool work, e.g. KD's subset kernels)."""
+        if key not in self._memo:
+            self._memo[key] = build()
+        return self._memo[key]
 
     @property
     def rows(self) -> CountedRows:
@@ -136,6 +157,22 @@ def precision(fake: Resample, real: Resample, k: int) -> float:
     nz, rr = _balls(real, k)
     fake_in = (fake.pool.distances_to(real.pool)[nz] <= rr[:, None]).any(axis=0)  # [P_fake]
     return float(fake.counts @ fake_in / fake.counts.sum())
+
+
+def density(fake: Resample, real: Resample, k: int) -> float:
+    """(1/k) · mean over the fake replicate of the number of real-replicate balls (<) holding it."""
+    nz, rr = _balls(real, k)
+    inside = fake.pool.distances_to(real.pool)[nz] < rr[:, None]  # [P_real', P_fake]
+    held = real.counts[nz] @ inside  # [P_fake] balls (with multiplicity) holding each fake row
+    return float(fake.counts @ held / (k * fake.counts.sum()))
+
+
+def coverage(fake: Resample, real: Resample, k: int) -> float:
+    """Fraction of the real replicate whose ball (<) holds its nearest drawn fake."""
+    nz, rr = _balls(real, k)
+    d = fake.pool.distances_to(real.pool)[nz]  # [P_real', P_fake]
+    nearest = d[:, np.flatnonzero(fake.counts)].min(axis=1)  # [P_real'] nearest drawn fake
+    return float(real.counts[nz] @ (nearest < rr) / real.counts.sum())
 
 
 def recall(fake: Resample, real: Resample, k: int) -> float:

@@ -125,10 +125,23 @@ def inception_score(logits: np.ndarray, splits: int = 10, mode: str = "tf", seed
 
     `splits` is used by "tf" and "torch-fidelity", `split_size` by "adm", `seed` by "torch-fidelity".
     """
+    return inception_score_of(log_softmax(logits), splits, mode, seed, split_size)
+
+
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    """[N, C] float64 log-probabilities, row by row (a row's value does not depend on the other rows)."""
+    x = _f64(logits, "logits", 2)  # [N, C] float64
+    log_p = x - x.max(axis=1, keepdims=True)
+    log_p -= np.log(np.exp(log_p).sum(axis=1, keepdims=True))
+    return log_p
+
+
+def inception_score_of(log_p: np.ndarray, splits: int = 10, mode: str = "tf", seed: int = 2020,
+                       split_size: int = 5000) -> tuple[float, float]:
+    """inception_score from log-probabilities [N, C] (so a bootstrap takes rows of one log_softmax)."""
     if mode not in IS_MODES:
         raise ConfigError(f"is mode: unknown {mode!r}; choose one of {', '.join(IS_MODES)}")
-    x = _f64(logits, "logits", 2)  # [N, C] float64
-    n = len(x)
+    n = len(log_p)
     if mode == "adm":
         if split_size < 1:
             raise ConfigError(f"is split_size: must be >= 1, got {split_size}")
@@ -138,9 +151,7 @@ def inception_score(logits: np.ndarray, splits: int = 10, mode: str = "tf", seed
             raise NotEnoughSamplesError(f"inception_score: {n} samples < is splits={splits}")
         bounds = [(i * n // splits, (i + 1) * n // splits) for i in range(splits)]
     if mode == "torch-fidelity":
-        x = x[np.random.RandomState(seed).permutation(n)]
-    log_p = x - x.max(axis=1, keepdims=True)
-    log_p -= np.log(np.exp(log_p).sum(axis=1, keepdims=True))  # log softmax [N, C]
+        log_p = log_p[np.random.RandomState(seed).permutation(n)]
     p = np.exp(log_p)
     scores = [_split_score(p[a:b], log_p[a:b]) for a, b in bounds]
     return float(np.mean(scores)), float(np.std(scores))

@@ -23,6 +23,8 @@ import numpy as np
 import torch
 
 from genbench.errors import ConfigError, NotEnoughSamplesError
+from genbench.metrics.functional.kd_counts import poly_kernel, subset_rows
+from genbench.metrics.functional.kd_counts import subset_size as subset_size_of
 from genbench.metrics.knn import Tiling, kernel_sum
 
 
@@ -33,14 +35,10 @@ def _rows(x: np.ndarray, name: str) -> np.ndarray:
     return a
 
 
-def _poly_kernel(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    return (x @ y.T / x.shape[1] + 1.0) ** 3  # [m, m] float64
-
-
 def mmd2_unbiased_poly(x: np.ndarray, y: np.ndarray) -> float:
     """KID's unbiased MMD² between equal-size sets x, y [m, D] with the cubic polynomial kernel."""
     m = len(x)
-    kxx, kyy, kxy = _poly_kernel(x, x), _poly_kernel(y, y), _poly_kernel(x, y)
+    kxx, kyy, kxy = poly_kernel(x, x), poly_kernel(y, y), poly_kernel(x, y)
     within = (kxx.sum() - np.trace(kxx) + kyy.sum() - np.trace(kyy)) / (m * (m - 1))
     return float(within - 2.0 * kxy.sum() / (m * m))
 
@@ -49,15 +47,9 @@ def kernel_inception_distance(fake: np.ndarray, real: np.ndarray, subsets: int =
                               subset_size: int = 1000, seed: int = 0) -> tuple[float, float, int]:
     """(mean, std, m): MMD² over `subsets` random subsets of size m = min(subset_size, N_fake, N_real)."""
     x, y = _rows(fake, "fake"), _rows(real, "real")
-    m = min(subset_size, len(x), len(y))
-    if m < 2:
-        raise NotEnoughSamplesError(f"kid: subsets need at least 2 rows; got fake={len(x)}, real={len(y)}")
-    rng = np.random.default_rng([seed, 0x41D])
-    vals = np.empty(subsets)  # [subsets] float64
-    for s in range(subsets):
-        vals[s] = mmd2_unbiased_poly(x[rng.choice(len(x), m, replace=False)],
-                                     y[rng.choice(len(y), m, replace=False)])
-    return float(vals.mean()), float(vals.std()), m
+    m = subset_size_of(len(x), len(y), subset_size)
+    vals = np.array([mmd2_unbiased_poly(x[i], y[j]) for i, j in subset_rows(len(x), len(y), subsets, m, seed)])
+    return float(vals.mean()), float(vals.std()), m  # vals: [subsets] float64
 
 
 CMMD_ESTIMATORS = ("biased", "unbiased")

@@ -77,6 +77,13 @@ def duplicates(fake: np.ndarray, real: np.ndarray, sizes: tuple[int, ...] = (16,
 
 def copy_rate(fake: np.ndarray, train: np.ndarray, tiling: Tiling = Tiling()) -> tuple[float, float]:
     """(copy_rate, threshold): fraction of fakes nearer to train than train's 1st-percentile NN distance."""
+    flags, t = copy_flags(fake, train, tiling)
+    return float(flags.mean()), t
+
+
+def copy_flags(fake: np.ndarray, train: np.ndarray, tiling: Tiling = Tiling()) -> tuple[torch.Tensor, float]:
+    """([N_fake] float64 1.0 where a fake lies nearer to train than the threshold, threshold): a row's flag
+    does not depend on the other fakes, so a resample of the fakes takes its rows of these flags."""
     t = nn_threshold(train, 1.0, tiling)
     d = nearest_distance(tiling.tensor(fake), tiling.tensor(train), tiling.tile)
-    return float((d < t).double().mean()), t
+    return (d < t).double(), t
