@@ -18,7 +18,7 @@ from typing import Any, ClassVar, Mapping, Sequence
 import numpy as np
 
 from genbench.errors import ConfigError, NotEnoughSamplesError
-from genbench.metrics.bootstrap import compute_with_ci
+from genbench.metrics.bootstrap import IntervalUnavailable, compute_with_ci
 from genbench.metrics.functional.counts import MAX_POOL, Pool, Resample
 from genbench.metrics.values import MetricConfig, MetricInputs, MetricValue, as_value
 from genbench.registry import Registry
@@ -52,6 +52,7 @@ class Metric(abc.ABC):
     # each materialised resample
     count_replicates: ClassVar[tuple[str, ...]] = ()
     count_pool_limit: ClassVar[int | None] = MAX_POOL  # largest pool the count formulas take (None: any)
+    domains: ClassVar[Mapping[str, tuple[float, float]]] = {}  # per output, where values must lie (intervals cut)
 
     def __init__(self, params: Any = None) -> None:
         if params is None:
@@ -100,6 +101,11 @@ class Metric(abc.ABC):
         """Bootstrap replicate values, one dict per draw ({set: row indices}): from row counts (`count_batch`)
         where the metric declares them for every output and the pools fit, else `point` on each
         materialised resample (`materialised_replicates`)."""
+        if draws and self.counts_declared(inputs) and not self.counts_apply(inputs):
+            sizes = ", ".join(f"{k}={len(inputs.get(k))}" for k in ("fake.embedding", "real.embedding"))
+            raise IntervalUnavailable(f"the row-count bootstrap of {self.name} holds each pool's [P, P] distances, "
+                                      f"P <= {self.count_pool_limit}; got {sizes} (a full recomputation per "
+                                      "replicate would cost B times the point value)")
         if draws and self.counts_apply(inputs):
             pools = {s: Pool.of(inputs.get(f"{s}.embedding")) for s in ("fake", "real")}
             tasks = [tuple(Resample(pools[s], _counts(d.get(s), len(pools[s]))) for s in ("fake", "real"))
@@ -113,15 +119,18 @@ class Metric(abc.ABC):
         return [{k: float(as_value(v).value) for k, v in self.point(inputs.subset(d), config).items()}
                 for d in draws]
 
-    def counts_apply(self, inputs: MetricInputs) -> bool:
-        """Whether this metric's own replicates come from row counts: it declares them for every output, it
-        reads only the two sets' embedding rows, and both pools fit `count_pool_limit`."""
+    def counts_declared(self, inputs: MetricInputs) -> bool:
+        """Whether this metric computes its replicates from row counts here: it declares them for every output
+        and reads only the two sets' embedding rows, both given as rows."""
         keys = ("fake.embedding", "real.embedding")
-        if set(self.count_replicates) != set(self.outputs) or set(self.needs) != set(keys):
-            return False
-        if not all(inputs.has(k) for k in keys):
-            return False
-        return self.count_pool_limit is None or all(len(inputs.get(k)) <= self.count_pool_limit for k in keys)
+        return (set(self.count_replicates) == set(self.outputs) and set(self.needs) == set(keys)
+                and all(inputs.has(k) for k in keys))
+
+    def counts_apply(self, inputs: MetricInputs) -> bool:
+        """counts_declared, and both pools fit `count_pool_limit`."""
+        keys = ("fake.embedding", "real.embedding")
+        return self.counts_declared(inputs) and (
+            self.count_pool_limit is None or all(len(inputs.get(k)) <= self.count_pool_limit for k in keys))
 
     def count_batch(self, outputs: Sequence[str], tasks: Sequence[tuple["Resample", "Resample"]],
                     config: MetricConfig) -> list[dict[str, float]]:

@@ -14,8 +14,10 @@ systematically (FD and KID up, k-NN radii down, so precision/recall down). A pla
 then need not even contain the point estimate. genbench therefore reports the bias-corrected percentile
 interval: the replicates' 2.5th and 97.5th percentiles shifted by the bootstrap bias estimate
 b = mean(replicates) - point, i.e. [q2.5 - b, q97.5 - b]; std is the replicates' standard deviation.
-The raw percentiles and b are kept in the value's details. Costs no network pass: only the metric's
-maths is repeated.
+The raw percentiles and b are kept in the value's details. An output with a domain (`Metric.domains`:
+a fraction in [0, 1], a distance >= 0) has its interval cut to that domain, since the shift by b can carry
+a bound past it (coverage near 1: an upper bound of 1.057); the uncut bounds stay in the details. Costs
+no network pass: only the metric's maths is repeated.
 """
 from __future__ import annotations
 
@@ -56,8 +58,16 @@ def compute_with_ci(metric: Bootstrappable, inputs: MetricInputs, config: Metric
         return point
     rng = np.random.default_rng([config.seed, 0xB007])
     draws = _Draws([draw_indices(rng, sizes, metric.paired) for _ in range(config.bootstrap)], on_replicate)
-    reps = metric.replicates(inputs, draws, config.with_(bootstrap=0))
-    return summarise(point, reps, config.bootstrap, sizes)
+    try:
+        reps = metric.replicates(inputs, draws, config.with_(bootstrap=0))
+    except IntervalUnavailable as e:  # bounded work: no interval rather than B full recomputations
+        return {k: MetricValue(v.value, v.std, v.ci95, dict(v.details, ci_skipped=str(e))) for k, v in point.items()}
+    return summarise(point, reps, config.bootstrap, sizes, getattr(metric, "domains", {}))
+
+
+class IntervalUnavailable(Exception):
+    """Raised by a metric's `replicates` when its interval would cost many times its point value on these
+    inputs (the message says why); the values are then reported without an interval, with that reason."""
 
 
 class _Draws(list):
@@ -88,13 +98,15 @@ def draw_indices(rng: np.random.Generator, sizes: dict[str, int], paired: bool) 
 
 
 def summarise(point: dict[str, MetricValue], reps: Sequence[Mapping[str, float]], b_total: int,
-              sizes: Mapping[str, int]) -> dict[str, MetricValue]:
-    """Attach std and the bias-corrected interval to each point value that has >= 2 finite replicates."""
+              sizes: Mapping[str, int], domains: Mapping[str, tuple[float, float]] | None = None
+              ) -> dict[str, MetricValue]:
+    """Attach std and the bias-corrected interval to each point value that has >= 2 finite replicates; an
+    output with a domain (Metric.domains, e.g. [0, 1] for a fraction) has its interval kept inside it."""
     out = {}
     for k, v in point.items():
         r = np.asarray([rep[k] for rep in reps if k in rep], dtype=np.float64)  # [B]
         r = r[np.isfinite(r)]
-        out[k] = v if len(r) < 2 else _interval(v, r, b_total, sorted(sizes))
+        out[k] = v if len(r) < 2 else _interval(v, r, b_total, sorted(sizes), (domains or {}).get(k))
     return out
 
 
@@ -117,11 +129,18 @@ def bias_corrected(point: float, reps: np.ndarray) -> Interval:
     return Interval(float(lo) - bias, float(hi) - bias, bias, float(reps.std(ddof=1)), (float(lo), float(hi)))
 
 
-def _interval(v: MetricValue, reps: np.ndarray, b_total: int, sets: list[str]) -> MetricValue:
-    """A metric value with its bias-corrected interval from finite replicates `reps` [B] float64."""
+def _interval(v: MetricValue, reps: np.ndarray, b_total: int, sets: list[str],
+              domain: tuple[float, float] | None = None) -> MetricValue:
+    """A metric value with its bias-corrected interval from finite replicates `reps` [B] float64, cut to the
+    output's domain where it has one (the bias shift can carry a bound past 1 or below 0)."""
     iv = bias_corrected(v.value, reps)
     std = v.std if v.std is not None else iv.std
     details = dict(v.details, bootstrap=b_total, bootstrap_std=iv.std, bootstrap_bias=iv.bias,
                    bootstrap_sets=sets, ci_method="bootstrap percentile, bias-corrected",
                    raw_percentile_ci=list(iv.raw))
-    return MetricValue(v.value, std, (iv.lo, iv.hi), details)
+    lo, hi = iv.lo, iv.hi
+    if domain is not None and (lo < domain[0] or hi > domain[1]):
+        lo, hi = min(max(lo, domain[0]), domain[1]), max(min(hi, domain[1]), domain[0])
+        details.update(ci_method=details["ci_method"] + ", cut to the metric's domain", domain=list(domain),
+                       uncut_ci=[iv.lo, iv.hi])
+    return MetricValue(v.value, std, (lo, hi), details)

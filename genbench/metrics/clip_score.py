@@ -18,6 +18,7 @@ HESSEL_PREFIX = "A photo depicts "
 class CLIPScore(Metric):
     name = "clip_score"
     outputs = ("clip_score",)
+    domains = {"clip_score": (0.0, float("inf"))}
     higher_is_better = {"clip_score": True}
     needs = ("fake.clip", "fake.text")
     definition = "mean over images of 100·max(cos(CLIP image, CLIP prompt), 0) (torchmetrics convention)"
@@ -37,6 +38,7 @@ class CLIPScore(Metric):
 class CLIPScoreHessel(CLIPScore):
     name = "clipscore_hessel"
     outputs = ("clipscore_hessel",)
+    domains = {"clipscore_hessel": (0.0, float("inf"))}
     higher_is_better = {"clipscore_hessel": True}
     needs = ("fake.clip", "fake.text_hessel")
     definition = f"mean of 2.5·max(cos, 0), prompts encoded as {HESSEL_PREFIX!r} + prompt (Hessel et al. 2021)"

@@ -21,6 +21,7 @@ class CMMD(Metric):
     name = "cmmd"
     outputs: ClassVar[tuple[str, ...]] = ("cmmd",)
     higher_is_better: ClassVar[Mapping[str, bool | None]] = {"cmmd": False}
+    domains: ClassVar[Mapping[str, tuple[float, float]]] = {"cmmd": (0.0, float("inf"))}  # biased: a squared norm
     needs = ("fake.clip", "real.clip")
     definition = "1000 × biased MMD² of CLIP image embeddings, Gaussian kernel σ=10 (the authors' estimator)"
     matches = "google-research cmmd/distance.py `mmd` (biased estimator, σ = 10, ×1000)"
@@ -52,6 +53,7 @@ class CMMDUnbiased(CMMD):
     name = "cmmd_unbiased"
     outputs: ClassVar[tuple[str, ...]] = ("cmmd_unbiased",)
     higher_is_better: ClassVar[Mapping[str, bool | None]] = {"cmmd_unbiased": False}
+    domains: ClassVar[Mapping[str, tuple[float, float]]] = {}  # the unbiased estimator can be negative
     definition = "1000 × unbiased MMD² of CLIP image embeddings (within-set diagonals left out), σ=10"
     matches = "the unbiased estimator of Gretton et al. 2012 (Eq. 3); the authors' code uses the biased one"
     differences = CMMD.differences[1:]

@@ -48,6 +48,7 @@ class FD(Metric):
     definition = "‖μf−μr‖² + tr Σf + tr Σr − 2 tr((ΣfΣr)^½) on the protocol's features (float64, N−1 cov)"
     bootstrap_sets = ("fake",)  # the reference is held fixed: see functional.fd_fast
     count_replicates: ClassVar[tuple[str, ...]] = ("fd",)
+    domains: ClassVar[Mapping[str, tuple[float, float]]] = {"fd": (0.0, float("inf"))}
     matches = ("pytorch-fid fid_score.calculate_frechet_distance, torch-fidelity metric_fid, clean-fid "
                "frechet_distance, ADM evaluations/evaluator.py (N−1 covariance), to 1e-6 relative")
     differences: ClassVar[tuple[str, ...]] = (
@@ -91,6 +92,7 @@ class FID(FD):
     name = "fid"
     outputs: ClassVar[tuple[str, ...]] = ("fid",)
     higher_is_better = {"fid": False}
+    domains: ClassVar[Mapping[str, tuple[float, float]]] = {"fid": (0.0, float("inf"))}
     count_replicates: ClassVar[tuple[str, ...]] = ()  # FID's paired replicates run `point` (as they always have)
     definition = "FD on Inception pool3 features (inception-v3-tf or inception-v3-clean only): " + FD.definition
     differences = ("only on Inception features (inception-v3-tf, inception-v3-clean); elsewhere: fd",

@@ -43,6 +43,7 @@ class ClassifierScore(Metric):
         "softmax in float64 (the TF code and ADM: float32), ~1e-6 relative",
     )
     bootstrap_sets = ("fake",)
+    domains: ClassVar[Mapping[str, tuple[float, float]]] = {"classifier_score": (1.0, float("inf"))}
 
     @dataclass(frozen=True)
     class Params:
@@ -83,6 +84,7 @@ class InceptionScore(ClassifierScore):
     name = "is"
     outputs: ClassVar[tuple[str, ...]] = ("is",)
     higher_is_better: ClassVar[Mapping[str, bool | None]] = {"is": True}
+    domains: ClassVar[Mapping[str, tuple[float, float]]] = {"is": (1.0, float("inf"))}
     definition = ("exp(E KL(p(y|x) ‖ p(y))) on Inception logits per split (Params.mode, default tf: no "
                   "shuffle, 10 splits); mean ± std over splits")
     differences = ("only on Inception logits (inception-v3-tf, inception-v3-clean); elsewhere: classifier_score",

@@ -57,6 +57,7 @@ class Copying(Metric):
     differences = ("a cell without held-out samples gets weight 0 instead of the reference's ValueError",
                    "dgm-eval first projects to 64 PCA components and uses 3 cells; genbench uses the features "
                    "as given",)
+    domains = {"copy_rate": (0.0, 1.0)}
     bootstrap_sets = ("fake",)  # resampling train would make zero-distance train pairs
 
     @dataclass(frozen=True)

@@ -26,6 +26,7 @@ class PrecisionRecall(Metric):
     higher_is_better = {"precision": True, "recall": True}
     needs = ("fake.embedding", "real.embedding")
     count_replicates = ("precision", "recall")
+    domains = {"precision": (0.0, 1.0), "recall": (0.0, 1.0)}
     definition = "fraction of fakes inside the real k-NN manifold (<=), and of reals inside the fake one; k=3"
     matches = "ADM evaluations/evaluator.py ManifoldEstimator and StyleGAN2-ADA precision_recall.py (k = 3, <=)"
     differences = ("prdc's compute_prdc uses strict < for precision and recall",)
@@ -57,6 +58,7 @@ class DensityCoverage(Metric):
     definition = "density: mean #real k-NN balls (<) holding a fake / k; coverage: reals whose ball holds a fake"
     matches = "prdc compute_prdc (Naeem et al. 2020; k = 5, strict <)"
     count_replicates = ("density", "coverage")
+    domains = {"density": (0.0, float("inf")), "coverage": (0.0, 1.0)}
 
     @dataclass(frozen=True)
     class Params:

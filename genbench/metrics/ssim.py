@@ -19,6 +19,7 @@ from genbench.metrics.base import METRICS, Metric, MetricConfig, MetricInputs, M
 class SSIMReconstruction(Metric):
     name = "ssim_recon"
     outputs = ("ssim_recon",)
+    domains = {"ssim_recon": (-1.0, 1.0)}
     higher_is_better = {"ssim_recon": True}
     needs = ("fake.images", "real.images")
     definition = "mean over i of SSIM(fake[i], real[i]) (reconstruction vs input), Gaussian 11x11, σ=1.5"
