@@ -210,12 +210,18 @@ PROTOCOLS.add("toy2d-default", Protocol(
     paper="PacGAN (Lin et al. 2018) Table 1",
 ))
 
+# The 50k presets report 95% intervals (B = 200) like every other protocol: from cached features the row-count
+# engine makes them cost about what the numbers cost (KID, IS) or a few minutes on 2 CPU cores (FD: one weighted
+# Gram and eigvalsh per replicate); BENCHMARKS.md "Intervals" and "Metrics" give the figures. P/R at 50k come
+# without an interval (details.ci_skipped: the k-NN engine holds distances up to 6,000 rows). --bootstrap 0 skips.
+FIFTY_K_CONFIG = MetricConfig(bootstrap=200)
+
 PROTOCOLS.add("tf-fid50k", Protocol(
     name="tf-fid50k", version="1",
     description="TF-Inception FID and IS on 50,000 samples (DDPM / ADM papers): inception-v3-tf pool3 and "
                 "logits_unbiased, 10 IS splits, training-set reference.",
     spaces=(FeatureSpace("inception-v3-tf", ("fid", "is", "kid")),),
-    primary="fid", num_samples=50_000, config=MetricConfig(bootstrap=0),
+    primary="fid", num_samples=50_000, config=FIFTY_K_CONFIG,
     gate_rules=(GateRule("fid", 0.5),),
     paper="DDPM (Ho et al. 2020) Table 1",
 ))
@@ -225,7 +231,7 @@ PROTOCOLS.add("adm", Protocol(
     description="ADM evaluation suite subset: FID, IS (ADM's evaluator: splits of 5,000) and precision/recall "
                 "(k=3) on inception-v3-tf features.",
     spaces=(FeatureSpace("inception-v3-tf", ("fid", "is", "pr")),),
-    primary="fid", num_samples=50_000, config=MetricConfig(bootstrap=0),
+    primary="fid", num_samples=50_000, config=FIFTY_K_CONFIG,
     params={"is": InceptionScore.Params(mode="adm")},
     gate_rules=(GateRule("fid", 0.5), GateRule("recall", 0.02)),
 ))
@@ -235,7 +241,7 @@ PROTOCOLS.add("ldm", Protocol(
     description="LDM paper protocol: FID and precision/recall (k=3) on inception-v3-tf, 50k samples vs the "
                 "training set.",
     spaces=(FeatureSpace("inception-v3-tf", ("fid", "pr", "is")),),
-    primary="fid", num_samples=50_000, config=MetricConfig(bootstrap=0),
+    primary="fid", num_samples=50_000, config=FIFTY_K_CONFIG,
     paper="LDM (Rombach et al. 2022)",
 ))
 
@@ -255,7 +261,7 @@ PROTOCOLS.add("clean-fid50k", Protocol(
                 "pool3 after PIL bicubic antialiased resize, training-set reference; comparable with "
                 "clean-fid's leaderboards, not with TF-FID tables (use tf-fid50k for those).",
     spaces=(FeatureSpace("inception-v3-clean", ("fid", "kid")),),
-    primary="fid", num_samples=50_000, config=MetricConfig(bootstrap=0),
+    primary="fid", num_samples=50_000, config=FIFTY_K_CONFIG,
     gate_rules=(GateRule("fid", 0.5),),
     paper="clean-fid (Parmar et al. 2022)",
 ))
@@ -266,6 +272,6 @@ PROTOCOLS.add("fd-dinov2", Protocol(
                 "distance on dinov2-vit-l-14 CLS features (torch antialiased bicubic resize to 224, EDM2's "
                 "default), 50,000 samples vs the training set.",
     spaces=(FeatureSpace("dinov2-vit-l-14", ("fd",), suffix="_dinov2"),),
-    primary="fd_dinov2", num_samples=50_000, config=MetricConfig(bootstrap=0),
+    primary="fd_dinov2", num_samples=50_000, config=FIFTY_K_CONFIG,
     paper="EDM2 (Karras et al. 2024) Table 2",
 ))

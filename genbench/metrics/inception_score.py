@@ -71,12 +71,15 @@ class ClassifierScore(Metric):
 
     def replicates(self, inputs: MetricInputs, draws: Sequence[Mapping[str, np.ndarray]],
                    config: MetricConfig) -> list[dict[str, float]]:
-        """Each replicate takes its rows of one log-softmax of the logits: the softmax is row by row, so the
-        values are those of `point` on the materialised resample, bit for bit, at a tenth of the cost."""
+        """Each replicate takes its rows of per-row quantities computed once (the softmax is row by row):
+        p(y|x) and Σ_y p log p per row; a split's score is then exp(mean Σ p log p − Σ_y q log q) with q the
+        split's mean p. Equal to `point` on the materialised resample up to rounding (1e-12 relative)."""
         p = self.params
         log_p = fn.log_softmax(inputs.get("fake.logits"))  # [N, C] float64
-        return [{self.outputs[0]: fn.inception_score_of(log_p[d["fake"]], p.splits, p.mode, p.seed, p.split_size)[0]}
-                for d in draws]
+        probs = np.exp(log_p)
+        neg_entropy = (probs * log_p).sum(axis=1)  # [N]
+        return [{self.outputs[0]: fn.inception_score_rows(probs, neg_entropy, d["fake"], p.splits, p.mode, p.seed,
+                                                          p.split_size)} for d in draws]
 
 
 @METRICS.register("is")

@@ -90,14 +90,17 @@ def test_paired_kd_differences_are_the_materialised_definition():
 
 
 @pytest.mark.parametrize("mode", ["tf", "torch-fidelity", "adm"])
-def test_classifier_score_replicates_are_bit_identical(mode):
+def test_classifier_score_replicates_equal_the_materialised_resample(mode):
     cls = METRICS.get("classifier_score")
     m = cls(cls.Params(mode=mode, splits=4, split_size=30))
     logits = np.random.default_rng(0).standard_normal((100, 10)) * 3
     inputs = MetricInputs({"fake.logits": logits})
     rng = np.random.default_rng(1)
     draws = [draw_indices(rng, {"fake": 100}, False) for _ in range(5)]
-    assert m.replicates(inputs, draws, MetricConfig()) == m.materialised_replicates(inputs, draws, MetricConfig())
+    fast = [d["classifier_score"] for d in m.replicates(inputs, draws, MetricConfig())]
+    slow = [d["classifier_score"] for d in m.materialised_replicates(inputs, draws, MetricConfig())]
+    np.testing.assert_allclose(fast, slow, rtol=1e-12)
+    assert len(set(fast)) == 5  # the draws differ, and so do their values
 
 
 def test_copy_rate_replicates_are_bit_identical():

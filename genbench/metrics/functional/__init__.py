@@ -13,6 +13,7 @@ from genbench.metrics.functional.ct import c_t, mann_whitney_z
 from genbench.metrics.functional.fd import (FD_INF_MIN_SAMPLES, FD_INF_POINTS, IS_MODES, fd_inf_sizes,
                                             fd_infinity, feature_stats, frechet_distance,
                                             frechet_distance_features, inception_score, inception_score_of,
+                                            inception_score_rows,
                                             log_softmax, trace_sqrt_product)
 from genbench.metrics.functional.kernel import (CMMD_ESTIMATORS, clip_cosines, clip_score, cmmd,
                                                 kernel_inception_distance, mmd2_gaussian, mmd2_unbiased_gaussian,
@@ -28,7 +29,7 @@ __all__ = [
     "CMMD_ESTIMATORS", "FD_INF_MIN_SAMPLES", "FD_INF_POINTS", "IS_MODES", "NDB_MAX_FULL_DIMS",
     "birthday_probability", "c_t", "class_coverage", "clip_cosines", "clip_score", "cmmd", "copy_flags", "copy_rate",
     "density_coverage", "duplicates", "fd_inf_sizes", "fd_infinity", "feature_stats", "frechet_distance",
-    "frechet_distance_features", "inception_score", "inception_score_of", "log_softmax", "js_divergence",
+    "frechet_distance_features", "inception_score", "inception_score_of", "inception_score_rows", "log_softmax", "js_divergence",
     "kernel_inception_distance",
     "kl_to_uniform", "mann_whitney_z", "mixture_modes", "mmd2_gaussian", "mmd2_unbiased_gaussian",
     "mmd2_unbiased_poly", "ndb_dimensions", "ndb_js", "nn_threshold", "prdc", "precision_recall",

@@ -138,23 +138,40 @@ def log_softmax(logits: np.ndarray) -> np.ndarray:
 
 def inception_score_of(log_p: np.ndarray, splits: int = 10, mode: str = "tf", seed: int = 2020,
                        split_size: int = 5000) -> tuple[float, float]:
-    """inception_score from log-probabilities [N, C] (so a bootstrap takes rows of one log_softmax)."""
-    if mode not in IS_MODES:
-        raise ConfigError(f"is mode: unknown {mode!r}; choose one of {', '.join(IS_MODES)}")
-    n = len(log_p)
-    if mode == "adm":
-        if split_size < 1:
-            raise ConfigError(f"is split_size: must be >= 1, got {split_size}")
-        bounds = [(i, min(i + split_size, n)) for i in range(0, n, split_size)]
-    else:
-        if n < splits:
-            raise NotEnoughSamplesError(f"inception_score: {n} samples < is splits={splits}")
-        bounds = [(i * n // splits, (i + 1) * n // splits) for i in range(splits)]
+    """inception_score from log-probabilities [N, C]."""
+    bounds = _is_bounds(len(log_p), splits, mode, split_size)
     if mode == "torch-fidelity":
-        log_p = log_p[np.random.RandomState(seed).permutation(n)]
+        log_p = log_p[np.random.RandomState(seed).permutation(len(log_p))]
     p = np.exp(log_p)
     scores = [_split_score(p[a:b], log_p[a:b]) for a, b in bounds]
     return float(np.mean(scores)), float(np.std(scores))
+
+
+def inception_score_rows(p: np.ndarray, neg_entropy: np.ndarray, rows: np.ndarray, splits: int = 10,
+                         mode: str = "tf", seed: int = 2020, split_size: int = 5000) -> float:
+    """Mean split score of the samples `rows` (a resample, in order) from per-row p [N, C] and Σ p log p [N]:
+    a split's score exp(E KL(p ‖ q)) = exp(mean Σ p log p − Σ q log q), q its mean p (no [n, C] log pass)."""
+    bounds = _is_bounds(len(rows), splits, mode, split_size)
+    if mode == "torch-fidelity":
+        rows = rows[np.random.RandomState(seed).permutation(len(rows))]
+    scores = []
+    for a, b in bounds:
+        q = p[rows[a:b]].mean(axis=0)  # [C]
+        scores.append(np.exp(neg_entropy[rows[a:b]].mean() - (q * np.log(q)).sum()))
+    return float(np.mean(scores))
+
+
+def _is_bounds(n: int, splits: int, mode: str, split_size: int) -> list[tuple[int, int]]:
+    """The [a, b) chunks of n samples for `mode` (IS_MODES)."""
+    if mode not in IS_MODES:
+        raise ConfigError(f"is mode: unknown {mode!r}; choose one of {', '.join(IS_MODES)}")
+    if mode == "adm":
+        if split_size < 1:
+            raise ConfigError(f"is split_size: must be >= 1, got {split_size}")
+        return [(i, min(i + split_size, n)) for i in range(0, n, split_size)]
+    if n < splits:
+        raise NotEnoughSamplesError(f"inception_score: {n} samples < is splits={splits}")
+    return [(i * n // splits, (i + 1) * n // splits) for i in range(splits)]
 
 
 def _split_score(p: np.ndarray, log_p: np.ndarray) -> float:

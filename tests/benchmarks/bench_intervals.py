@@ -1,0 +1,190 @@
+"""What an interval costs beside its point value, written to BENCHMARKS.md under "## Intervals".
+
+1. `digits-default` at N = 1,000 (digits-train against digits-test, features cached), every metric: the
+   metric time of `genbench.evaluate` with B = 0 (the point) and B = 200, per metric family and for the
+   whole protocol. With `--compare-rev REV` the same measurement runs on a checkout of REV in a
+   subprocess (a temporary git worktree), so before and after are measured side by side in one run.
+   Budget: whole evaluation <= 15 s; no metric's interval above 5x its point plus 1 s.
+2. KID at 50,000 x 50,000, 2048-d, 100 subsets of 1,000, from random features: genbench's point, the
+   same estimator in torch-fidelity (`metric_kid.kid_features_to_metric`, float32 kernels) on the same
+   features, and genbench with B = 200 (the row-count engine). Budget: point <= torch-fidelity; B = 200
+   <= 3 minutes.
+3. IS at 50,000 (1,008 logits), 10 splits, with B = 200.
+FD with B = 200 at 50k is the "fd-ci" case of bench_metrics ("## Metrics").
+
+Run on an idle machine: .venv/bin/python -m tests.benchmarks.bench_intervals [--compare-rev REV]
+[--skip-50k]. Each case runs in a fresh subprocess (wall time and peak RSS from /proc).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+FAMILIES = ("fd", "kd", "classifier_score", "pr", "dc", "vendi", "modes", "ndb", "duplicates", "ssim_diversity")
+BOOT = 200
+N_DIGITS, N_BIG, DIM = 1000, 50_000, 2048
+
+
+def _peak_gib() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024**2
+    return float("nan")
+
+
+def case_digits() -> dict:
+    """Per family and whole: metric seconds of evaluate() at B = 0 and B = 200 (features cached)."""
+    import genbench
+
+    kw = dict(protocol="digits-default", num_samples=N_DIGITS, cache_dir=tempfile.mkdtemp(), progress=False)
+    genbench.evaluate("digits-train", "digits-test", bootstrap=0, **kw)  # features into the cache
+    out: dict = {}
+    for fam in (*FAMILIES, None):
+        row = {}
+        for b in (0, BOOT):
+            t: dict = {}
+            genbench.evaluate("digits-train", "digits-test", metrics=[fam] if fam else None, bootstrap=b, timings=t,
+                              **kw)
+            row[b] = t["metrics"]
+        out[fam or "whole"] = row
+    return out
+
+
+def _big(seed: int, shift: float, dim: int = DIM) -> np.ndarray:
+    return (np.random.default_rng(seed).standard_normal((N_BIG, dim), dtype=np.float32) + shift)
+
+
+def case_kid() -> dict:
+    import torch
+    from torch_fidelity.metric_kid import kid_features_to_metric
+
+    from genbench.metrics import METRICS, MetricConfig, MetricInputs, compute_with_ci, load_all
+
+    load_all()
+    fake, real = _big(2, 0.02), _big(1, 0.0)
+    m = METRICS.get("kd")()  # 100 subsets of 1,000
+    inputs = MetricInputs({"fake.embedding": fake, "real.embedding": real})
+    t0 = time.perf_counter()
+    point = m.point(inputs, MetricConfig())["kd"].value
+    t1 = time.perf_counter()
+    tf = kid_features_to_metric(torch.from_numpy(fake), torch.from_numpy(real), kid_subsets=100,
+                                kid_subset_size=1000, rng_seed=0, verbose=False)["kernel_inception_distance_mean"]
+    t2 = time.perf_counter()
+    v = compute_with_ci(m, inputs, MetricConfig(bootstrap=BOOT))["kd"]
+    t3 = time.perf_counter()
+    return {"point_s": t1 - t0, "torch_fidelity_s": t2 - t1, "ci_s": t3 - t2, "value": point, "tf_value": tf,
+            "ci95": list(v.ci95), "peak_gib": _peak_gib()}
+
+
+def case_is() -> dict:
+    from genbench.metrics import METRICS, MetricConfig, MetricInputs, compute_with_ci, load_all
+
+    load_all()
+    logits = _big(3, 0.0, 1008) * 3
+    m = METRICS.get("classifier_score")()
+    inputs = MetricInputs({"fake.logits": logits})
+    t0 = time.perf_counter()
+    m.point(inputs, MetricConfig())
+    t1 = time.perf_counter()
+    v = compute_with_ci(m, inputs, MetricConfig(bootstrap=BOOT))["classifier_score"]
+    return {"point_s": t1 - t0, "ci_s": time.perf_counter() - t1, "value": v.value, "ci95": list(v.ci95),
+            "peak_gib": _peak_gib()}
+
+
+CASES = {"digits": case_digits, "kid": case_kid, "is": case_is}
+
+
+def _run(case: str, tree: Path = ROOT) -> dict:
+    env = dict(os.environ, PYTHONPATH=str(tree))
+    out = subprocess.run([sys.executable, "-m", "tests.benchmarks.bench_intervals", "--case", case], cwd=tree,
+                         env=env, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _at_rev(rev: str) -> dict:
+    """case_digits on a checkout of `rev` (this script copied in, as the old tree may lack it)."""
+    tmp = Path(tempfile.mkdtemp()) / "tree"
+    subprocess.run(["git", "worktree", "add", "--detach", str(tmp), rev], cwd=ROOT, check=True, capture_output=True)
+    try:
+        (tmp / "tests" / "benchmarks" / "bench_intervals.py").write_text(Path(__file__).read_text())
+        return _run("digits", tmp)
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(tmp)], cwd=ROOT, capture_output=True)
+
+
+def _digits_table(now: dict, before: dict | None, rev: str | None) -> str:
+    head = "| metric | point s | B = 200 s | interval s | interval / (5 × point + 1 s) |"
+    sep = "|---|---:|---:|---:|---:|"
+    if before:
+        head += f" before ({rev}): point s | before: B = 200 s |"
+        sep += "---:|---:|"
+    rows = [head, sep]
+    for fam, r in now.items():
+        p, b = r["0"], r[str(BOOT)]
+        cells = f"| {fam} | {p:.2f} | {b:.2f} | {max(b - p, 0):.2f} | {max(b - p, 0) / (5 * p + 1):.2f} |"
+        if before:
+            cells += f" {before[fam]['0']:.2f} | {before[fam][str(BOOT)]:.2f} |"
+        rows.append(cells)
+    return "\n".join(rows)
+
+
+def _body(res: dict, rev: str | None) -> str:
+    cpu = platform.processor() or platform.machine()
+    from genbench.numerics import cpu_record
+
+    lines = [f"Measured {date.today()} on {cpu_record()} ({os.cpu_count()} cores), `python -m "
+             f"tests.benchmarks.bench_intervals{' --compare-rev ' + rev if rev else ''}`; wall seconds of "
+             "the metrics stage (features cached). Rows are metric families as `--metrics` takes them (fd, pr: both "
+             "of digits-default's spaces); 'whole' is every metric of the protocol.", "",
+             "### digits-default, N = 1,000 against 359, B = 200", "",
+             _digits_table(res["digits"], res.get("before"), rev)]
+    whole = res["digits"]["whole"][str(BOOT)]
+    lines += ["", f"Whole evaluation with B = 200: {whole:.1f} s (budget 15 s: {'met' if whole <= 15 else 'not met'})."]
+    if "kid" in res:
+        k = res["kid"]
+        lines += ["", "### KID at 50,000 × 50,000, 2048-d, 100 subsets of 1,000 (random features)", "",
+                  "| genbench point s | torch-fidelity point s (float32 kernels) | genbench B = 200 s (point + "
+                  "interval) | peak RSS GiB | genbench value | torch-fidelity value |", "|---:|---:|---:|---:|---:|---:|",
+                  f"| {k['point_s']:.1f} | {k['torch_fidelity_s']:.1f} | {k['ci_s']:.1f} | {k['peak_gib']:.2f} | "
+                  f"{k['value']:.3e} | {k['tf_value']:.3e} |"]
+    if "is" in res:
+        i = res["is"]
+        lines += ["", "### IS at 50,000 (1,008 classes, 10 splits)", "",
+                  f"Point {i['point_s']:.2f} s; with B = 200 {i['ci_s']:.1f} s; peak RSS {i['peak_gib']:.2f} GiB."]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--case", choices=sorted(CASES))
+    ap.add_argument("--compare-rev", default=None, help="also measure digits-default on this git revision")
+    ap.add_argument("--skip-50k", action="store_true")
+    args = ap.parse_args([] if argv is None else argv)
+    if args.case:
+        print(json.dumps(CASES[args.case]()))
+        return
+    from tests.benchmarks.sections import write_section
+
+    res = {"digits": _run("digits")}
+    if args.compare_rev:
+        res["before"] = _at_rev(args.compare_rev)
+    if not args.skip_50k:
+        res["kid"], res["is"] = _run("kid"), _run("is")
+    print(json.dumps(res), flush=True)
+    write_section("Intervals", _body(res, args.compare_rev))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
