@@ -27,6 +27,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import sys
 import tempfile
 from pathlib import Path
@@ -143,11 +144,27 @@ def remove_empty(folders: list[Path]) -> None:
 
 
 def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
+    """sha256 of a regular file; anything else (a FIFO, a device, a folder) is refused before it is read, so
+    a hand-edited list of files can never make genbench wait forever on a pipe."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            raise InputError(f"{path}: not a regular file (only regular files are hashed)")
+        h = hashlib.sha256()
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """json object_pairs_hook: an object that names one key twice is refused (ValueError naming the key).
+    JSON parsers keep the last value and a reader sees the first, so a file could say two things at once."""
+    out: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in out:
+            raise ValueError(f"duplicate key {k!r} in one JSON object")
+        out[k] = v
+    return out
 
 
 def atomic_write_text(path: Path | str, text: str) -> Path:
@@ -198,7 +215,7 @@ def _owned(p: Path, rel: str, listed: dict[str, str], dirs: set[str]) -> bool:
         return False
     if p.is_dir():
         return rel in dirs
-    return rel in listed and file_sha256(p) == listed[rel]
+    return rel in listed and p.is_file() and file_sha256(p) == listed[rel]  # a FIFO or device is never ours
 
 
 def _foreign_message(what: str, path: Path, foreign: list[str]) -> str:

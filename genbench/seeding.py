@@ -5,6 +5,7 @@ Follows the idea of EDM's stacked per-seed generators and diffusers' generator l
 from __future__ import annotations
 
 import contextlib
+import numbers
 import random
 from typing import Iterator, Sequence
 
@@ -12,6 +13,17 @@ import numpy as np
 import torch
 
 from genbench.errors import ConfigError
+
+
+MAX_SEED = 2**63 - 1  # numpy's SeedSequence refuses negative seeds; torch generators take 64-bit seeds
+
+
+def check_seed(value, name: str = "seed") -> int:
+    """The one check of a seed, for every entry point (CLI, API, result files): an int in [0, 2**63 - 1],
+    else ConfigError naming `name` and the value (never a library's traceback from deep inside a metric)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not 0 <= int(value) <= MAX_SEED:
+        raise ConfigError(f"{name} must be an int from 0 to 2**63 - 1, got {value!r}")
+    return int(value)
 
 
 @contextlib.contextmanager

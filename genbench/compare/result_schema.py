@@ -17,6 +17,8 @@ from typing import Any
 
 from genbench.errors import InputError
 from genbench.eval.result import EvalResult
+from genbench.io import no_duplicate_keys
+from genbench.seeding import MAX_SEED
 
 MAX_BYTES = 64 * 1024 * 1024
 MAX_DEPTH = 32
@@ -56,7 +58,7 @@ RESULT_SCHEMA: dict[str, Any] = {
         "protocol": {"type": "object", "properties": {
             "protocol": {"type": "string", "maxLength": 200}, "protocol_version": {"type": "string", "maxLength": 50},
             "n_gen": {"type": "integer", "minimum": 0}, "n_ref": {"type": "integer", "minimum": 0},
-            "seed": {"type": "integer"}, "unverified": {"type": "boolean"},
+            "seed": {"type": "integer", "minimum": 0, "maximum": MAX_SEED}, "unverified": {"type": "boolean"},
             "reference_fingerprint": {"type": ["string", "null"], "maxLength": 200}}},
         "samples": _SET,
         "reference": _SET,
@@ -75,9 +77,10 @@ def _no_constant(name: str) -> float:
 
 
 def parse_bounded(text: str) -> Any:
-    """json.loads with bounded numeric literals and no NaN/Infinity; ValueError / RecursionError otherwise."""
+    """json.loads with bounded numeric literals, no NaN/Infinity and no key twice in an object; ValueError /
+    RecursionError otherwise."""
     return json.loads(text, parse_float=lambda s: _number(s, float), parse_int=lambda s: _number(s, int),
-                      parse_constant=_no_constant)
+                      parse_constant=_no_constant, object_pairs_hook=no_duplicate_keys)
 
 
 def _depth(obj: Any) -> int:

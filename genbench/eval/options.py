@@ -18,6 +18,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Any, Mapping
 
 from genbench.errors import ConfigError
+from genbench.seeding import check_seed
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ class EvalOptions:
 
     def __post_init__(self) -> None:
         _check_int("batch_size", self.batch_size, minimum=1)
-        _check_int("seed", self.seed)
+        check_seed(self.seed)
         for name in ("num_samples", "num_reference"):
             _check_int(name, getattr(self, name), minimum=1, optional=True)
         _check_int("bootstrap", self.bootstrap, minimum=0, optional=True)

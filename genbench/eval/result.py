@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from genbench.errors import InputError
-from genbench.io import atomic_write_json
+from genbench.io import atomic_write_json, no_duplicate_keys
 from genbench.metrics.base import MetricValue
 
 
@@ -48,7 +48,7 @@ class EvalResult:
     @classmethod
     def load(cls, path: str | Path) -> "EvalResult":
         try:
-            doc = json.loads(Path(path).read_text())
+            doc = json.loads(Path(path).read_text(), object_pairs_hook=no_duplicate_keys)
         except RecursionError:
             raise InputError(f"{path}: not a genbench result JSON (nested too deeply)") from None
         except (OSError, UnicodeDecodeError, ValueError) as e:  # ValueError: bad JSON, a 5,000-digit number

@@ -25,7 +25,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from genbench.errors import MissingInputError
+from genbench.errors import ConfigError, MissingInputError
+from genbench.seeding import check_seed
 
 STAT_KEYS = ("mean", "cov", "cov_sqrt", "n")  # per-set summaries of <set>.embedding, not row arrays
 
@@ -54,6 +55,11 @@ class MetricConfig:
     device: str = "cpu"
     tile_size: int = 2048  # rows per tile for nearest-neighbour computations
     distance_dtype: str = "float64"
+
+    def __post_init__(self) -> None:
+        check_seed(self.seed, "metric seed")
+        if isinstance(self.bootstrap, bool) or not isinstance(self.bootstrap, int) or self.bootstrap < 0:
+            raise ConfigError(f"bootstrap must be an int >= 0, got {self.bootstrap!r}")
 
     def with_(self, **kw: Any) -> "MetricConfig":
         return replace(self, **kw)

@@ -1,0 +1,94 @@
+"""Issue #27 refusals: a result JSON naming a key twice, seeds outside [0, 2**63 - 1] at every entry point,
+and a FIFO where genbench hashes files (each a GenbenchError with one line, never a hang or a traceback)."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from genbench.compare.result_schema import load_result
+from genbench.errors import ConfigError, GenbenchError, InputError
+from genbench.eval.options import EvalOptions
+from genbench.eval.result import EvalResult
+from genbench.io import file_sha256, foreign_entries, write_manifest
+from genbench.metrics import MetricConfig
+from genbench.seeding import MAX_SEED, check_seed
+
+
+def _valid() -> dict:
+    return {"name": "m", "metrics": {"fd": {"value": 1.5, "std": 0.1, "ci95": [1.3, 1.7]}},
+            "directions": {"fd": False}, "skipped": {},
+            "protocol": {"protocol": "digits-default", "protocol_version": "2", "n_gen": 10, "seed": 0},
+            "samples": {"n": 10, "fingerprint": "ab" * 32, "source": "x.npz"},
+            "reference": {"n": 5, "fingerprint": "cd" * 32}}
+
+
+def test_a_result_with_one_key_twice_is_refused_by_both_readers(tmp_path: Path) -> None:
+    text = json.dumps(_valid())
+    forged = text.replace('"fd": {"value": 1.5', '"fd": {"value": 0.1, "std": 0.1, "ci95": [0, 0.2]}, '
+                                                '"fd": {"value": 1.5', 1)
+    path = tmp_path / "r.json"
+    path.write_text(forged)
+    with pytest.raises(InputError, match="duplicate key 'fd'"):
+        load_result(path, "--baseline")
+    with pytest.raises(InputError, match="duplicate key 'fd'"):
+        EvalResult.load(path)
+    path.write_text(text)
+    assert load_result(path, "--baseline").metrics["fd"].value == 1.5
+
+
+@pytest.mark.parametrize("seed", [-1, -5, MAX_SEED + 1, 1.5, True, "3"])
+def test_bad_seeds_are_refused_at_every_entry(seed, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="seed"):
+        check_seed(seed)
+    with pytest.raises(ConfigError, match="seed"):
+        EvalOptions(seed=seed)
+    with pytest.raises(ConfigError, match="seed"):
+        MetricConfig(seed=seed)
+    if isinstance(seed, int) and not isinstance(seed, bool):
+        doc = _valid()
+        doc["protocol"]["seed"] = seed
+        path = tmp_path / "r.json"
+        path.write_text(json.dumps(doc))
+        with pytest.raises(InputError, match="seed"):
+            load_result(path, "--candidate")
+
+
+def test_evaluate_with_a_negative_seed_fails_before_any_work() -> None:
+    import genbench
+
+    with pytest.raises(ConfigError, match="seed must be an int from 0"):
+        genbench.evaluate("digits-train", "digits-test", metrics=["fd"], seed=-1)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(min_value=-(2**70), max_value=2**70))
+def test_check_seed_takes_exactly_the_range(seed: int) -> None:
+    if 0 <= seed <= MAX_SEED:
+        assert check_seed(seed) == seed
+    else:
+        with pytest.raises(GenbenchError):
+            check_seed(seed)
+
+
+def test_a_fifo_is_never_hashed(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match="not a regular file"):
+        file_sha256(fifo)  # returns at once: no writer is ever waited for
+
+
+def test_a_fifo_listed_in_a_manifest_is_foreign(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "a.png").write_bytes(b"x")
+    write_manifest(out)
+    doc = json.loads((out / ".genbench-output").read_text())
+    doc["files"]["pipe"] = "0" * 64
+    (out / ".genbench-output").write_text(json.dumps(doc))
+    os.mkfifo(out / "pipe")
+    assert foreign_entries(out) == ["pipe"]
