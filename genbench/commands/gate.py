@@ -240,7 +240,8 @@ def run(args: argparse.Namespace) -> int:
     opts = GateOptions(device=args.device, weights=parse_weights(args.weights),
                        allow_unverified=args.allow_unverified_weights, cache_dir=args.cache_dir,
                        batch_size=args.batch_size, bootstrap=args.bootstrap, seed=args.seed)
-    check_files({"candidate": candidate, "baseline": baseline}, files, rules, proto, opts, opened)
+    check_files({"candidate": candidate, "baseline": baseline}, files, rules, proto, opts, opened,
+                intervals=args.independent)  # --independent reads each side's own interval: recompute it too
     paired = None if args.independent else paired_for_gate(candidate, baseline, rules, proto, opened, opts, files)
     if paired and "fallback_reason" in paired and candidate.protocol.get("bootstrap") == 0 and "candidate" not in files:
         candidate = _rescore_with_intervals(candidate, baseline, args, opened)

@@ -32,7 +32,9 @@ from genbench.compare.features_file import FeaturesFile, features_path, read_fea
 from genbench.compare.find_features import (FeaturesUnavailable, Finder, GateOptions, Want, dataset_of,
                                             gate_tools, missing_message, set_inputs, space_of)
 from genbench.compare.gate import resolve_rules
-from genbench.compare.paired import metric_for, point_values
+from genbench.compare.paired import metric_for
+from genbench.metrics import MetricConfig, MetricInputs, MetricValue, compute_with_ci
+from genbench.seeding import check_seed
 from genbench.protocols import Protocol
 from genbench.sets.samples import SampleSet
 
@@ -106,17 +108,20 @@ def attached_features(json_path: str | Path, result: EvalResult, what: str) -> F
 
 
 def recompute(side: str, ref: Mapping, metrics: Sequence[str], protocol: Protocol, finder: Finder,
-              extractors: Mapping[str, FeatureExtractor], desc: Mapping, dataset: str | None) -> dict[str, float]:
-    """Point values of `metrics` for one side's rows against the reference (FeaturesUnavailable if none)."""
-    out: dict[str, float] = {}
+              extractors: Mapping[str, FeatureExtractor], desc: Mapping, dataset: str | None,
+              config: MetricConfig | None = None) -> dict[str, MetricValue]:
+    """Values of `metrics` for one side's rows against the reference, with their own bootstrap std and 95%
+    interval under `config` (default: the protocol's), from the rows alone (FeaturesUnavailable if none)."""
+    out: dict[str, MetricValue] = {}
     for m in metrics:
         sp = space_of(protocol, m)
         ext, plain = extractors[sp.extractor], _plain(m, sp.suffix)
         sets = set_inputs(finder, ext, [plain], {side: desc, "reference": ref})
         cls = metric_for(plain)
+        arrays = {f"fake.{k}": v for k, v in sets[side].items()} | {f"real.{k}": v for k, v in sets["reference"].items()}
+        inputs = MetricInputs(arrays, {"dataset": dataset, "extractor": sp.extractor})
         try:
-            vals = point_values(cls(protocol.params.get(cls.name)), sets[side], sets["reference"], protocol.config,
-                                {"dataset": dataset, "extractor": sp.extractor})
+            vals = compute_with_ci(cls(protocol.params.get(cls.name)), inputs, config or protocol.config)
         except MissingInputError:
             vals = {}
         if plain not in vals:
@@ -126,42 +131,52 @@ def recompute(side: str, ref: Mapping, metrics: Sequence[str], protocol: Protoco
     return out
 
 
-def check_recorded_values(result: EvalResult, recomputed: Mapping[str, float], where: str) -> None:
+def check_recorded_values(result: EvalResult, recomputed: Mapping[str, MetricValue], where: str) -> None:
     """InputError naming the first metric whose recorded value is not what its feature rows give."""
     for m, v in recomputed.items():
         mv = result.metrics.get(m)
         if mv is None:
             continue
         rec = float(mv.value)
-        if not (math.isfinite(rec) and math.isclose(rec, v, rel_tol=REL_TOL, abs_tol=ABS_TOL)):
+        if not (math.isfinite(rec) and math.isclose(rec, v.value, rel_tol=REL_TOL, abs_tol=ABS_TOL)):
             raise InputError(f"{where}: metric {m!r} is recorded as {rec:.10g}, but its feature rows give "
-                             f"{v:.10g}: the result was edited or belongs to other samples; refusing it")
+                             f"{v.value:.10g}: the result was edited or belongs to other samples; refusing it")
 
 
-def replace_values(result: EvalResult, recomputed: Mapping[str, float]) -> None:
-    """Use the recomputed values (identical within tolerance) so no number is taken from the JSON."""
+def replace_values(result: EvalResult, recomputed: Mapping[str, MetricValue], intervals: bool = False) -> None:
+    """Use the recomputed values (identical within tolerance) so no number is taken from the JSON; with
+    `intervals`, the recomputed std and ci95 too (None where the recomputation has none): an edited std or
+    ci95 can then neither narrow an interval nor stand in for a missing one."""
     for m, v in recomputed.items():
         if m in result.metrics:
             mv = result.metrics[m]
-            result.metrics[m] = type(mv)(float(np.float64(v)), mv.std, mv.ci95, mv.details)
+            std, ci = (v.std, v.ci95) if intervals else (mv.std, mv.ci95)
+            result.metrics[m] = MetricValue(float(np.float64(v.value)), std, ci, mv.details)
 
 
 def verify_side(result: EvalResult, side: str, where: str, ref: Mapping, metrics: Sequence[str],
                 protocol: Protocol, finder: Finder, extractors: Mapping[str, FeatureExtractor],
-                dataset: str | None) -> None:
-    """Recompute one result file's gated values from its rows and refuse it when they disagree."""
+                dataset: str | None, intervals: bool = False) -> None:
+    """Recompute one result file's gated values from its rows and refuse it when they disagree; with
+    `intervals`, their own std and 95% intervals too (under the result's recorded seed and B), which replace
+    the file's: a decision that reads them (--independent) reads nothing the file merely states."""
+    seed = check_seed(result.protocol.get("seed", protocol.config.seed), f"{where}: protocol.seed")
+    boot = result.protocol.get("bootstrap", protocol.config.bootstrap) if intervals else 0
+    config = protocol.config.with_(seed=seed, bootstrap=boot if isinstance(boot, int) and boot >= 0 else 0)
     try:
-        vals = recompute(side, ref, metrics, protocol, finder, extractors, result.samples, dataset)
+        vals = recompute(side, ref, metrics, protocol, finder, extractors, result.samples, dataset, config)
     except FeaturesUnavailable as e:
         raise InputError(f"{where}: cannot check its recorded values against its features ({e})") from None
     check_recorded_values(result, vals, where)
-    replace_values(result, vals)
+    replace_values(result, vals, intervals)
 
 
 def check_files(results: Mapping[str, EvalResult], files: Mapping[str, FeaturesFile], rules: Sequence,
-                protocol: Protocol | None, opts: GateOptions, opened: Mapping[str, SampleSet]) -> None:
+                protocol: Protocol | None, opts: GateOptions, opened: Mapping[str, SampleSet],
+                intervals: bool = False) -> None:
     """Verify every side that came with a features file ({"candidate"|"baseline": file}); InputError on the
-    first disagreement. Afterwards those sides' gated values are the recomputed ones."""
+    first disagreement. Afterwards those sides' gated values (with `intervals`: their std and 95% intervals
+    too) are the recomputed ones."""
     if not files:
         return
     if protocol is None:
@@ -175,4 +190,4 @@ def check_files(results: Mapping[str, EvalResult], files: Mapping[str, FeaturesF
     for side, ff in files.items():
         r = results[side]
         verify_side(r, side, f"--{side} {ff.path.with_suffix('').with_suffix('.json')}", r.reference, metrics,
-                    protocol, finder, extractors, dataset_of(r.reference))
+                    protocol, finder, extractors, dataset_of(r.reference), intervals)
