@@ -129,17 +129,25 @@ def footnote_lines(group: "Group", board_path: object = None) -> list[str]:
 
 
 def computed_on(group: "Group") -> str:
-    """Where the group's values were computed (the results' `cpu` and library versions), and what reproduces
-    them byte for byte: the same command on the same CPU kind with the same versions."""
+    """Where the group's values were computed: the reproducibility class (genbench.reproducible) and library
+    versions, and what reproduces them byte for byte. A pinned board names only its class, so that two CPU
+    kinds of the class write the same file; an unpinned one names its CPU (the rows' `cpu` names it always)."""
+    from genbench.reproducible import cpu_name, is_pinned, row_class
+
     def env(r: dict) -> str:
         p = r.get("protocol") or {}
-        return (f"{p.get('cpu', 'an unrecorded CPU')}, torch {p.get('torch_version', '?')}, "
-                f"numpy {p.get('numpy_version', '?')}")
+        klass = row_class(p)
+        where = klass if is_pinned(klass) else f"{cpu_name(p)}, unpinned"
+        return f"{where}, torch {p.get('torch_version', '?')}, numpy {p.get('numpy_version', '?')}"
 
     seen = list(dict.fromkeys(env(r) for r in group.rows))
     where = seen[0] if len(seen) == 1 else "several machines: " + "; ".join(seen)
+    if all(is_pinned(row_class(r.get("protocol") or {})) for r in group.rows):
+        return (f"Computed on {where}. The same command reproduces these values byte for byte on any x86-64 CPU "
+                "with AVX2 and the same versions (CPU kernels pinned: genbench.reproducible).")
     return (f"Computed on {where}. The same command reproduces these values byte for byte on the same CPU kind "
-            "and versions; another CPU kind rounds differently, which training can amplify.")
+            "and versions; another CPU kind rounds differently, which training can amplify (`genbench run` "
+            "pins the CPU kernels to make them agree).")
 
 
 def unit(group: "Group", metric: str) -> str:
