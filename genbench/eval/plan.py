@@ -10,13 +10,13 @@ writes the first space's statistics at --out and each other space's beside it as
 """
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
 from genbench.errors import ConfigError, UnknownNameError
 from genbench.metrics import METRICS, load_all
+from genbench.registry import suggest
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ def metric_request(metrics: Sequence[str] | str | None) -> MetricRequest:
             for f in fams:
                 outputs.setdefault(f, set()).add(n)
         else:
-            close = difflib.get_close_matches(n, METRICS.names() + list(by_output), n=3, cutoff=0.5)
+            close = suggest(n, METRICS.names() + list(by_output))  # a family may also be an output: once each
             hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
             raise UnknownNameError(f"--metrics: unknown metric {n!r}{hint} (families: {', '.join(METRICS.names())}; "
                                    "output names such as precision, recall, coverage are accepted too)")
