@@ -185,17 +185,50 @@ def table_cells(group: "Group", board_path: object = None) -> tuple[list[str], l
 
 
 # ---- plain text (terminal) ---------------------------------------------------------------------
-def render_text(board: "Leaderboard") -> str:
-    """Aligned plain-text tables for the terminal (`genbench board show`)."""
+def render_text(board: "Leaderboard", width: int | None = None, all_columns: bool = False) -> str:
+    """Aligned plain-text tables for the terminal (`genbench board show`).
+
+    By default a table shows the rank, the model, the primary metric and the gate rules' metrics, then as
+    many further columns as fit in `width` characters (None: no limit); `all_columns` shows every column.
+    Footnotes wrap to the width."""
+    import textwrap
+
     out = []
     for group in board.groups():
         header, body = table_cells(group, board.path)
+        keep = _fitting_columns(group, header, body, None if all_columns else width)
+        header, body = [header[i] for i in keep], [[r[i] for i in keep] for r in body]
         widths = [max(len(r[i]) for r in [header] + body) for i in range(len(header))]
         line = lambda cells: "  ".join(c.ljust(w) if i == 1 else c.rjust(w)  # noqa: E731
-                                       for i, (c, w) in enumerate(zip(cells, widths)))
+                                       for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
         out += [clean(heading(group)), line(header), line(["-" * w for w in widths])]
-        out += [line(row) for row in body] + [""] + [f"  {x}" for x in footnote_lines(group, board.path)] + [""]
+        out += [line(row) for row in body] + [""]
+        notes = footnote_lines(group, board.path)
+        hidden = len(table_cells(group, board.path)[0]) - len(keep)
+        if hidden:
+            notes.append(f"{hidden} more columns not shown (genbench board show --all, or the .md/.csv files).")
+        for note in notes:
+            out += textwrap.wrap(note, width=max(40, width or 10**6), initial_indent="  ",
+                                 subsequent_indent="    ", break_on_hyphens=False) or [""]
+        out.append("")
     return "\n".join(out)
+
+
+def _fitting_columns(group: "Group", header: list[str], body: list[list[str]], width: int | None) -> list[int]:
+    """Indexes of the columns shown: rank, model, the primary and gate metrics always; the others while the
+    table stays within `width` (all of them when width is None)."""
+    if width is None:
+        return list(range(len(header)))
+    core = 2 + len([m for m in dict.fromkeys([group.primary] + gate_metrics(group)) if m in group.metrics()])
+    size = lambda i: max(len(r[i]) for r in [header] + body)  # noqa: E731
+    keep = list(range(min(core, len(header))))
+    used = sum(size(i) for i in keep) + 2 * (len(keep) - 1)
+    for i in range(len(keep), len(header)):
+        if used + 2 + size(i) > width:
+            break
+        keep.append(i)
+        used += 2 + size(i)
+    return keep
 
 
 # ---- Markdown ---------------------------------------------------------------------------------
