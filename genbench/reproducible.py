@@ -72,7 +72,8 @@ def command_of(argv: list[str]) -> str | None:
 
 def wanted(argv: list[str], environ: dict | None = None) -> bool:
     environ = os.environ if environ is None else environ
-    return command_of(argv) in PINNED_COMMANDS and environ.get(OPT_OUT, "") in ("", "0")
+    asks_help = any(a in ("-h", "--help") for a in argv)
+    return command_of(argv) in PINNED_COMMANDS and not asks_help and environ.get(OPT_OUT, "") in ("", "0")
 
 
 def pin_for(argv: list[str] | None = None) -> None:

@@ -53,7 +53,7 @@ def test_class_needs_every_pin_and_its_effect():
 def test_only_run_and_train_are_pinned():
     assert rp.wanted(["run", "--suite", "digits"], {}) and rp.wanted(["train", "vae"], {})
     assert not rp.wanted(["eval", "--samples", "x"], {}) and not rp.wanted(["--version"], {})
-    assert not rp.wanted(["run"], {rp.OPT_OUT: "1"})
+    assert not rp.wanted(["run"], {rp.OPT_OUT: "1"}) and not rp.wanted(["train", "--help"], {})
 
 
 def test_row_class_reads_new_and_old_records():
