@@ -6,6 +6,7 @@ import importlib
 import sys
 import warnings
 
+from genbench import reproducible
 from genbench.version import __version__
 from genbench.commands import COMMANDS
 from genbench.errors import GenbenchError
@@ -63,6 +64,7 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
 
 
 def main(argv: list[str] | None = None) -> int:
+    reproducible.pin_for(argv)  # run/train: CPU kernel pins before torch loads (may re-execute this process)
     try:
         parser = build_parser()
     except GenbenchError as e:  # a registration refused at import (a protocol, metric or family entry)

@@ -55,10 +55,10 @@ def device_record(device: torch.device) -> str:
 
 @lru_cache(maxsize=1)
 def cpu_record() -> str:
-    """The host CPU as results record it: architecture, model name and the instruction set torch dispatches to,
-    e.g. "x86_64 Intel(R) Xeon(R) Processor (AVX512)". Float results reproduce bit for bit on CPUs with the same
-    record and the same library versions; MKL and the vectorised kernels take other paths on other CPUs
-    (values then agree to rounding, about 1e-2 relative after training)."""
+    """The host CPU as results record it: architecture, model name, the instruction set torch dispatches to and
+    the reproducibility class (genbench.reproducible), e.g. "x86_64 AMD EPYC (AVX2) [x86-64 AVX2 pinned]".
+    Pinned results reproduce bit for bit on every x86-64 CPU with the same library versions; unpinned ones only
+    on CPUs with the same record (MKL, oneDNN and the vectorised kernels take other paths on other CPUs)."""
     name = ""
     try:
         with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
@@ -66,7 +66,26 @@ def cpu_record() -> str:
     except OSError:
         pass
     name = " ".join((name or platform.processor() or "unknown CPU").split())
-    return f"{platform.machine() or '?'} {name} ({torch.backends.cpu.get_cpu_capability()})"
+    klass = reproducibility_record()["class"]
+    return f"{platform.machine() or '?'} {name} ({torch.backends.cpu.get_cpu_capability()}) [{klass}]"
+
+
+@lru_cache(maxsize=1)
+def reproducibility_record() -> dict:
+    """The pins in force in this process (genbench.reproducible.record): class, variables, what took effect."""
+    from genbench import reproducible
+
+    return reproducible.record(torch.backends.cpu.get_cpu_capability(), openblas_core(), torch.get_num_threads())
+
+
+def openblas_core() -> str | None:
+    """The core type numpy's OpenBLAS runs (threadpoolctl's "architecture"), or None where it cannot be seen."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return None
+    cores = [i.get("architecture") for i in threadpool_info() if i.get("internal_api") == "openblas"]
+    return next((c for c in cores if c), None)
 
 
 def softmax64(logits: np.ndarray) -> np.ndarray:

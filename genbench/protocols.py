@@ -248,9 +248,12 @@ PROTOCOLS.add("ldm", Protocol(
 
 def custom_protocol(extractor: str, metrics: tuple[str, ...], config: MetricConfig | None = None,
                     params: Mapping[str, Any] | None = None) -> Protocol:
-    """An ad-hoc protocol for `genbench eval --extractor X --metrics ...` (never ranked with presets)."""
+    """An ad-hoc protocol for `genbench eval --extractor X --metrics ...` (never ranked with presets).
+    `--metrics all` asks for whatever can run: its space is optional, so missing weights skip it with the
+    reason (as a protocol's optional spaces do) instead of failing the evaluation."""
+    space = FeatureSpace(extractor, metrics, optional=metrics == ("all",))
     return Protocol(name=f"custom:{extractor}", version="1", description="ad-hoc evaluation",
-                    spaces=(FeatureSpace(extractor, metrics),), primary=metrics[0] if metrics else "",
+                    spaces=(space,), primary=metrics[0] if metrics else "",
                     config=config or MetricConfig(), params=dict(params or {}))
 
 

@@ -19,8 +19,9 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9_.\-]*$")
 
 
 def suggest(name: str, names: list[str], n: int = 3) -> list[str]:
-    """Up to n known names close to an unknown one, closest first (the "did you mean" of every error)."""
-    return difflib.get_close_matches(name, names, n=n, cutoff=0.5)
+    """Up to n distinct known names close to an unknown one, closest first (the "did you mean" of every error).
+    Callers may pass names with repeats (outputs of several metrics, several spaces): each is offered once."""
+    return difflib.get_close_matches(name, list(dict.fromkeys(names)), n=n, cutoff=0.5)
 
 
 def hint(name: str, names: list[str]) -> str:

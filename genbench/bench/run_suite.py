@@ -87,7 +87,16 @@ def _train(spec: ModelSpec, suite: Suite, opts: RunOptions) -> Path:
 
 
 def _run_dir(suite: Suite, opts: RunOptions) -> str:
-    return f"{suite.name}-{opts.preset}"
+    """The suite's work folder: a pinned process (genbench.reproducible) never reuses an unpinned process's
+    checkpoints, samples or results, nor the other way round."""
+    return f"{suite.name}-{opts.preset}" + ("-pinned" if _pinned() else "")
+
+
+def _pinned() -> bool:
+    from genbench.numerics import reproducibility_record
+    from genbench.reproducible import is_pinned
+
+    return is_pinned(reproducibility_record()["class"])
 
 
 def _sample_key(checkpoint_sha: str, n: int, options: dict) -> str:
@@ -128,12 +137,14 @@ def _evaluate(name: str, samples: SampleSet, suite: Suite, n: int, opts: RunOpti
               timings: dict[str, float]) -> EvalResult:
     from genbench.eval.options import EvalOptions
     from genbench.eval.run import evaluate
+    from genbench.numerics import reproducibility_record
     from genbench.protocols import PROTOCOLS
 
     path = where / f"result-{n}.json"
     bootstrap = opts.bootstrap if opts.bootstrap is not None else (20 if opts.preset == "tiny" else None)
+    repro = reproducibility_record()
     ident = json.dumps([samples.fingerprint, PROTOCOLS.get(suite.protocol).record(), opts.seed, bootstrap,
-                        __version__], sort_keys=True)
+                        __version__, repro["class"]], sort_keys=True)
     key = hashlib.sha256(ident.encode()).hexdigest()
     if path.exists():
         old = EvalResult.load(path)
@@ -144,6 +155,7 @@ def _evaluate(name: str, samples: SampleSet, suite: Suite, n: int, opts: RunOpti
     res = evaluate(samples, suite.reference, protocol=suite.protocol, train=suite.train, name=name, timings=timings,
                    options=options)
     res.protocol["run_key"] = key
+    res.protocol["reproducibility"] = repro  # beside `cpu`: the pins in force (genbench.reproducible)
     if "sampler_settings" in samples.manifest:  # a reference model's sampling: guidance scale, steps, ...
         res.protocol["sampling"] = {"conditional": samples.manifest.get("conditional"),
                                     **samples.manifest["sampler_settings"]}

@@ -1,4 +1,4 @@
-"""Leaderboards: append-only JSONL of results, ranked and rendered for people.
+"""Leaderboards: JSONL of results (a suite run replaces its rows), ranked and rendered for people.
 
 Holds: `leaderboard` (Leaderboard over a long-format DataFrame), `ranks` (ranks from all pairs, written
 to `<board>.ranks.json`), `render` (Markdown, CSV, HTML, LaTeX),

@@ -1,4 +1,4 @@
-"""Leaderboard: long-format, append-only JSONL of EvalResults, ranked per protocol, rendered wide.
+"""Leaderboard: long-format JSONL of EvalResults, ranked per protocol, rendered wide.
 
 On disk (`leaderboards/<suite>.jsonl`) there is one JSON row per model x metric output:
 
@@ -7,9 +7,10 @@ On disk (`leaderboards/<suite>.jsonl`) there is one JSON row per model x metric 
      "details"?}
 
 `protocol_id` = "<name>@<version>/n=<N gen>/ref=<reference fingerprint[:12]>": rows with different
-ids are never ranked together. `entry` numbers each `add_result` call (1, 2, ...). The file is only
-ever appended to (rewritten whole, atomically, under a file lock); when reading, the latest entry for a
-(model, protocol_id) replaces the earlier ones as a whole, so the latest rows for every
+ids are never ranked together. `entry` numbers each `add_result` call (1, 2, ...). `add_results` appends
+(the file is rewritten whole, atomically, under a file lock); a suite run (`set_results`) replaces
+its models' earlier rows instead, so rerunning a suite never leaves a second copy. When reading, the
+latest entry for a (model, protocol_id) replaces the earlier ones as a whole, so the latest rows for every
 (model, metric, protocol_id) win and a stale metric from an older evaluation never mixes into a row.
 
 Results computed with unverified weights are refused: they are never ranked.
@@ -258,7 +259,25 @@ class Leaderboard:
             atomic_write_text(self.path, "".join(json.dumps(r, sort_keys=True) + "\n" for r in self._all))
         return rows
 
-    set_results = add_results
+    def set_results(self, results: Mapping[str, EvalResult]) -> list[dict]:
+        """A suite run's results: each model's rows *replace* its earlier rows under the same protocol_id (one
+        locked, atomic write), so the file stays an honest log of what the board shows, not a second copy.
+        The other rows keep their order; entries are renumbered 1, 2, ... so that a rerun writes the same
+        bytes as a run on an empty board."""
+        for model, result in results.items():
+            _check_addable(result, model, self.path or self.suite)
+        if self.path is None:
+            return self._replace(self._all, results)
+        with lock_for(self.path):
+            rows = self._replace(read_rows(self.path), results)
+            atomic_write_text(self.path, "".join(json.dumps(r, sort_keys=True) + "\n" for r in self._all))
+        return rows
+
+    def _replace(self, existing: list[dict], results: Mapping[str, EvalResult]) -> list[dict]:
+        replaced = {(m, protocol_id(r)) for m, r in results.items()}
+        kept = _renumbered([r for r in existing if (r["model"], r["protocol_id"]) not in replaced])
+        self._all = kept
+        return self._append(kept, results)
 
     def _append(self, existing: list[dict], results: Mapping[str, EvalResult]) -> list[dict]:
         """Append one entry per model, except where the model's latest rows are already identical
@@ -358,6 +377,13 @@ def _by_model(rows: list[dict]) -> dict[tuple[str, str], list[dict]]:
 def _strip_entry(rows: list[dict]) -> list[str]:
     """Rows compared without their entry number, as canonical JSON (order-independent)."""
     return sorted(json.dumps({k: v for k, v in r.items() if k != "entry"}, sort_keys=True) for r in rows)
+
+
+def _renumbered(rows: list[dict]) -> list[dict]:
+    """The rows with their entries renumbered 1, 2, ... in the order of the old numbers (latest still wins)."""
+    olds = sorted({int(r.get("entry", 0)) for r in rows})
+    new = {old: i for i, old in enumerate(olds, 1)}
+    return [{**r, "entry": new[int(r.get("entry", 0))]} for r in rows]
 
 
 def _next_entry(rows: list[dict]) -> int:

@@ -129,17 +129,25 @@ def footnote_lines(group: "Group", board_path: object = None) -> list[str]:
 
 
 def computed_on(group: "Group") -> str:
-    """Where the group's values were computed (the results' `cpu` and library versions), and what reproduces
-    them byte for byte: the same command on the same CPU kind with the same versions."""
+    """Where the group's values were computed: the reproducibility class (genbench.reproducible) and library
+    versions, and what reproduces them byte for byte. A pinned board names only its class, so that two CPU
+    kinds of the class write the same file; an unpinned one names its CPU (the rows' `cpu` names it always)."""
+    from genbench.reproducible import cpu_name, is_pinned, row_class
+
     def env(r: dict) -> str:
         p = r.get("protocol") or {}
-        return (f"{p.get('cpu', 'an unrecorded CPU')}, torch {p.get('torch_version', '?')}, "
-                f"numpy {p.get('numpy_version', '?')}")
+        klass = row_class(p)
+        where = klass if is_pinned(klass) else f"{cpu_name(p)}, unpinned"
+        return f"{where}, torch {p.get('torch_version', '?')}, numpy {p.get('numpy_version', '?')}"
 
     seen = list(dict.fromkeys(env(r) for r in group.rows))
     where = seen[0] if len(seen) == 1 else "several machines: " + "; ".join(seen)
+    if all(is_pinned(row_class(r.get("protocol") or {})) for r in group.rows):
+        return (f"Computed on {where}. The same command reproduces these values byte for byte on any x86-64 CPU "
+                "with AVX2 and the same versions (CPU kernels pinned: genbench.reproducible).")
     return (f"Computed on {where}. The same command reproduces these values byte for byte on the same CPU kind "
-            "and versions; another CPU kind rounds differently, which training can amplify.")
+            "and versions; another CPU kind rounds differently, which training can amplify (`genbench run` "
+            "pins the CPU kernels to make them agree).")
 
 
 def unit(group: "Group", metric: str) -> str:
@@ -177,17 +185,50 @@ def table_cells(group: "Group", board_path: object = None) -> tuple[list[str], l
 
 
 # ---- plain text (terminal) ---------------------------------------------------------------------
-def render_text(board: "Leaderboard") -> str:
-    """Aligned plain-text tables for the terminal (`genbench board show`)."""
+def render_text(board: "Leaderboard", width: int | None = None, all_columns: bool = False) -> str:
+    """Aligned plain-text tables for the terminal (`genbench board show`).
+
+    By default a table shows the rank, the model, the primary metric and the gate rules' metrics, then as
+    many further columns as fit in `width` characters (None: no limit); `all_columns` shows every column.
+    Footnotes wrap to the width."""
+    import textwrap
+
     out = []
     for group in board.groups():
         header, body = table_cells(group, board.path)
+        keep = _fitting_columns(group, header, body, None if all_columns else width)
+        header, body = [header[i] for i in keep], [[r[i] for i in keep] for r in body]
         widths = [max(len(r[i]) for r in [header] + body) for i in range(len(header))]
         line = lambda cells: "  ".join(c.ljust(w) if i == 1 else c.rjust(w)  # noqa: E731
-                                       for i, (c, w) in enumerate(zip(cells, widths)))
+                                       for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
         out += [clean(heading(group)), line(header), line(["-" * w for w in widths])]
-        out += [line(row) for row in body] + [""] + [f"  {x}" for x in footnote_lines(group, board.path)] + [""]
+        out += [line(row) for row in body] + [""]
+        notes = footnote_lines(group, board.path)
+        hidden = len(table_cells(group, board.path)[0]) - len(keep)
+        if hidden:
+            notes.append(f"{hidden} more columns not shown (genbench board show --all, or the .md/.csv files).")
+        for note in notes:
+            out += textwrap.wrap(note, width=max(40, width or 10**6), initial_indent="  ",
+                                 subsequent_indent="    ", break_on_hyphens=False) or [""]
+        out.append("")
     return "\n".join(out)
+
+
+def _fitting_columns(group: "Group", header: list[str], body: list[list[str]], width: int | None) -> list[int]:
+    """Indexes of the columns shown: rank, model, the primary and gate metrics always; the others while the
+    table stays within `width` (all of them when width is None)."""
+    if width is None:
+        return list(range(len(header)))
+    core = 2 + len([m for m in dict.fromkeys([group.primary] + gate_metrics(group)) if m in group.metrics()])
+    size = lambda i: max(len(r[i]) for r in [header] + body)  # noqa: E731
+    keep = list(range(min(core, len(header))))
+    used = sum(size(i) for i in keep) + 2 * (len(keep) - 1)
+    for i in range(len(keep), len(header)):
+        if used + 2 + size(i) > width:
+            break
+        keep.append(i)
+        used += 2 + size(i)
+    return keep
 
 
 # ---- Markdown ---------------------------------------------------------------------------------

@@ -106,17 +106,54 @@ def _errors(group: "Group", metric: str, models: list[str]) -> tuple[np.ndarray,
     return np.array(vals), (np.array(err).T if any_err else None)
 
 
+def off_scale(vals: np.ndarray, factor: float = 5.0) -> np.ndarray:
+    """Which bars dwarf the others (e.g. the noise baseline's fd, 497 against 6 to 17): values above `factor`
+    times the median of the finite values, when every value is non-negative. A boolean mask."""
+    finite = vals[np.isfinite(vals)]
+    if finite.size < 3 or (finite < 0).any() or np.median(finite) <= 0:
+        return np.zeros(vals.shape, dtype=bool)
+    return np.isfinite(vals) & (vals > factor * np.median(finite))
+
+
 def bar_chart(group: "Group", metric: str) -> str:
+    """Horizontal bars with 95% CIs. Bars that dwarf the others are cut at the axis' edge and labelled with
+    their value, so the models' bars stay comparable."""
     models = group.ranked_models()
     vals, err = _errors(group, metric, models)
+    big = off_scale(vals)
     fig = Figure(figsize=(4.2, 0.32 * len(models) + 1.0))
     ax = fig.add_subplot()
     y = np.arange(len(models))[::-1]
     ax.barh(y, np.nan_to_num(vals), xerr=err, color="#4c78a8", ecolor="#333", capsize=3)
     ax.set_yticks(y, [plot_text(m) for m in models], fontsize=8)
-    ax.set_title(f"{metric}{arrow(group.direction(metric))}", fontsize=10)
+    title = f"{metric}{arrow(group.direction(metric))}"
+    if big.any():
+        _cut_bars(ax, vals, err, big, y)
+        title += f" ({', '.join(plot_text(m) for m, b in zip(models, big) if b)} off scale)"
+    ax.set_title(title, fontsize=10)
     ax.tick_params(axis="x", labelsize=8)
     return _png_figure(fig)
+
+
+def _cut_bars(ax: Any, vals: np.ndarray, err: np.ndarray | None, big: np.ndarray, y: np.ndarray) -> None:
+    """Limit the x axis to the bars that are not off scale; label the cut bars with their value."""
+    upper = vals + (err[1] if err is not None else 0.0)
+    edge = float(np.nanmax(np.where(big, np.nan, upper))) * 1.25
+    ax.set_xlim(0, edge)
+    for yi, v, b in zip(y, vals, big):
+        if b:
+            ax.text(edge * 0.98, yi, f"{_fmt_num(float(v))} ▸", ha="right", va="center", fontsize=7,
+                    color="white", fontweight="bold")
+
+
+def label_offsets(x: np.ndarray, y: np.ndarray, near: float = 0.06, step: float = 9.0) -> list[tuple[float, float]]:
+    """Text offsets (points) for point labels: a label whose point lies within `near` (data units) of an
+    earlier labelled point is moved down one line per such neighbour, so nearby labels do not overlap."""
+    out: list[tuple[float, float]] = []
+    for i in range(len(x)):
+        close = sum(1 for j in range(i) if np.hypot(x[i] - x[j], y[i] - y[j]) < near)
+        out.append((3.0, 3.0 - step * close))
+    return out
 
 
 def pr_scatter(group: "Group", p_metric: str, r_metric: str) -> str:
@@ -126,8 +163,8 @@ def pr_scatter(group: "Group", p_metric: str, r_metric: str) -> str:
     fig = Figure(figsize=(4.2, 4.0))
     ax = fig.add_subplot()
     ax.errorbar(r, p, xerr=re_, yerr=pe, fmt="o", ms=4, capsize=2, color="#e45756")
-    for name, xi, yi in zip(models, r, p):
-        ax.annotate(plot_text(name), (xi, yi), fontsize=7, xytext=(3, 3), textcoords="offset points")
+    for name, xi, yi, off in zip(models, r, p, label_offsets(r, p)):
+        ax.annotate(plot_text(name), (xi, yi), fontsize=7, xytext=off, textcoords="offset points")
     ax.set(xlabel=r_metric, ylabel=p_metric, xlim=(-0.02, 1.02), ylim=(-0.02, 1.02))
     ax.set_title("precision vs recall", fontsize=10)
     return _png_figure(fig)

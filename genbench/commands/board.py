@@ -15,6 +15,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     acts = p.add_subparsers(dest="board_command", metavar="ACTION")
     show = acts.add_parser("show", help="print the ranked wide table(s)")
     show.add_argument("path", metavar="PATH", help="leaderboard JSONL")
+    show.add_argument("--all", action="store_true", dest="all_columns",
+                      help="every column (default: rank, model, the primary metric and the gate's metrics, then "
+                           "what fits the terminal's width)")
     show.set_defaults(func=run)
     rend = acts.add_parser("render", help="write the table as md/csv/latex, or an HTML report")
     rend.add_argument("path", metavar="PATH", help="leaderboard JSONL")
@@ -59,7 +62,9 @@ def run(args: argparse.Namespace) -> int:
     if args.board_command == "show":
         from genbench.board.render import render_text
 
-        print(render_text(board), end="")
+        import shutil
+
+        print(render_text(board, width=shutil.get_terminal_size().columns, all_columns=args.all_columns), end="")
         return 0
     text = _text(board, args.format)
     if args.out == "-":

@@ -15,6 +15,15 @@ def add_device(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="auto", help="auto (CUDA if available), cpu or cuda")
 
 
+VALUE_RANGES = ("0,1", "-1,1", "0,255")
+
+
+def add_value_range(p: argparse.ArgumentParser) -> None:
+    """--value-range, shown as three ranges (argparse's {0,1,-1,1,0,255} reads as six numbers)."""
+    p.add_argument("--value-range", default=None, choices=VALUE_RANGES, metavar="LO,HI",
+                   help="value range of float image arrays, one of: 0,1 | -1,1 | 0,255 (uint8 images need none)")
+
+
 def add_weights(p: argparse.ArgumentParser) -> None:
     p.add_argument("--weights", action="append", default=[], metavar="NAME=PATH",
                    help="use this weights file for extractor NAME (repeatable)")

@@ -6,8 +6,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from genbench.commands.common import (add_device, add_weights, eval_options, parse_weights, positive_int,
-                                      read_prompts)
+from genbench.commands.common import (add_device, add_value_range, add_weights, eval_options, parse_weights,
+                                      positive_int, read_prompts)
 from genbench.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -35,8 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--prompts", default=None, help="text file, one prompt per sample (CLIP score)")
     p.add_argument("--prompt-template", default=None,
                    help='CLIP score prompts from the samples\' class labels, e.g. "a handwritten digit {label}"')
-    p.add_argument("--value-range", default=None, choices=["0,1", "-1,1", "0,255"],
-                   help="value range of float image arrays")
+    add_value_range(p)
     p.add_argument("--json", default=None, help="write the result as JSON here")
     p.add_argument("--save-features", action="store_true",
                    help="with --json R.json: also write R.features.npz beside it, the feature rows the protocol's "

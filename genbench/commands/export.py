@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from genbench.commands.common import positive_int
+from genbench.commands.common import positive_int, add_value_range
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -13,7 +13,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--num-samples", type=positive_int, default=None, help="export only the first N")
     p.add_argument("--overwrite", action="store_true",
                    help="replace an existing output folder (only one that genbench wrote)")
-    p.add_argument("--value-range", default=None, choices=["0,1", "-1,1", "0,255"])
+    add_value_range(p)
     p.set_defaults(func=run)
 
 

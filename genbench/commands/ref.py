@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from genbench.commands.common import add_device, add_weights, eval_options, positive_int
+from genbench.commands.common import add_device, add_weights, eval_options, positive_int, add_value_range
 from genbench.errors import ConfigError
 
 
@@ -30,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-size", type=positive_int, default=64)
     p.add_argument("--cache-dir", default=None, help="feature cache (default $GENBENCH_HOME/cache)")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the feature cache")
-    p.add_argument("--value-range", default=None, choices=["0,1", "-1,1", "0,255"])
+    add_value_range(p)
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     add_device(p)
     add_weights(p)

@@ -14,7 +14,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--preset", default="quick", choices=["tiny", "quick", "full"],
                    help="tiny: seconds (tests); quick: minutes on a CPU; full: for a GPU")
     p.add_argument("--out", default="runs", help="work folder: checkpoints, samples, features, results")
-    p.add_argument("--board-dir", default="leaderboards", help="where <suite>.jsonl/.md/.csv are written")
+    p.add_argument("--board-dir", default="runs/boards",
+                   help="where <suite>.jsonl/.md/.csv/.ranks.json are written (`make boards` writes the committed "
+                        "ones: --board-dir leaderboards)")
+    p.add_argument("--compare", default="leaderboards", metavar="DIR",
+                   help="compare the board with DIR's board of the same name, byte for byte, and print the cells "
+                        "that differ and why (default: the committed leaderboards; 'none' to skip)")
     p.add_argument("--num-samples", type=positive_int, default=None,
                    help="override the suite's sample count (recorded; never ranked with other counts)")
     p.add_argument("--batch-size", type=positive_int, default=64)
@@ -43,4 +48,33 @@ def run(args: argparse.Namespace) -> int:
         print("stage times: " + ", ".join(f"{k} {v:.1f}s" for k, v in outcome.timings.items()))
         print()
         print(outcome.board_path.with_suffix(".md").read_text())
+        _compare(outcome.board_path, args.compare)
     return 0
+
+
+def _compare(board: Path, where: str) -> None:
+    """Say whether the new board reproduces the committed one (issue #29: `make run` leaves the tree clean)."""
+    from genbench.bench.board_diff import compare_boards
+
+    committed = Path(where) / board.name
+    if where == "none" or not committed.exists() or committed.resolve() == board.resolve():
+        return
+    cmp = compare_boards(board, committed)
+    if cmp.identical:
+        print(f"{board.with_suffix('.md')} reproduces {cmp.theirs} byte for byte (and its .csv, .ranks.json, .jsonl)")
+        return
+    print(f"{board.with_suffix('.md')} differs from {cmp.theirs} ({', '.join(cmp.differing_files)} differ):")
+    for why in cmp.reasons:
+        print(f"  why: {why}")
+    _cell_table(cmp.cells)
+
+
+def _cell_table(cells, limit: int = 20) -> None:
+    if not cells:
+        print("  the tables agree cell for cell (the difference is outside them)")
+        return
+    print(f"  {'model':<24} {'column':<22} {'this run':>18} {'committed':>18}")
+    for c in cells[:limit]:
+        print(f"  {c.model[:24]:<24} {c.column[:22]:<22} {c.ours[:18]:>18} {c.theirs[:18]:>18}")
+    if len(cells) > limit:
+        print(f"  ... and {len(cells) - limit} more cells")

@@ -63,9 +63,12 @@ def run(args: argparse.Namespace) -> int:
         overrides["conditional"] = True
     model = train(args.family, args.dataset, args.preset, out=args.out, seed=args.seed, steps=args.steps,
                   device=args.device, progress=not args.no_progress, **overrides)
+    from genbench.numerics import reproducibility_record
+
     rec = model.record
     print(f"trained {rec['family']} ({rec['preset']}) on {rec['data']['dataset']}: {args.out}/model.safetensors "
-          f"(sha256 {model.checkpoint_hash[:16]}, {rec.get('train_seconds', 0):.1f} s)")
+          f"(sha256 {model.checkpoint_hash[:16]}, {rec.get('train_seconds', 0):.1f} s, "
+          f"{reproducibility_record()['class']})")
     return 0
 
 

@@ -10,13 +10,13 @@ writes the first space's statistics at --out and each other space's beside it as
 """
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-from genbench.errors import ConfigError, UnknownNameError
+from genbench.errors import ConfigError, InputError, UnknownNameError
 from genbench.metrics import METRICS, load_all
+from genbench.registry import suggest
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ def metric_request(metrics: Sequence[str] | str | None) -> MetricRequest:
             for f in fams:
                 outputs.setdefault(f, set()).add(n)
         else:
-            close = difflib.get_close_matches(n, METRICS.names() + list(by_output), n=3, cutoff=0.5)
+            close = suggest(n, METRICS.names() + list(by_output))  # a family may also be an output: once each
             hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
             raise UnknownNameError(f"--metrics: unknown metric {n!r}{hint} (families: {', '.join(METRICS.names())}; "
                                    "output names such as precision, recall, coverage are accepted too)")
@@ -136,3 +136,24 @@ def extractor_handle(name: str, dev: Any, weights: dict[str, Any], allow_unverif
     identity = extractor_identity(name, path, allow_unverified)
     return ExtractorHandle(name, lambda: build_extractor(name, device=str(dev), weights_path=path,
                                                          allow_unverified=allow_unverified), identity)
+
+
+SIZE_BOUND = ("pixels",)  # extractors that keep the input size (no resize): their features need equal sizes
+
+
+def check_image_sizes(fake: Any, real: Any, spaces: Sequence[Any]) -> None:
+    """Before any work: samples and reference of different image sizes cannot share a space that keeps the
+    size (raw pixels: 3x32x32 = 3072 features against 3x8x8 = 192). InputError saying so and what to do."""
+    shapes = [tuple(getattr(s, "item_shape", ()) or ()) for s in (fake, real)]
+    if any(getattr(s, "kind", "images") != "images" for s in (fake, real)) or not all(shapes):
+        return
+    if shapes[0] == shapes[1]:
+        return
+    bound = [s for s in spaces if getattr(s, "extractor", None) in SIZE_BOUND]
+    if not bound:
+        return
+    (_, h, w), (_, rh, rw) = shapes
+    names = ", ".join(m + s.suffix for s in bound for m in s.metrics)
+    raise InputError(f"--samples are {h}x{w} images but --ref is {rh}x{rw}: the {bound[0].extractor} space "
+                     f"({names}) compares raw pixels, so both must have the same size: resize the samples to "
+                     f"{rh}x{rw} (or the reference to {h}x{w}), or leave that space out with --metrics")

@@ -5,7 +5,7 @@ Blocks are discovered, not listed: a new README section is tested the moment it 
 - parsed by genbench's own argument parser (fast: flags or subcommands that drifted fail here), then
 - run through the `genbench` CLI in one prepared workspace (a temp dir holding a copy of `leaderboards/`
   and, for every `.npz` a command reads that does not exist, a small fixture of real digits images:
-  e.g. `runs/digits-quick/ddpm/samples-1000.npz` is that fixture under the same path),
+  e.g. `runs/digits-quick-pinned/ddpm/samples-1000.npz` is that fixture under the same path),
 unless SKIP names a prefix of it with the reason (weights that are absent here, the network, training
 that takes minutes). Commands whose prefix is in SLOW run under `-m slow` only. EXIT_CODES lists the
 codes a documented command may end with (the gate's 1 is a documented outcome). Extend these tables when

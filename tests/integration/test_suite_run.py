@@ -121,3 +121,29 @@ def test_committed_tiny_digits_leaderboard_is_reproduced(tmp_path):
     assert _rank_cells(md) == _rank_cells(committed_md)
     assert _notes(md) == _notes(committed_md)
     json.loads(outcome.board_path.read_text().splitlines()[0])
+
+
+def test_a_pinned_run_reproduces_the_committed_tiny_board_byte_for_byte(tmp_path):
+    """Issue #29: under reproducible mode (genbench.reproducible) the board is the same on every x86-64 CPU
+    kind: `genbench run` in a fresh process rewrites the committed tiny board's .md, .csv and .ranks.json byte
+    for byte, and its JSONL row for row except the CPU each row names. Skipped until the committed board was
+    written pinned (`make boards`)."""
+    import os
+    import subprocess
+    import sys
+
+    from genbench import reproducible
+    from genbench.bench.board_diff import compare_boards
+
+    committed = ROOT / "leaderboards" / "digits-tiny.jsonl"
+    klass = reproducible.row_class(json.loads(committed.read_text().splitlines()[0])["protocol"])
+    if not reproducible.is_pinned(klass) or not reproducible.is_x86():
+        pytest.skip(f"the committed tiny board is of class {klass!r}: regenerate it pinned with `make boards`")
+    env = {k: v for k, v in os.environ.items() if k not in reproducible.pinned_env() and k != reproducible.OPT_OUT}
+    env["PYTHONPATH"] = str(ROOT)
+    out = subprocess.run([sys.executable, "-m", "genbench", "run", "--suite", "digits", "--preset", "tiny",
+                          "--out", "runs", "--board-dir", "boards", "--no-report", "--compare", "none"],
+                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=1800)
+    assert out.returncode == 0, out.stderr[-2000:]
+    cmp = compare_boards(tmp_path / "boards" / "digits-tiny.jsonl", committed)
+    assert cmp.identical, (cmp.differing_files, cmp.reasons, cmp.cells[:10])
