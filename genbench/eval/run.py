@@ -27,15 +27,15 @@ import torch
 from genbench import distributed
 from genbench.version import __version__
 from genbench.errors import ConfigError, InputError, NotEnoughSamplesError, WeightsError
-from genbench.eval.plan import (MetricRequest, check_weights_names, extractor_handle, metric_request,
-                                    open_reference, space_reference)
+from genbench.eval.plan import (MetricRequest, check_image_sizes, check_weights_names, extractor_handle,
+                                metric_request, open_reference, space_reference)
 from genbench.features.cache import FeatureCache
 from genbench.eval.inputs import (MAX_DECODE_BYTES, POINTS, ExtractOptions, ExtractorHandle, ImageSource, SetSource,
                              StatsSource, as_source, check_prompts, space_arrays)
 from genbench.metrics import METRICS, Metric, MetricConfig, MetricInputs, MetricValue, load_all
 from genbench.metrics.bootstrap import compute_with_ci
 from genbench.metrics.inception_only import INCEPTION
-from genbench.numerics import cpu_record, device_record, resolve_device
+from genbench.numerics import cpu_record, device_record, reproducibility_record, resolve_device
 from genbench.paths import default_cache_dir
 from genbench.protocols import PROTOCOLS, FeatureSpace, Protocol, custom_protocol, space_traits
 from genbench.eval.options import EvalOptions, resolve_options
@@ -127,6 +127,7 @@ def _open_sets(samples: Any, reference: Any, proto: Protocol, num_samples: int |
         raise InputError("--samples is a set of points but --ref is a set of images (or the reverse)")
     if isinstance(fake, SampleSet) and fake.kind == "images" and fake.item_shape[0] != 3:
         raise InputError(f"{fake.source}: images must have 3 channels after conversion")
+    check_image_sizes(fake, real, proto.spaces)  # raw pixels of two sizes cannot be compared: said before any work
     return fake, real
 
 
@@ -354,7 +355,8 @@ def _record(proto: Protocol, sets: dict[str, SetSource], dev: torch.device, run:
     rec.update({
         "genbench_version": __version__, "torch_version": torch.__version__,
         "numpy_version": np.__version__, "python": platform.python_version(),
-        "device": device_record(dev), "cpu": cpu_record(), "seed": seed, "bootstrap": proto.config.bootstrap,
+        "device": device_record(dev), "cpu": cpu_record(), "reproducibility": reproducibility_record(),
+        "seed": seed, "bootstrap": proto.config.bootstrap,
         "n_gen": sets["fake"].n, "n_ref": sets["real"].n, "reference_fingerprint": real["fingerprint"],
         "reference_source": real["source"], "extractors": run.extractors,
         "unverified": any(not e.get("weights_verified", True) for e in run.extractors),
