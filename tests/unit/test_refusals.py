@@ -17,14 +17,7 @@ from genbench.eval.result import EvalResult
 from genbench.io import file_sha256, foreign_entries, write_manifest
 from genbench.metrics import MetricConfig
 from genbench.seeding import MAX_SEED, check_seed
-
-
-def _valid() -> dict:
-    return {"name": "m", "metrics": {"fd": {"value": 1.5, "std": 0.1, "ci95": [1.3, 1.7]}},
-            "directions": {"fd": False}, "skipped": {},
-            "protocol": {"protocol": "digits-default", "protocol_version": "2", "n_gen": 10, "seed": 0},
-            "samples": {"n": 10, "fingerprint": "ab" * 32, "source": "x.npz"},
-            "reference": {"n": 5, "fingerprint": "cd" * 32}}
+from tests.unit.test_gate_files import _valid
 
 
 def test_a_result_with_one_key_twice_is_refused_by_both_readers(tmp_path: Path) -> None:
