@@ -211,3 +211,21 @@ def test_gate_reopens_a_reference_cut_by_num_ref(recorded: Path) -> None:
                  "--allow-n-mismatch", "--bootstrap", "20", "--cache-dir", str(recorded / "cache-cut"),
                  "--json", str(out)]) == 1
     assert json.loads(out.read_text())["paired"] is True
+
+
+def test_independent_gate_ignores_an_edited_std_and_interval(recorded: Path, tmp_path: Path) -> None:
+    """Issue #27: --independent reads each side's own interval; edited to 1e-9 and [v, v] in both files it
+    used to turn INCONCLUSIVE into PASS. The intervals are recomputed from the features files instead."""
+    import shutil
+
+    for f in ("base.json", "base.features.npz", "drop.json", "drop.features.npz"):
+        shutil.copy(recorded / f, tmp_path / f)
+    args = ("--independent", "--rule", "fd<=+2", "--lenient")
+    want = _gate(tmp_path, "drop.json", "base.json", *args)
+    for name in ("base.json", "drop.json"):
+        doc = json.loads((tmp_path / name).read_text())
+        for v in doc["metrics"].values():
+            v.update(std=1e-9, ci95=[v["value"], v["value"]])
+        (tmp_path / name).write_text(json.dumps(doc))
+    got = _gate(tmp_path, "drop.json", "base.json", *args)
+    assert got[0] == want[0] and got[1]["rules"] == want[1]["rules"]
