@@ -129,6 +129,34 @@ def check_sigma_sqrt(sigma_sqrt: Any, sigma: np.ndarray, where: str) -> np.ndarr
     return s
 
 
+AGREE_TOL = 1e-6  # kept rows vs stored mu / sigma: max |difference| <= AGREE_TOL x the largest |entry| (+ 1e-12)
+
+
+def check_kept_rows(a: Any, role: str, n: int, where: str) -> None:
+    """Kept feature rows: a real numeric [n, K] array with no NaN or Inf (InputError naming the role)."""
+    arr = np.asarray(a)
+    if arr.dtype.kind not in "fiu":
+        raise InputError(f"{where}: kept {role} rows have dtype {arr.dtype}; they must be real numbers")
+    if arr.ndim != 2 or len(arr) != n:
+        raise InputError(f"{where}: {role} has shape {list(arr.shape)}, expected [{n}, K]")
+    if not np.isfinite(arr).all():
+        raise InputError(f"{where}: kept {role} rows hold NaN or Inf")
+
+
+def check_parts_agree(mu: np.ndarray, sigma: np.ndarray, rows: np.ndarray, where: str) -> None:
+    """The parts of one statistics file must agree: mu and sigma recomputed from its kept embedding rows equal
+    the stored ones within AGREE_TOL (FD reads mu and sigma, precision/recall read the rows: a file whose parts
+    disagree would give each metric another reference)."""
+    if rows.shape[1] != len(mu):
+        raise InputError(f"{where}: kept rows have {rows.shape[1]} dimensions, mu {len(mu)}")
+    m, c = mean_cov(rows)
+    for name, stored, got in (("mu", mu, m), ("sigma", sigma, c)):
+        gap = float(np.abs(stored - got).max())
+        if gap > AGREE_TOL * max(float(np.abs(got).max()), float(np.abs(stored).max())) + 1e-12:
+            raise InputError(f"{where}: the stored {name} disagrees with the kept feature rows (max difference "
+                             f"{gap:.3g}); the parts of a statistics file must agree: rebuild it with `genbench ref`")
+
+
 def check_n(n: Any, where: str) -> int:
     """The number of images behind the statistics: a positive integer."""
     arr = np.asarray(n)
@@ -160,10 +188,9 @@ class RefStats:
         else:
             object.__setattr__(self, "sigma_sqrt", check_sigma_sqrt(self.sigma_sqrt, self.sigma, where))
         for role, a in self.features.items():
-            if a.ndim != 2 or len(a) != self.n:
-                raise InputError(f"{where}: {role} has shape {list(a.shape)}, expected [{self.n}, K]")
-        if "embedding" in self.features and self.features["embedding"].shape[1] != self.dim:
-            raise InputError(f"{where}: features have {self.features['embedding'].shape[1]} dimensions, mu {self.dim}")
+            check_kept_rows(a, role, self.n, where)
+        if "embedding" in self.features:
+            check_parts_agree(self.mu, self.sigma, self.features["embedding"], where)
 
     @property
     def dim(self) -> int:

@@ -6,6 +6,7 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -85,3 +86,50 @@ def test_a_fifo_listed_in_a_manifest_is_foreign(tmp_path: Path) -> None:
     (out / ".genbench-output").write_text(json.dumps(doc))
     os.mkfifo(out / "pipe")
     assert foreign_entries(out) == ["pipe"]
+
+
+def _stats_parts(seed: int = 0, n: int = 40, d: int = 6):
+    from genbench.refs.stats import mean_cov
+
+    rows = np.random.default_rng(seed).standard_normal((n, d)).astype(np.float32)
+    mu, sigma = mean_cov(rows)
+    return rows, mu, sigma
+
+
+@pytest.mark.parametrize("edit,why", [
+    (lambda r: r.__setitem__((3, 2), np.nan), "NaN or Inf"),
+    (lambda r: r.__iadd__(3.0), "disagrees with the kept feature rows"),
+])
+def test_a_statistics_file_whose_parts_disagree_is_refused(edit, why) -> None:
+    from genbench.refs.stats import RefStats
+
+    rows, mu, sigma = _stats_parts()
+    RefStats(mu, sigma, len(rows), {}, features={"embedding": rows})  # the parts agree: accepted
+    edit(rows)
+    with pytest.raises(InputError, match=why):
+        RefStats(mu, sigma, len(rows), {}, features={"embedding": rows})
+
+
+def test_kept_rows_of_string_dtype_are_one_clear_error() -> None:
+    from genbench.refs.stats import RefStats
+
+    rows, mu, sigma = _stats_parts()
+    with pytest.raises(InputError, match="dtype"):
+        RefStats(mu, sigma, len(rows), {}, features={"embedding": rows.astype(str)})
+
+
+@pytest.mark.parametrize("edit,why", [("inf", "NaN or Inf"), ("shift_mu", "disagrees")])
+def test_clean_fid_import_checks_feats_against_mu_and_sigma(tmp_path: Path, edit: str, why: str, capsys) -> None:
+    from genbench.cli import main
+
+    rows, mu, sigma = _stats_parts(1, n=50, d=64)
+    if edit == "inf":
+        rows[0, 0] = np.inf
+    else:
+        mu = mu + 1.0
+    np.savez(tmp_path / "cf.npz", mu=mu, sigma=sigma, feats=rows)
+    code = main(["ref", "import", str(tmp_path / "cf.npz"), "--format", "clean-fid", "--extractor",
+                 "digits-classifier", "--out", str(tmp_path / "ref.npz")])
+    err = capsys.readouterr().err
+    assert code == 2 and why in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "ref.npz").exists()
