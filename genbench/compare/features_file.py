@@ -27,7 +27,7 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Mapping
 
 import numpy as np
 
@@ -140,7 +140,52 @@ def write_features(path: str | Path, fingerprint: str, n: int, rows: Rows, ident
             "extractors": sorted(rows)}
 
 
-def _load_arrays(path: Path) -> dict[str, np.ndarray]:
+Widths = Callable[[str, str], "int | None"]  # (extractor, role) -> its fixed width, None where not fixed
+META_BYTES = 1 << 20  # a metadata entry (format, fingerprint, n, identities, derived) holds at most this much
+
+
+def _header(z: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[tuple[int, ...], np.dtype]:
+    """(shape, dtype) an entry declares, read from its .npy header alone; the entry must be stored (genbench
+    never compresses) and its size on disk must be exactly what the header declares, so that nothing is
+    allocated beyond the bytes the file really holds (a DEFLATE member cannot expand into terabytes)."""
+    if info.compress_type != zipfile.ZIP_STORED or not info.filename.endswith(".npy"):
+        raise ValueError(f"entry {info.filename!r} is compressed or not a .npy array (genbench stores them plain)")
+    with z.open(info) as f:
+        version = np.lib.format.read_magic(f)
+        read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, _, dtype = read(f)
+        body = f.tell()
+    if dtype.hasobject:
+        raise ValueError(f"entry {info.filename!r} holds Python objects")
+    size = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    if body + size != info.file_size:
+        raise ValueError(f"entry {info.filename!r} declares shape {list(shape)} {dtype} ({size} bytes) but holds "
+                         f"{info.file_size - body}")
+    return tuple(int(d) for d in shape), dtype
+
+
+def _check_declared(path: Path, widths: Widths | None) -> None:
+    """Every entry's declared shape and dtype, before any data is read: metadata small, rows 1- or 2-D, a
+    row width that an extractor fixes equal to it (InputError naming the entry)."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            declared = {i.filename[:-4]: _header(z, i) for i in z.infolist()}
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
+        raise InputError(f"{path}: not a readable genbench features file ({type(e).__name__}: {e})") from None
+    for key, (shape, dtype) in declared.items():
+        if key in _META or key == "derived":
+            if int(np.prod(shape, dtype=object)) * dtype.itemsize > META_BYTES:
+                raise InputError(f"{path}: metadata entry {key!r} declares {list(shape)} {dtype}: too large")
+            continue
+        ext, _, role = key.rpartition(".")
+        want = widths(ext, role) if widths is not None and ext else None
+        if len(shape) not in (1, 2) or (want is not None and len(shape) == 2 and shape[1] != want):
+            raise InputError(f"{path}: entry {key!r} declares shape {list(shape)}; {ext} {role} rows are "
+                             f"[N, {want if want is not None else 'D'}]")
+
+
+def _load_arrays(path: Path, widths: Widths | None = None) -> dict[str, np.ndarray]:
+    _check_declared(path, widths)
     try:
         with np.load(path, allow_pickle=False) as z:
             return {k: z[k] for k in z.files}
@@ -183,15 +228,16 @@ def _split(path: Path, arrays: dict[str, np.ndarray], n: int, provenance: Proven
     return rows, derived
 
 
-def read_features(path: str | Path, sha256: str | None = None) -> FeaturesFile:
-    """Read and check a features file (hash first, when given); InputError naming the file and the problem."""
+def read_features(path: str | Path, sha256: str | None = None, widths: Widths | None = None) -> FeaturesFile:
+    """Read and check a features file (hash first, when given; then every entry's declared shape against
+    `widths` before any data is read); InputError naming the file and the problem."""
     p = Path(path)
     if not p.is_file():
         raise InputError(f"{p}: features file not found")
     if sha256 is not None and (got := sha256_of(p)) != sha256:
         raise InputError(f"{p}: sha256 {got[:16]}… does not match the {sha256[:16]}… its result records "
                          "(the file was changed or replaced after the result was written)")
-    arrays = _load_arrays(p)
+    arrays = _load_arrays(p, widths)
     if str(arrays.get("format", "")) != FORMAT or any(k not in arrays for k in _META):
         raise InputError(f"{p}: not a genbench features file (format {FORMAT!r} expected)")
     try:

@@ -87,6 +87,16 @@ def save_gated_features(result: EvalResult, json_path: str | Path, protocol: Pro
     return record
 
 
+def extractor_width(extractor: str, role: str) -> int | None:
+    """The width a registered extractor fixes for a role (None: not registered, or not fixed: pixels)."""
+    from genbench.features import load_all
+    from genbench.features.base import extractor_class
+
+    load_all()
+    cls = extractor_class(extractor)
+    return None if cls is None else cls.dims.get(role)
+
+
 def attached_features(json_path: str | Path, result: EvalResult, what: str) -> FeaturesFile | None:
     """The checked features file a result records (None when it records none).
 
@@ -98,7 +108,7 @@ def attached_features(json_path: str | Path, result: EvalResult, what: str) -> F
     if not path.is_file():
         raise InputError(f"{what} {json_path}: its features file {path} is missing (commit it beside the "
                          "result, e.g. with Git LFS, or restore it from the CI cache)")
-    ff = read_features(path, str(record["sha256"]))
+    ff = read_features(path, str(record["sha256"]), extractor_width)
     fp, n = result.samples.get("fingerprint"), result.samples.get("n")
     if ff.fingerprint != fp or ff.n != n:
         raise InputError(f"{what} {json_path}: its features file {path.name} was computed from other samples "

@@ -133,3 +133,59 @@ def test_clean_fid_import_checks_feats_against_mu_and_sigma(tmp_path: Path, edit
     err = capsys.readouterr().err
     assert code == 2 and why in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "ref.npz").exists()
+
+
+def _forge_entry(path: Path, key: str, header_shape: tuple, body: bytes, compress: int = 0) -> None:
+    """Rewrite one entry of a features file: an .npy header declaring `header_shape` float32, then `body`."""
+    import io
+    import zipfile
+
+    entries = {}
+    with zipfile.ZipFile(path) as z:
+        for info in z.infolist():
+            entries[info.filename] = z.read(info)
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_2_0(buf, {"descr": "<f4", "fortran_order": False, "shape": header_shape})
+    entries[f"{key}.npy"] = buf.getvalue() + body
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED) as z:
+        for name, data in entries.items():
+            z.writestr(name, data)
+
+
+def _features_file(tmp_path: Path) -> Path:
+    from genbench.compare.features_file import write_features
+
+    path = tmp_path / "r.features.npz"
+    rows = {"digits-classifier": {"embedding": np.zeros((4, 64), np.float32)}}
+    write_features(path, "ab" * 32, 4, rows, {"digits-classifier": {"name": "digits-classifier"}})
+    return path
+
+
+@pytest.mark.parametrize("shape,body,compress,why", [
+    ((10**12, 10**12), b"\0" * 64, 0, "declares shape"),  # a huge declaration over 64 real bytes
+    ((200, 500_000), b"\0" * (200 * 500_000 * 4), 1, "compressed"),  # 400 MB that DEFLATE shrinks to 400 kB
+    ((4, 500), b"\0" * (4 * 500 * 4), 0, "rows are \\[N, 64\\]"),  # the classifier's embedding is 64 wide
+])
+def test_features_file_declarations_are_checked_before_any_data_is_read(tmp_path, shape, body, compress, why):
+    from genbench.compare.features_file import read_features
+    from genbench.compare.verify import extractor_width
+
+    path = _features_file(tmp_path)
+    _forge_entry(path, "digits-classifier.embedding", shape, body, compress)
+    with pytest.raises(InputError, match=why):
+        read_features(path, widths=extractor_width)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=2**40), min_size=0, max_size=3),
+       st.integers(min_value=0, max_value=256))
+def test_any_declared_shape_is_read_or_refused_never_allocated(tmp_path_factory, shape, body_len):
+    from genbench.compare.features_file import read_features
+
+    path = _features_file(tmp_path_factory.mktemp("ff"))
+    _forge_entry(path, "digits-classifier.embedding", tuple(shape), b"\0" * body_len)
+    try:
+        ff = read_features(path)
+    except InputError:
+        return
+    assert ff.raw("digits-classifier")["embedding"].nbytes == body_len
