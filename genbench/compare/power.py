@@ -23,7 +23,9 @@ import numpy as np
 from genbench.compare.gate import Z95, Rule
 from genbench.compare.joint import all_pass, correlation, normals
 from genbench.compare.laws import CONDITIONS, Pilot, RuleLaw, exact_stop_rate, fit_rule, is_exact, margin
+from genbench.errors import ConfigError
 from genbench.metrics.base import MetricConfig
+from genbench.seeding import check_seed
 
 DEFAULT_SIZES = (250, 500, 1000, 2000, 5000, 10_000, 50_000)
 
@@ -61,6 +63,10 @@ class Plan:
                           "per_rule": r.per_rule} for r in self.rows]}
 
 
+MAX_PLAN_N = 1_000_000  # the planner extrapolates to N; simulating exact rules draws N rows per draw
+MAX_REPS = 100_000
+
+
 @dataclass(frozen=True)
 class PlanOptions:
     sizes: tuple[int, ...] = DEFAULT_SIZES
@@ -70,6 +76,18 @@ class PlanOptions:
     draws: int = 40  # fresh pilot subsets per size: the spread of d, and exact rules' decisions
     with_replacement: bool = False  # True: subsets drawn as a benchmark draws from a finite pool
     subsets: int = 4  # pilot subsets per size whose bootstrap variances are averaged
+
+    def __post_init__(self) -> None:
+        """Every count a user can type is bounded before any work (exact rules simulate draws of N rows)."""
+        if not self.sizes or any(isinstance(n, bool) or not isinstance(n, int) or not 2 <= n <= MAX_PLAN_N
+                                 for n in self.sizes):
+            raise ConfigError(f"--sizes {list(self.sizes)}: every N must be a whole number from 2 to {MAX_PLAN_N:,}")
+        for name, flag, lo, hi in (("reps", "bootstrap", 2, MAX_REPS), ("draws", "draws", 2, MAX_REPS),
+                                   ("subsets", "subsets", 1, 1000)):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+                raise ConfigError(f"--{flag} {v!r}: must be a whole number from {lo} to {hi:,}")
+        check_seed(self.seed, "--seed")
 
 
 def plan(pilots: Mapping[Rule, Pilot], config: MetricConfig, opts: PlanOptions,

@@ -189,3 +189,20 @@ def test_any_declared_shape_is_read_or_refused_never_allocated(tmp_path_factory,
     except InputError:
         return
     assert ff.raw("digits-classifier")["embedding"].nbytes == body_len
+
+
+@pytest.mark.parametrize("sizes", ["100,100000000", "100,9223372036854775808", "1,100"])
+def test_power_sizes_are_bounded_before_any_work(sizes: str, capsys) -> None:
+    from genbench.cli import main
+
+    assert main(["power", "--protocol", "digits-default", "--baseline", "digits-train", "--kind", "noise", "--size", "25",
+                 "--sizes", sizes]) == 2
+    err = capsys.readouterr().err
+    assert "--sizes" in err and len(err.strip().splitlines()) == 1
+
+
+def test_power_seed_is_checked() -> None:
+    from genbench.compare.power import PlanOptions
+
+    with pytest.raises(ConfigError, match="--seed"):
+        PlanOptions(seed=-1)
