@@ -6,7 +6,8 @@ duplicates, copying; tiled by genbench.metrics.knn), `ct` (C_T), `ssim` (SSIM), 
 class coverage, stacked digits, NDB/JS), `ndb` (NDB's dimension subset). Resampling engines: `fd_fast`
 (FD from a cached reference root, and FD of any resample given as row counts, reference fixed or
 resampled) and `counts` (pools of rows, and FD and precision/recall of their row-count replicates).
-May import: numpy, scipy, torch, `genbench.errors` and the k-NN tiling `genbench.metrics.knn`; nothing that
+May import: numpy, scipy, torch, `genbench.errors`, `genbench.numerics` (thread control of small
+decompositions) and the k-NN tiling `genbench.metrics.knn`; nothing that
 does IO.
 """
 from genbench.metrics.functional.ct import c_t, mann_whitney_z

@@ -29,6 +29,7 @@ import numpy as np
 import torch
 
 from genbench.errors import ConfigError, NotEnoughSamplesError
+from genbench.numerics import small_linalg
 
 
 def _f64(x: np.ndarray, name: str, ndim: int) -> np.ndarray:
@@ -83,11 +84,12 @@ def trace_sqrt_product(sigma1: np.ndarray, sigma2: np.ndarray) -> float:
     the eigh path (`trace_sqrt_product_eigh`) when Σ₁ or Σ₂ is (nearly) singular. Negative λ clipped to 0."""
     s1 = torch.from_numpy(np.array(sigma1, dtype=np.float64))  # [D, D] own copies for torch
     s2 = torch.from_numpy(np.array(sigma2, dtype=np.float64))
-    low = _cholesky(s1)
-    if low is None or _cholesky(s2) is None:  # a singular Σ₂ leaves √(noise) eigenvalues: keep today's path
-        return trace_sqrt_product_eigh(sigma1, sigma2)
-    m = low.T @ (s2 @ low)  # [D, D] Lᵀ Σ₂ L, symmetric up to rounding
-    return _sum_sqrt(torch.linalg.eigvalsh(m, UPLO="L").numpy())
+    with small_linalg(len(s1)):
+        low = _cholesky(s1)
+        if low is None or _cholesky(s2) is None:  # a singular Σ₂ leaves √(noise) eigenvalues: keep today's path
+            return trace_sqrt_product_eigh(sigma1, sigma2)
+        m = low.T @ (s2 @ low)  # [D, D] Lᵀ Σ₂ L, symmetric up to rounding
+        return _sum_sqrt(torch.linalg.eigvalsh(m, UPLO="L").numpy())
 
 
 def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray) -> float:

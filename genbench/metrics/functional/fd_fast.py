@@ -44,6 +44,7 @@ import torch
 from scipy.linalg.blas import dsyr, dsyrk
 
 from genbench.errors import ConfigError
+from genbench.numerics import small_linalg
 
 CHUNK = 8192  # rows per rank-k update: bounds the scaled copy to CHUNK × D float64
 
@@ -51,14 +52,16 @@ CHUNK = 8192  # rows per rank-k update: bounds the scaled copy to CHUNK × D flo
 def psd_sqrt(sigma: np.ndarray) -> np.ndarray:
     """Symmetric PSD square root [D, D] float64 of a covariance (eigh; negative eigenvalues clipped)."""
     s = np.array(sigma, dtype=np.float64)  # a writable copy for torch
-    w, v = (t.numpy() for t in torch.linalg.eigh(torch.from_numpy(s)))  # w: [D], v: [D, D]
+    with small_linalg(len(s)):
+        w, v = (t.numpy() for t in torch.linalg.eigh(torch.from_numpy(s)))  # w: [D], v: [D, D]
     r = (v * np.sqrt(np.clip(w, 0.0, None))) @ v.T
     return (r + r.T) / 2.0  # exactly symmetric
 
 
 def _trace_sqrt_eig(m_upper: np.ndarray) -> float:
     """Σ √λ over the eigenvalues of a symmetric matrix whose upper triangle holds it (negatives -> 0)."""
-    lam = torch.linalg.eigvalsh(torch.from_numpy(m_upper), UPLO="U").numpy()  # [D]
+    with small_linalg(len(m_upper)):
+        lam = torch.linalg.eigvalsh(torch.from_numpy(m_upper), UPLO="U").numpy()  # [D]
     return float(np.sqrt(np.clip(lam, 0.0, None)).sum())
 
 
