@@ -289,6 +289,7 @@ def render_csv(board: "Leaderboard") -> str:
                   + ["rank_worst"]]
     for col in ("protocol_id", "model"):
         table[col] = table[col].map(lambda v: csv_text(clean(v)))
+    table.columns = [csv_text(clean(c)) for c in table.columns]  # metric names come from files too
     buf = io.StringIO()
     table.to_csv(buf, index=False, lineterminator="\n", float_format="%.10g")
     return buf.getvalue()

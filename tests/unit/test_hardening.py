@@ -549,3 +549,18 @@ def test_disagreement_message_names_ranks_and_fact():
     lines = disagreements([flatten({"inputs": {"fake": {"fingerprint": "aaaa", "n": 60}}}),
                            flatten({"inputs": {"fake": {"fingerprint": "bbbb", "n": 60}}})])
     assert lines == ["inputs.fake.fingerprint: rank 0 aaaa, rank 1 bbbb"]
+
+
+def test_csv_headers_from_metric_names_never_start_a_formula(tmp_path):
+    """Issue #27: a metric named =HYPERLINK(...) in a result file became a CSV header cell starting with '='."""
+    path = tmp_path / "b.jsonl"
+    r = _result()
+    r.metrics['=HYPERLINK("http://x")'] = MetricValue(1.0, None, None, {})
+    r.directions['=HYPERLINK("http://x")'] = False
+    Leaderboard.load(path).add_results({"m": r})
+    header = render(Leaderboard.load(path), "csv").splitlines()[0]
+    import csv as _csv
+
+    cells = next(_csv.reader([header]))
+    assert not any(c.startswith(("=", "+", "-", "@")) for c in cells), cells
+    assert any(c.startswith("'=HYPERLINK") for c in cells)
