@@ -20,6 +20,7 @@ import torch
 
 from genbench.errors import InputError, WeightsError
 from genbench.features.base import EXTRACTORS, Derived, ExtractorSpec, FeatureExtractor, WeightsInfo
+from genbench.features.weights import load_tensors
 
 MODEL_NAME = "ViT-B-32"
 IMAGE_SIZE = 224
@@ -57,7 +58,7 @@ def load_clip_state_dict(path: Path, verified: bool = True) -> dict[str, torch.T
                 warnings.simplefilter("ignore", FutureWarning)
                 sd = torch.jit.load(str(path), map_location="cpu").state_dict()
         else:
-            sd = torch.load(path, map_location="cpu", weights_only=True)
+            sd = load_tensors(path)
     except Exception as e:  # corrupt archives raise many types
         raise WeightsError(f"{path}: cannot read CLIP weights ({type(e).__name__}: {str(e)[:300]})") from None
     if isinstance(sd, dict) and "state_dict" in sd:

@@ -41,6 +41,7 @@ from PIL import Image
 
 from genbench.errors import ConfigError, WeightsError
 from genbench.features.base import EXTRACTORS, ExtractorSpec, FeatureExtractor, WeightsInfo
+from genbench.features.weights import load_tensors
 
 SIZE = 224
 MEAN = (0.485, 0.456, 0.406)
@@ -115,7 +116,7 @@ def build_vit(cfg: ViTConfig) -> torch.nn.Module:
 def load_vit(path: Path | str, cfg: ViTConfig = VIT_L_14) -> torch.nn.Module:
     """timm ViT loaded from an official DINOv2 checkpoint file (plain tensors only: weights_only=True)."""
     try:
-        sd = torch.load(path, map_location="cpu", weights_only=True)
+        sd = load_tensors(path)
     except Exception as e:  # pickle and zip errors come in many types
         raise WeightsError(f"{path}: not a plain tensor state dict ({type(e).__name__}: {str(e)[:200]})") from None
     if not isinstance(sd, dict):

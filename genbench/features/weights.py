@@ -90,6 +90,18 @@ class WeightsStatus:
 
 
 # ---- hashing and locations ----------------------------------------------------------------------
+def load_tensors(path: Path | str) -> object:
+    """torch.load(weights_only=True): plain tensors and containers only, never pickled code. torch's own
+    warnings about the file (its pickle protocol) are silenced: a refusal is the caller's one error line."""
+    import warnings
+
+    import torch
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return torch.load(path, map_location="cpu", weights_only=True)
+
+
 def sha256_file(path: Path | str) -> str:
     """sha256 of a file, streamed in 1 MiB chunks (cached per path, inode, size and mtime)."""
     p = Path(path)

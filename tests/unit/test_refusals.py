@@ -206,3 +206,18 @@ def test_power_seed_is_checked() -> None:
 
     with pytest.raises(ConfigError, match="--seed"):
         PlanOptions(seed=-1)
+
+
+@pytest.mark.parametrize("extractor,metric", [("inception-v3-tf", "fid"), ("clip-vit-b-32", "cmmd")])
+def test_a_pickled_weights_file_is_refused_in_one_line(tmp_path: Path, capsys, extractor: str, metric: str) -> None:
+    import pickle
+
+    from genbench.cli import main
+
+    evil = tmp_path / "evil.pth"
+    evil.write_bytes(pickle.dumps({"a": object()}, protocol=4))
+    code = main(["eval", "--samples", "digits-train", "--ref", "digits-test", "--extractor", extractor,
+                 "--metrics", metric, "--num-samples",
+                 "20", "--weights", f"{extractor}={evil}", "--allow-unverified-weights", "--cache-dir", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "evil.pth" in err, err

@@ -21,6 +21,7 @@ from genbench.errors import WeightsError
 from genbench.features.base import EXTRACTORS, ExtractorSpec, FeatureExtractor, WeightsInfo
 from genbench.features.inception.net import BODY, SIZE, STEM, head, normalise, prefetch, run_layers, spare_core
 from genbench.numerics import deterministic_cuda
+from genbench.features.weights import load_tensors
 
 _TF_NAME = "inception-v3-compat"
 _TF_FEATURES = ("2048", "logits_unbiased")  # pool3, logits without the fc bias (torch-fidelity's IS input)
@@ -99,7 +100,7 @@ def _torch_fidelity_net(path: Path) -> torch.nn.Module:
 def _refuse_pickled_code(path: Path) -> None:
     """torch-fidelity loads with weights_only=False; an unverified file must at least be plain tensors."""
     try:
-        torch.load(path, map_location="cpu", weights_only=True)
+        load_tensors(path)
     except Exception as e:  # pickle errors come in many types
         raise WeightsError(f"{path}: unverified weights file is not a plain tensor state dict, refusing to "
                            f"unpickle it ({type(e).__name__})") from None
