@@ -4,8 +4,9 @@ from __future__ import annotations
 import contextlib
 import os
 import platform
+import threading
 from functools import lru_cache
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import numpy as np
 import torch
@@ -98,24 +99,47 @@ def softmax64(logits: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)  # [N, C] float64
 
 
-SMALL_LINALG = 512  # matrices up to this size are decomposed on one thread
+SMALL_LINALG = 512  # features up to this width are handled on one thread
 
 
 @contextlib.contextmanager
 def small_linalg(size: int) -> Iterator[None]:
-    """One torch (OpenMP) thread while a [size, size] decomposition runs, when size <= SMALL_LINALG.
+    """One thread for torch (OpenMP) and for numpy/scipy's BLAS while maths on [*, size] features runs, when
+    size <= SMALL_LINALG; the callers' counts are restored on exit.
 
     For small matrices threads buy nothing on an idle machine and cost 25x on a loaded one (eigvalsh of a
-    192 x 192 matrix: 4 ms on one thread, 108 ms on two spinning against other work), and a fixed thread
-    count keeps the rounding the same whatever the machine's core count. OpenMP's thread count belongs to
-    the calling thread, so other threads are not affected; the caller's count is restored on exit.
+    192 x 192 matrix: 4 ms on one thread, 108 ms on two spinning against other work; the paired gate at
+    N = 1,000 took 55 s), and OpenBLAS's GEMM rounds differently with 1 and 2 threads, so one fixed count
+    keeps small-feature metrics identical whatever the machine's core count. OpenMP's count belongs to the
+    calling thread; OpenBLAS's is process-wide (metrics run on the main thread, never beside extraction).
     """
-    if size > SMALL_LINALG:
+    if size > SMALL_LINALG or getattr(_ONE_THREAD, "active", False):  # nested: the outer block holds one thread
         yield
         return
     before = torch.get_num_threads()
     torch.set_num_threads(1)
+    _ONE_THREAD.active = True
     try:
-        yield
+        with _blas().limit(limits=1):
+            yield
     finally:
+        _ONE_THREAD.active = False
         torch.set_num_threads(before)
+
+
+_ONE_THREAD = threading.local()
+
+
+@lru_cache(maxsize=1)
+def _blas():
+    """threadpoolctl's controller of the loaded BLAS/OpenMP libraries, found once (a scan costs ~7 ms)."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def feature_width(arrays: Iterable[object]) -> int:
+    """The widest feature dimension among 2-D arrays (SMALL_LINALG + 1 when there is none: images, scalars),
+    for small_linalg."""
+    widths = [int(np.shape(a)[1]) for a in arrays if np.ndim(a) == 2]
+    return max(widths) if widths else SMALL_LINALG + 1

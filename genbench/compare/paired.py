@@ -32,6 +32,7 @@ from genbench.errors import ConfigError
 from genbench.metrics.base import METRICS, Metric, MetricConfig, MetricInputs, MetricValue
 from genbench.metrics.bootstrap import bias_corrected
 from genbench.metrics.functional.counts import Pool, Resample, materialise
+from genbench.numerics import feature_width, small_linalg
 
 Arrays = Mapping[str, np.ndarray]  # role ("embedding", "class_probs", ...) -> [P, ...] pool rows
 PAIRED, INDEPENDENT, EXACT = "paired bootstrap", "independent bootstrap", "exact (not resampled)"
@@ -178,20 +179,25 @@ def differences(outputs: Sequence[str], a: Side, b: Side, ref: Side, config: Met
     for o in outputs:
         by_metric.setdefault(metric_for(o), []).append(o)
     result: dict[str, Difference] = {}
-    for cls, outs in by_metric.items():
-        metric = cls((params or {}).get(cls.name))
-        va, vb = (point_values(metric, s.take(), ref.take(), config, ctx) for s in (a, b))
-        missing = [o for o in outs if o not in va or o not in vb]
-        if missing:
-            raise ConfigError(f"metric {cls.name!r} did not produce {', '.join(missing)} on these features")
-        if not cls.bootstrap_sets:
-            result.update({o: Difference(o, va[o], vb[o], va[o] - vb[o], va[o] - vb[o], va[o] - vb[o], 0.0, 0,
-                                         EXACT) for o in outs})
-            continue
-        names = outs if _use_fast(cls, outs, (a, b, ref)) else list(cls.outputs)
-        fast = (_Fast(metric, config, memo if memo is not None else {})
-                if _use_fast(cls, names, (a, b, ref)) else None)
-        r = _replicates(metric, names, a, b, ref, config, ctx, reps, seed, paired, fast)
-        result.update({o: _summarise(o, va[o], vb[o], r[:, names.index(o)], PAIRED if paired else INDEPENDENT)
-                       for o in outs})
+    with small_linalg(feature_width(v for s in (a, b, ref) for v in s.arrays.values())):
+        for cls, outs in by_metric.items():
+            result.update(_metric_differences(cls, outs, a, b, ref, config, reps, seed, paired, ctx, memo, params))
     return result
+
+
+def _metric_differences(cls: type[Metric], outs: list[str], a: Side, b: Side, ref: Side, config: MetricConfig,
+                        reps: int, seed: int, paired: bool, ctx: dict, memo: dict | None,
+                        params: Mapping[str, object] | None) -> dict[str, Difference]:
+    """The differences of one metric's outputs (`differences`, one metric)."""
+    metric = cls((params or {}).get(cls.name))
+    va, vb = (point_values(metric, s.take(), ref.take(), config, ctx) for s in (a, b))
+    missing = [o for o in outs if o not in va or o not in vb]
+    if missing:
+        raise ConfigError(f"metric {cls.name!r} did not produce {', '.join(missing)} on these features")
+    if not cls.bootstrap_sets:
+        return {o: Difference(o, va[o], vb[o], va[o] - vb[o], va[o] - vb[o], va[o] - vb[o], 0.0, 0, EXACT)
+                for o in outs}
+    names = outs if _use_fast(cls, outs, (a, b, ref)) else list(cls.outputs)
+    fast = _Fast(metric, config, memo if memo is not None else {}) if _use_fast(cls, names, (a, b, ref)) else None
+    r = _replicates(metric, names, a, b, ref, config, ctx, reps, seed, paired, fast)
+    return {o: _summarise(o, va[o], vb[o], r[:, names.index(o)], PAIRED if paired else INDEPENDENT) for o in outs}

@@ -27,6 +27,7 @@ from typing import Any, Callable, Iterator, Mapping, Protocol, Sequence
 import numpy as np
 
 from genbench.errors import NotEnoughSamplesError
+from genbench.numerics import feature_width, small_linalg
 from genbench.metrics.values import MetricConfig, MetricInputs, MetricValue, as_value
 
 
@@ -52,6 +53,13 @@ def compute_with_ci(metric: Bootstrappable, inputs: MetricInputs, config: Metric
     on_replicate (a progress bar's update) is called once per replicate, as the metric consumes its draw.
     """
     metric.check_samples(inputs)
+    keys = [k for k in getattr(metric, "needs", ()) if inputs.has(k)]
+    with small_linalg(feature_width(inputs.get(k) for k in keys)):  # small features: one thread, see numerics
+        return _compute(metric, inputs, config, on_replicate)
+
+
+def _compute(metric: Bootstrappable, inputs: MetricInputs, config: MetricConfig,
+             on_replicate: Callable[[], None] | None) -> dict[str, MetricValue]:
     point = {k: as_value(v) for k, v in metric.point(inputs, config).items()}
     sizes = metric.resample_sizes(inputs)
     if config.bootstrap <= 0 or not sizes:

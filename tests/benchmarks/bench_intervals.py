@@ -10,6 +10,8 @@
    features, and genbench with B = 200 (the row-count engine). Budget: point <= torch-fidelity; B = 200
    <= 3 minutes.
 3. IS at 50,000 (1,008 logits), 10 splits, with B = 200.
+4. The README's CI step: `genbench gate` from a committed baseline result and its features file at N = 1,000
+   (fresh GENBENCH_HOME), beside `python -c "import torch"`. Budget: <= 3 s.
 FD with B = 200 at 50k is the "fd-ci" case of bench_metrics ("## Metrics").
 
 Run on an idle machine: .venv/bin/python -m tests.benchmarks.bench_intervals [--compare-rev REV]
@@ -103,7 +105,40 @@ def case_is() -> dict:
             "peak_gib": _peak_gib()}
 
 
-CASES = {"digits": case_digits, "kid": case_kid, "is": case_is}
+def _wall(cmd: list[str], env: dict, cwd: Path, runs: int = 3) -> float:
+    """Median wall seconds of a command (a fresh process each run)."""
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, check=False)
+        times.append(time.perf_counter() - t0)
+    return sorted(times)[len(times) // 2]
+
+
+def case_gate() -> dict:
+    """The README's CI step: `genbench gate` from the two committed files of a baseline recorded at N = 1,000
+    (fresh GENBENCH_HOME each run: no cache), beside `python -c "import torch"` in the same run."""
+    from genbench.data import load_dataset
+
+    work = Path(tempfile.mkdtemp())
+    x = np.asarray(load_dataset("digits-train").data)[:N_DIGITS].transpose(0, 2, 3, 1)  # NHWC uint8
+    np.savez(work / "baseline.npz", arr_0=x)
+    np.savez(work / "candidate.npz", arr_0=x)
+    env = dict(os.environ, GENBENCH_HOME=str(work / "home-record"))
+    gb = [sys.executable, "-m", "genbench"]
+    subprocess.run(gb + ["eval", "--samples", "baseline.npz", "--protocol", "digits-default", "--metrics",
+                         "fd,pr,modes", "--json", "baseline_result.json", "--save-features", "--quiet"],
+                   cwd=work, env=env, check=True, capture_output=True)
+    (work / "baseline.npz").unlink()
+    times = []
+    for i in range(3):
+        env_i = dict(os.environ, GENBENCH_HOME=str(work / f"home-{i}"))
+        times.append(_wall(gb + ["gate", "--candidate", "candidate.npz", "--baseline", "baseline_result.json",
+                                 "--protocol", "digits-default", "--json", "gate.json"], env_i, work, runs=1))
+    return {"gate_s": sorted(times)[1], "torch_import_s": _wall([sys.executable, "-c", "import torch"], env, work)}
+
+
+CASES = {"digits": case_digits, "kid": case_kid, "is": case_is, "gate": case_gate}
 
 
 def _run(case: str, tree: Path = ROOT) -> dict:
@@ -152,6 +187,13 @@ def _body(res: dict, rev: str | None) -> str:
              _digits_table(res["digits"], res.get("before"), rev)]
     whole = res["digits"]["whole"][str(BOOT)]
     lines += ["", f"Whole evaluation with B = 200: {whole:.1f} s (budget 15 s: {'met' if whole <= 15 else 'not met'})."]
+    if "gate" in res:
+        g = res["gate"]
+        lines += ["", "### The README's CI step", "",
+                  f"`genbench gate --candidate candidate.npz --baseline baseline_result.json --protocol digits-default` "
+                  f"from the two committed files at N = 1,000, fresh GENBENCH_HOME: {g['gate_s']:.1f} s wall "
+                  f"(median of 3; budget 3 s: {'met' if g['gate_s'] <= 3 else 'not met'}); `python -c \"import torch\"` "
+                  f"in the same run: {g['torch_import_s']:.1f} s."]
     if "kid" in res:
         k = res["kid"]
         lines += ["", "### KID at 50,000 × 50,000, 2048-d, 100 subsets of 1,000 (random features)", "",
@@ -177,7 +219,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     from tests.benchmarks.sections import write_section
 
-    res = {"digits": _run("digits")}
+    res = {"digits": _run("digits"), "gate": _run("gate")}
     if args.compare_rev:
         res["before"] = _at_rev(args.compare_rev)
     if not args.skip_50k:
