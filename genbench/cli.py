@@ -42,14 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="genbench", description=__doc__)
     parser.add_argument("--version", action="version", version=f"genbench {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"genbench.commands.{name}")
-        except ModuleNotFoundError as e:
-            if e.name == f"genbench.commands.{name}":
-                continue  # command not built yet
-            raise
-        module.register(sub)
+    for name in COMMANDS:  # declarations only: a command's implementation is imported when it runs
+        importlib.import_module(f"genbench.commands.parsers.{name}").register(sub)
     return parser
 
 

@@ -5,24 +5,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from genbench.commands.common import add_device, positive_int
-
-
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("run", help="train, sample, evaluate and rank a built-in suite")
-    p.add_argument("--suite", default="digits", help="digits, stacked-digits, toy2d or all")
-    p.add_argument("--preset", default="quick", choices=["tiny", "quick", "full"],
-                   help="tiny: seconds (tests); quick: minutes on a CPU; full: for a GPU")
-    p.add_argument("--out", default="runs", help="work folder: checkpoints, samples, features, results")
-    p.add_argument("--board-dir", default="leaderboards", help="where <suite>.jsonl/.md/.csv are written")
-    p.add_argument("--num-samples", type=positive_int, default=None,
-                   help="override the suite's sample count (recorded; never ranked with other counts)")
-    p.add_argument("--batch-size", type=positive_int, default=64)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--no-report", action="store_true", help="skip the HTML report")
-    add_device(p)
-    p.set_defaults(func=run)
-
 
 def run(args: argparse.Namespace) -> int:
     from genbench.bench.run_suite import RunOptions, run_suite
