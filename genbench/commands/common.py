@@ -15,6 +15,13 @@ def add_device(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="auto", help="auto (CUDA if available), cpu or cuda")
 
 
+QUIET_HELP = "no progress on stderr (a bar on a terminal; elsewhere a line per stage and at least every 10 s)"
+
+
+def add_quiet(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--quiet", action="store_true", help=QUIET_HELP)
+
+
 def add_weights(p: argparse.ArgumentParser) -> None:
     p.add_argument("--weights", action="append", default=[], metavar="NAME=PATH",
                    help="use this weights file for extractor NAME (repeatable)")

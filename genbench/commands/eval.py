@@ -51,7 +51,7 @@ def _options(args: argparse.Namespace) -> EvalOptions:
     return eval_options(args, extractor=args.extractor, num_samples=args.num_samples, num_reference=args.num_ref,
                         seed=args.seed, cache_dir=False if args.no_cache else args.cache_dir, bootstrap=args.bootstrap,
                         prompt_template=args.prompt_template, value_range=args.value_range,
-                        progress=sys.stderr.isatty() and not args.quiet)
+                        progress=not args.quiet)
 
 
 def _check_outputs(args: argparse.Namespace) -> None:

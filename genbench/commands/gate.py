@@ -57,7 +57,7 @@ def _score(samples: SampleSet, args: argparse.Namespace, proto: str | None, seed
 
     ref, num_ref = reference_of(like) if args.ref is None and like is not None else (args.ref, None)
     opts = eval_options(args, bootstrap=bootstrap, num_samples=len(samples), seed=seed, cache_dir=args.cache_dir,
-                        progress=sys.stderr.isatty(), num_reference=num_ref)
+                        progress=not args.quiet, num_reference=num_ref)
     return evaluate(samples, ref, protocol=proto, metrics=_needed_metrics(proto, args.rule), name=name,
                     options=opts)
 

@@ -6,7 +6,6 @@ features (--keep-features) and the full record. `ref import` converts pytorch-fi
 from __future__ import annotations
 
 import argparse
-import sys
 
 from genbench.commands.common import eval_options
 from genbench.errors import ConfigError
@@ -22,7 +21,7 @@ def run(args: argparse.Namespace) -> int:
     from genbench.refs.build import build_reference
 
     opts = eval_options(args, extractor=args.extractor, cache_dir=False if args.no_cache else args.cache_dir,
-                        progress=sys.stderr.isatty() and not args.quiet, value_range=args.value_range)
+                        progress=not args.quiet, value_range=args.value_range)
     res = build_reference(args.source, args.out, protocol=args.protocol, keep_features=args.keep_features,
                           num=args.num, options=opts)
     for name, path in res["written"].items():

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from genbench.commands.common import eval_options, parse_weights
@@ -21,7 +20,7 @@ def _pacgan(args: argparse.Namespace) -> int:
     from genbench.bench.reproduce import PacganOptions, reproduce_pacgan
 
     opts = PacganOptions(trials=args.trials, out=Path(args.out), device=args.device, steps=args.steps,
-                         progress=sys.stderr.isatty())
+                         progress=not args.quiet)
     if args.steps is None:
         print("PacGAN setup: 400,000 generator steps (400 epochs of 100,000 points, batch 100) per model and "
               "trial -- hours per run on a CPU; --steps N shortens it (then it is not the paper's setup).")
@@ -60,7 +59,7 @@ def _ddpm(args: argparse.Namespace) -> int:
     else:
         samples = open_samples(args.samples)
     check_not_enough(args.num_samples or len(samples), 50_000 if args.num_samples is None else 1, "--samples")
-    opts = eval_options(args, num_samples=args.num_samples, progress=sys.stderr.isatty())
+    opts = eval_options(args, num_samples=args.num_samples, progress=not args.quiet)
     result = evaluate(samples, args.ref, protocol="tf-fid50k", name="ours", options=opts)
     print(result.table())
     print("\nDDPM (Ho et al. 2020) Table 1, CIFAR-10:")
@@ -77,7 +76,7 @@ def _ddpm_samples(args: argparse.Namespace):
     from genbench.sets.diffusers import DiffusersOptions
 
     opts = DiffusersOptions(steps=args.steps, batch_size=args.batch_size, device=args.device,
-                            progress=sys.stderr.isatty())
+                            progress=not args.quiet)
     print(f"sampling {args.num:,} images from {args.model} (seeds 0..{args.num - 1})", flush=True)
     return ddpm_cifar10_samples(args.model, args.num, Path(args.out) / "ddpm-cifar10", opts)
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 
@@ -16,7 +15,7 @@ def run(args: argparse.Namespace) -> int:
     for name in names:
         opts = RunOptions(preset=args.preset, device=args.device, out=Path(args.out),
                           board_dir=Path(args.board_dir), num_samples=args.num_samples,
-                          batch_size=args.batch_size, seed=args.seed, progress=sys.stderr.isatty(),
+                          batch_size=args.batch_size, seed=args.seed, progress=not args.quiet,
                           report=not args.no_report)
         outcome = run_suite(name, opts)
         print(f"\nleaderboard: {outcome.board_path.with_suffix('.md')}")

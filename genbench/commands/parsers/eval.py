@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from genbench.commands.common import add_device, add_weights, positive_int
+from genbench.commands.common import add_device, add_quiet, add_weights, positive_int
 from genbench.commands.parsers import Run
 
 
@@ -38,7 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "R.json` pairs from these two files alone")
     p.add_argument("--name", default=None, help="model name (for --add-to)")
     p.add_argument("--add-to", default=None, help="append the result's rows to this leaderboard JSONL")
-    p.add_argument("--quiet", action="store_true", help="no progress bars (they show only on a terminal anyway)")
+    add_quiet(p)
     add_device(p)
     add_weights(p)
     p.set_defaults(func=Run("eval"))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from genbench.commands.common import add_device, positive_int
+from genbench.commands.common import QUIET_HELP, add_device, positive_int
 from genbench.commands.parsers import Run
 
 
@@ -28,6 +28,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="output .npz file or PNG folder")
     p.add_argument("--overwrite", action="store_true",
                    help="replace an existing --out folder (only one that genbench wrote)")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--quiet", "--no-progress", dest="no_progress", action="store_true", help=QUIET_HELP)
     add_device(p)
     p.set_defaults(func=Run("generate"))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from genbench.commands.common import add_device, add_weights, positive_int
+from genbench.commands.common import add_device, add_quiet, add_weights, positive_int
 from genbench.commands.parsers import Run
 
 
@@ -30,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--cache-dir", default=None, help="feature cache (default $GENBENCH_HOME/cache)")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the feature cache")
     p.add_argument("--value-range", default=None, choices=["0,1", "-1,1", "0,255"])
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_quiet(p)
     add_device(p)
     add_weights(p)
     p.set_defaults(func=Run("ref"))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from genbench.commands.common import add_device, add_weights, positive_int
+from genbench.commands.common import add_device, add_quiet, add_weights, positive_int
 from genbench.commands.parsers import Run
 
 
@@ -23,6 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="ddpm-cifar10: evaluate fewer than 50,000 (then NOT the paper's protocol)")
     p.add_argument("--batch-size", type=positive_int, default=100)
     p.add_argument("--json", default=None, help="write our numbers as JSON")
+    add_quiet(p)
     add_device(p)
     add_weights(p)
     p.set_defaults(func=Run("reproduce"))

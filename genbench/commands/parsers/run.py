@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from genbench.commands.common import add_device, positive_int
+from genbench.commands.common import add_device, add_quiet, positive_int
 from genbench.commands.parsers import Run
 
 
@@ -19,5 +19,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-size", type=positive_int, default=64)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-report", action="store_true", help="skip the HTML report")
+    add_quiet(p)
     add_device(p)
     p.set_defaults(func=Run("run"))

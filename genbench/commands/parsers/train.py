@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from genbench.commands.common import add_device, positive_int
+from genbench.commands.common import QUIET_HELP, add_device, positive_int
 from genbench.commands.parsers import Run
 from genbench.data import DATASETS
 
@@ -41,6 +41,6 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="image families: class-conditional model (ddpm/ldm: classifier-free guidance; gan: "
                         "projection discriminator; vae: CVAE); sample a class with `generate --class K`")
     p.add_argument("--out", required=True, help="run folder")
-    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.add_argument("--quiet", "--no-progress", dest="no_progress", action="store_true", help=QUIET_HELP)
     add_device(p)
     p.set_defaults(func=Run("train"))
