@@ -9,7 +9,8 @@ Where stderr is a file or a pipe it is `Lines`: one line when a stage ends, and 
 
 A background thread prints the heartbeat even when one step outlasts it (a diffusion batch, a slow
 network load). `enabled=False` (the API's `progress=False`, the CLI's --quiet) prints nothing. The clock
-is injectable and the thread optional, so tests drive the heartbeat without sleeping.
+is injectable and the thread optional, so tests drive the heartbeat without sleeping. Under torchrun only
+rank 0 reports.
 May import: the standard library (tqdm inside `bar`).
 """
 from __future__ import annotations
@@ -30,6 +31,7 @@ def bar(iterable: Iterable | None = None, *, total: int | None = None, desc: str
     """A progress bar over `iterable` (or updated by hand up to `total`), tqdm's interface: iterate it,
     or `update(n)`, `set_postfix(...)`, `set_postfix_str(s)`, `close()`, use it as a context manager."""
     stream = sys.stderr if stream is None else stream
+    enabled = enabled and main_rank()
     if enabled and interactive(stream):
         from tqdm.auto import tqdm
 
@@ -37,6 +39,13 @@ def bar(iterable: Iterable | None = None, *, total: int | None = None, desc: str
                     file=stream)
     return Lines(iterable, total=total, desc=desc, unit=unit, initial=initial,
                  stream=stream if enabled else None, clock=clock, every=every, heartbeat=heartbeat)
+
+
+def main_rank() -> bool:
+    """False on a torchrun rank other than 0: the ranks share the work and rank 0 reports it (torch is not
+    imported here; without a process group every process is its own rank 0)."""
+    dist = sys.modules.get("torch.distributed")
+    return dist is None or not (dist.is_available() and dist.is_initialized()) or dist.get_rank() == 0
 
 
 def interactive(stream: TextIO) -> bool:

@@ -50,7 +50,8 @@ def test_a_long_stage_prints_a_line_at_least_every_10_s():
                 b.tick()
             b.update(100)
     times = _times(log.getvalue())
-    assert times[-1] == 250 and log.getvalue().splitlines()[-1].startswith("genbench: features inception-v3-tf 1000/1000 img")
+    last = log.getvalue().splitlines()[-1]
+    assert times[-1] == 250 and last.startswith("genbench: features inception-v3-tf 1000/1000 img")
     assert max(b - a for a, b in zip([0] + times, times)) <= 10
     assert len(times) >= 25
 
@@ -87,6 +88,22 @@ def test_disabled_prints_nothing_and_starts_no_thread(monkeypatch):
         clock.now += 60
         b.tick()
     assert log.getvalue() == ""
+
+
+def test_only_rank_0_reports(monkeypatch):
+    import sys
+    import types
+
+    fake = types.SimpleNamespace(is_available=lambda: True, is_initialized=lambda: True, get_rank=lambda: 1)
+    monkeypatch.setitem(sys.modules, "torch.distributed", fake)
+    log = io.StringIO()
+    with bar(total=1, desc="decode x", stream=log, heartbeat=False) as b:
+        b.update()
+    assert log.getvalue() == ""
+    fake.get_rank = lambda: 0
+    with bar(total=1, desc="decode x", stream=log, heartbeat=False) as b:
+        b.update()
+    assert log.getvalue().startswith("genbench: decode x 1/1 it")
 
 
 def test_a_terminal_gets_tqdm():

@@ -34,7 +34,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--preset", default="quick", help=presets_help(EXTRA_PRESETS))
     p.add_argument("--steps", type=positive_int, default=None, help="override the preset's training steps")
     p.add_argument("--seed", type=int, default=0, help="training seed (weights init and data order)")
-    p.add_argument("--pack", type=positive_int, default=None, help=f"{', '.join(PACKING)}: PacGAN packing degree m (1 = plain GAN)")
+    p.add_argument("--pack", type=positive_int, default=None,
+                   help=f"{', '.join(PACKING)}: PacGAN packing degree m (1 = plain GAN)")
     p.add_argument("--image-size", type=int, default=None, choices=(8, 16, 32),
                    help="image families: train at this size (8x8 digits are upsampled)")
     p.add_argument("--conditional", action="store_true",
