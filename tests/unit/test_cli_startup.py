@@ -15,7 +15,7 @@ import pytest
 
 from tests.unit.importgraph import ROOT
 
-HEAVY = ("torch", "scipy", "sklearn", "pandas", "reference_models", "genbench.eval.run", "genbench.compare.gate",
+HEAVY = ("torch", "scipy", "numpy", "sklearn", "pandas", "reference_models", "genbench.eval.run", "genbench.compare.gate",
          "genbench.features", "genbench.metrics")
 
 _RENDER_ALL = """
@@ -84,6 +84,13 @@ def test_train_declares_the_registered_families():
     extra = {n: tuple(sorted(set(f.presets) - {"tiny", "quick", "full"})) for n, f in families.items()}
     assert train.EXTRA_PRESETS == {n: e for n, e in extra.items() if e}
     assert train.PACKING == tuple(n for n, f in families.items() if f.option("pack"))
+
+
+def test_train_declares_the_built_in_datasets():
+    from genbench.commands.parsers import train
+    from genbench.data import DATASETS
+
+    assert train.DATASETS == tuple(DATASETS.names())
 
 
 def test_gate_declares_the_library_default():

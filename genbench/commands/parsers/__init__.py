@@ -6,8 +6,8 @@ implementation (tests/unit/test_cli_startup.py checks it in a fresh interpreter)
 hold (model families, the gate's default) are declared here as constants, each tested equal to its
 registry. The `func` a parser sets is `Run(name)`: it imports `genbench.commands.<name>` when the command
 runs, so an entry refused while the implementation imports is reported by that command, in one line.
-May import: the standard library, genbench.errors, genbench.version, genbench.data and
-genbench.commands.common (which imports the rest of the library only inside its functions).
+May import: the standard library, genbench.errors, genbench.version and genbench.commands.common (which
+imports the rest of the library only inside its functions); not even numpy.
 """
 from __future__ import annotations
 

@@ -1,8 +1,9 @@
 """The `genbench train` parser (implementation: genbench.commands.train).
 
-The family names, their presets beyond tiny/quick/full and the families that take --pack are declared
-here, not read from reference_models (which imports torch); tests/unit/test_cli_startup.py checks them
-against reference_models.family.FAMILIES, so a new family file fails that test until it is named here.
+The family names, their presets beyond tiny/quick/full, the families that take --pack and the built-in
+datasets are declared here, not read from reference_models (which imports torch) or genbench.data (numpy);
+tests/unit/test_cli_startup.py checks them against reference_models.family.FAMILIES and
+genbench.data.DATASETS, so a new family or dataset fails that test until it is named here.
 """
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ import argparse
 
 from genbench.commands.common import QUIET_HELP, add_device, positive_int
 from genbench.commands.parsers import Run
-from genbench.data import DATASETS
 
 FAMILIES = ("ddpm", "ddpm2d", "gan", "gan2d", "ldm", "vae")  # reference_models.family.FAMILIES, in its order
 EXTRA_PRESETS = {"gan2d": ("pacgan2", "paper")}  # presets beyond tiny, quick and full, sorted
 PACKING = ("gan2d",)  # families whose config has `pack` (PacGAN)
+DATASETS = ("digits", "digits-test", "digits-train", "stacked-digits", "stacked-digits-test", "toy2d-grid25",
+            "toy2d-ring8")  # genbench.data.DATASETS.names(), declared: that module imports numpy
 
 
 def presets_help(extra: dict[str, tuple[str, ...]]) -> str:
@@ -30,7 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "on the same DIR resumes from the last checkpoint.")
     p.add_argument("family", help=f"model family: {names}")
     p.add_argument("--dataset", required=True,
-                   help=f"built-in dataset: {', '.join(DATASETS.names())}")
+                   help=f"built-in dataset: {', '.join(DATASETS)}")
     p.add_argument("--preset", default="quick", help=presets_help(EXTRA_PRESETS))
     p.add_argument("--steps", type=positive_int, default=None, help="override the preset's training steps")
     p.add_argument("--seed", type=int, default=0, help="training seed (weights init and data order)")
