@@ -8,9 +8,9 @@ Where stderr is a file or a pipe it is `Lines`: one line when a stage ends, and 
     genbench: features inception-v3-tf 512/1000 img (12 s)
 
 A background thread prints the heartbeat even when one step outlasts it (a diffusion batch, a slow
-network load). `enabled=False` (the API's `progress=False`, the CLI's --quiet) prints nothing. The clock
-is injectable and the thread optional, so tests drive the heartbeat without sleeping. Under torchrun only
-rank 0 reports.
+network load); of nested bars (the metrics and each one's bootstrap) only the innermost beats.
+`enabled=False` (the API's `progress=False`, the CLI's --quiet) prints nothing; under torchrun only rank 0
+reports. The clock is injectable and the thread optional, so tests drive the heartbeat without sleeping.
 May import: the standard library (tqdm inside `bar`).
 """
 from __future__ import annotations
@@ -22,6 +22,7 @@ import weakref
 from typing import Any, Callable, Iterable, Iterator, TextIO
 
 EVERY = 10.0  # seconds between heartbeat lines at most
+_OPEN: list[weakref.ref] = []  # the printing bars now open, outermost first: only the innermost beats
 
 
 def bar(iterable: Iterable | None = None, *, total: int | None = None, desc: str = "", unit: str = "it",
@@ -75,7 +76,9 @@ class Lines:
         self.total = total if total is not None else _length(iterable)
         self.stream, self.clock, self.every, self.postfix = stream, clock, every, ""
         self.start = self.last = clock()
-        self.closed, self._lock, self._stop = False, threading.Lock(), threading.Event()
+        self.closed, self._lock, self._stop, self._said = False, threading.Lock(), threading.Event(), None
+        if stream is not None:
+            _OPEN.append(weakref.ref(self))
         if stream is not None and heartbeat:
             threading.Thread(target=_beat, args=(weakref.ref(self), self._stop, min(1.0, every)), daemon=True,
                              name=f"genbench progress {self.desc}").start()
@@ -86,7 +89,7 @@ class Lines:
         return f"genbench: {self.desc} {done} {self.unit}{extra} ({elapsed_text(self.clock() - self.start)})"
 
     def _say(self) -> None:  # under self._lock
-        self.last = self.clock()
+        self.last, self._said = self.clock(), (self.n, self.postfix)
         print(self.line(), file=self.stream, flush=True)
 
     def tick(self) -> None:
@@ -109,9 +112,10 @@ class Lines:
     def close(self, finished: bool = True) -> None:
         """End the stage: its last line (unless it failed, or nothing is shown), and the heartbeat stops."""
         self._stop.set()
+        _OPEN[:] = [r for r in _OPEN if r() not in (None, self)]
         with self._lock:
-            if finished and self.stream is not None and not self.closed:
-                self._say()
+            if finished and self.stream is not None and not self.closed and self._said != (self.n, self.postfix):
+                self._say()  # the stage's last line, unless the heartbeat just said the same
             self.closed = True
 
     def __iter__(self) -> Iterator:
@@ -144,5 +148,6 @@ def _beat(ref: "weakref.ref[Lines]", stop: threading.Event, period: float) -> No
         lines = ref()
         if lines is None:
             return
-        lines.tick()
+        if _OPEN and _OPEN[-1]() is lines:
+            lines.tick()
         del lines

@@ -131,8 +131,31 @@ def test_the_heartbeat_thread_ticks_until_closed():
 
     progress._beat(lambda: b, Stop(), 1.0)
     assert _times(log.getvalue()) == [10, 20, 30, 40, 50, 60]
+    b.update(10)
     b.close()
-    assert _times(log.getvalue())[-1] == 61
+    assert log.getvalue().splitlines()[-1] == "genbench: diffusers 10/10 batch (61 s)"
+    assert all(r() is not b for r in progress._OPEN)
+
+
+def test_only_the_innermost_bar_beats():
+    clock, log = Clock(), io.StringIO()
+
+    class Stop:
+        def wait(self, period: float) -> bool:
+            clock.now += period
+            return clock.now > 30
+
+    with bar(["fd"], desc="metrics x", stream=log, clock=clock, heartbeat=False) as outer:
+        for _ in outer:
+            with bar(total=5, desc="bootstrap fd", stream=log, clock=clock, heartbeat=False) as inner:
+                progress._beat(lambda: outer, Stop(), 1.0)  # the outer bar's thread: silent
+                assert log.getvalue() == ""
+                clock.now = 0
+                progress._beat(lambda: inner, Stop(), 1.0)
+                inner.update(5)
+    assert [x.split(" (")[0] for x in log.getvalue().splitlines()] == [
+        "genbench: bootstrap fd 0/5 it", "genbench: bootstrap fd 0/5 it", "genbench: bootstrap fd 0/5 it",
+        "genbench: bootstrap fd 5/5 it", "genbench: metrics x 1/1 it"]
 
 
 def test_control_characters_do_not_reach_the_log():
