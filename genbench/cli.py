@@ -43,19 +43,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="genbench", description=__doc__)
     parser.add_argument("--version", action="version", version=f"genbench {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"genbench.commands.{name}")
-        except ModuleNotFoundError as e:
-            if e.name == f"genbench.commands.{name}":
-                continue  # command not built yet
-            raise
-        module.register(sub)
+    for name in COMMANDS:  # declarations only: a command's implementation is imported when it runs
+        importlib.import_module(f"genbench.commands.parsers.{name}").register(sub)
     return parser
 
 
 def _one_line(text: object) -> str:
-    return " ".join(str(text).split())
+    """One line, with every control or format character that survives (a terminal escape quoted from a file)
+    shown as U+FFFD: a message never moves the cursor, retitles the window or clears the screen."""
+    from genbench.eval.names import safe_text
+
+    return safe_text(" ".join(str(text).split()))
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:

@@ -94,7 +94,7 @@ class ReferenceModel:
         `batch_size` only groups seeds for the progress bar: the network always runs on fixed padded
         micro-batches (config.micro_batch), which is what makes sample k independent of the batch size.
         """
-        from tqdm.auto import tqdm
+        from genbench.progress import bar
 
         seeds = _check_seeds(seeds)
         if batch_size < 1:
@@ -102,7 +102,7 @@ class ReferenceModel:
         o = self.net.resolve_options(sampler, steps, eta, guidance, class_label)
         labels = self._labels(seeds, o)
         m, outs = self.config.micro_batch, []
-        for i in tqdm(range(0, len(seeds), m), desc="sample", unit="chunk", disable=not progress):
+        for i in bar(range(0, len(seeds), m), desc="sample", unit="chunk", enabled=progress):
             chunk = make_chunk(seeds[i:i + m], None if labels is None else labels[i:i + m], m, self.device)
             outs.append(self._finish(self.net.generate(chunk, o)[:chunk.n]))
         return torch.cat(outs), labels

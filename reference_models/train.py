@@ -100,7 +100,7 @@ def _record(family: str, preset: str, cfg: BaseConfig, data: TrainData, seed: in
 
 def _fit(net: RefModel, data: TrainData, run_dir: Path, record: dict, dev: torch.device, progress: bool,
          stop_after: int | None) -> ReferenceModel | None:
-    from tqdm.auto import tqdm
+    from genbench.progress import bar as progress_bar
 
     cfg, chash = net.cfg, record["config_hash"]
     opts = net.make_optimizers()
@@ -111,7 +111,7 @@ def _fit(net: RefModel, data: TrainData, run_dir: Path, record: dict, dev: torch
     end = cfg.steps if stop_after is None else min(stop_after, cfg.steps)
     t0 = time.perf_counter() - float(rows[-1]["seconds"]) if rows else time.perf_counter()
     net.train()
-    bar = tqdm(range(start, end), initial=start, total=cfg.steps, desc=f"train {net.family}", disable=not progress)
+    bar = progress_bar(range(start, end), initial=start, total=cfg.steps, desc=f"train {net.family}", enabled=progress)
     for step in bar:
         net.before_step(step, data)
         if cfg.lr_schedule != "constant" or cfg.warmup_steps > 0:

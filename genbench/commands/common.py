@@ -24,6 +24,13 @@ def add_value_range(p: argparse.ArgumentParser) -> None:
                    help="value range of float image arrays, one of: 0,1 | -1,1 | 0,255 (uint8 images need none)")
 
 
+QUIET_HELP = "no progress on stderr (a bar on a terminal; elsewhere a line per stage and at least every 10 s)"
+
+
+def add_quiet(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--quiet", action="store_true", help=QUIET_HELP)
+
+
 def add_weights(p: argparse.ArgumentParser) -> None:
     p.add_argument("--weights", action="append", default=[], metavar="NAME=PATH",
                    help="use this weights file for extractor NAME (repeatable)")

@@ -12,48 +12,11 @@ import re
 import sys
 from pathlib import Path
 
-from genbench.commands.common import add_device, add_weights, eval_options, parse_weights, positive_int
+from genbench.commands.common import eval_options, parse_weights
 from genbench.errors import InputError
-from genbench.compare.gate import FAIL, INCONCLUSIVE_FAILS, GateReport, Rule, check_sample_counts, compare, parse_rule
+from genbench.compare.gate import FAIL, GateReport, Rule, check_sample_counts, compare, parse_rule
 from genbench.eval.result import EvalResult
 from genbench.sets.samples import SampleSet
-
-
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("gate", help="compare a candidate with a baseline using paired bootstrap intervals")
-    p.add_argument("--candidate", required=True,
-                   help="candidate samples (folder, .npz/.npy, dataset name) or an EvalResult JSON")
-    p.add_argument("--baseline", required=True,
-                   help="a RESULT.json, baseline SAMPLES (folder, .npz/.npy, dataset name), or a model NAME "
-                        "on the --board leaderboard")
-    p.add_argument("--board", default="leaderboards/digits.jsonl", help="leaderboard JSONL for a baseline NAME")
-    p.add_argument("--ref", default=None, help="reference set (default: the baseline's when it is a built-in "
-                   "dataset, first N images included; else the protocol's)")
-    p.add_argument("--protocol", default=None, help="protocol (default: the baseline's)")
-    p.add_argument("--rule", action="append", default=[], metavar="RULE",
-                   help='e.g. "fd<=+2.0" or "recall>=-0.02" (repeatable; default: the protocol\'s rules)')
-    strict = p.add_mutually_exclusive_group()
-    strict.add_argument("--strict", dest="strict", action="store_true", default=INCONCLUSIVE_FAILS,
-                        help="an inconclusive gate fails, exit 1" + (" (the default)" if INCONCLUSIVE_FAILS else ""))
-    strict.add_argument("--lenient", dest="strict", action="store_false",
-                        help="an inconclusive gate passes with a warning, exit 0"
-                             + ("" if INCONCLUSIVE_FAILS else " (the default)"))
-    p.add_argument("--allow-n-mismatch", action="store_true",
-                   help="compare results scored at another N than the protocol fixes (warns instead of exit 2)")
-    p.add_argument("--bootstrap", type=positive_int, default=200,
-                   help="replicates of the paired bootstrap of the difference (default 200)")
-    p.add_argument("--independent", action="store_true",
-                   help="skip the paired comparison: combine the results' own intervals as independent")
-    p.add_argument("--json", default=None, help="write the gate report as JSON here")
-    p.add_argument("--seed", type=int, default=None, help="metric seed (default: the baseline's)")
-    p.add_argument("--num-samples", type=positive_int, default=None,
-                   help="default: the protocol's N (the baseline's without a protocol N)")
-    p.add_argument("--batch-size", type=positive_int, default=64)
-    p.add_argument("--cache-dir", default=None, help="feature cache (default $GENBENCH_HOME/cache)")
-    p.add_argument("--name", default="candidate", help="candidate name in the report")
-    add_device(p)
-    add_weights(p)
-    p.set_defaults(func=run)
 
 
 def _is_result_file(spec: str) -> bool:
@@ -94,7 +57,7 @@ def _score(samples: SampleSet, args: argparse.Namespace, proto: str | None, seed
 
     ref, num_ref = reference_of(like) if args.ref is None and like is not None else (args.ref, None)
     opts = eval_options(args, bootstrap=bootstrap, num_samples=len(samples), seed=seed, cache_dir=args.cache_dir,
-                        progress=sys.stderr.isatty(), num_reference=num_ref)
+                        progress=not args.quiet, num_reference=num_ref)
     return evaluate(samples, ref, protocol=proto, metrics=_needed_metrics(proto, args.rule), name=name,
                     options=opts)
 

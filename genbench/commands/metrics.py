@@ -8,12 +8,6 @@ import textwrap
 _INDENT = " " * 19
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("metrics", help="list metrics (with the reference code each matches), extractors and "
-                                       "protocols")
-    p.set_defaults(func=run)
-
-
 def _arrow(v: bool | None) -> str:
     return "↑" if v else ("↓" if v is False else "·")
 

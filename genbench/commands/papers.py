@@ -4,16 +4,6 @@ from __future__ import annotations
 import argparse
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("papers", help="published tables (DDPM, LDM, PacGAN, VEEGAN) with their protocols")
-    acts = p.add_subparsers(dest="papers_command", metavar="ACTION")
-    acts.add_parser("list", help="list the tables").set_defaults(func=run)
-    show = acts.add_parser("show", help="print one table and its protocol")
-    show.add_argument("name", metavar="NAME", help="table name (see `genbench papers list`)")
-    show.set_defaults(func=run)
-    p.set_defaults(func=run, papers_command="list")
-
-
 def run(args: argparse.Namespace) -> int:
     from genbench.bench.papers import PAPERS, get_paper
 

@@ -6,35 +6,9 @@ features (--keep-features) and the full record. `ref import` converts pytorch-fi
 from __future__ import annotations
 
 import argparse
-import sys
 
-from genbench.commands.common import add_device, add_weights, eval_options, positive_int, add_value_range
+from genbench.commands.common import eval_options
 from genbench.errors import ConfigError
-
-
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("ref", help="write reference statistics (or import a pytorch-fid/ADM/clean-fid file)",
-                       description=__doc__)
-    p.add_argument("source", metavar="SOURCE", help="folder, .npz/.npy or dataset name; or 'import' FILE")
-    p.add_argument("file", nargs="?", default=None, metavar="FILE", help="with 'import': the foreign stats file")
-    p.add_argument("--out", required=True, help="output .npz (a protocol's other spaces go beside it as "
-                                                "<stem>.<extractor>.npz)")
-    p.add_argument("--protocol", default=None, help="write statistics for each feature space of this protocol")
-    p.add_argument("--extractor", default=None, help="write statistics for this extractor")
-    p.add_argument("--keep-features", action="store_true",
-                   help="also store the features (float32) and other outputs, for k-NN metrics, KID, IS")
-    p.add_argument("--format", default=None, choices=["pytorch-fid", "adm", "clean-fid"],
-                   help="with 'import': the layout of FILE")
-    p.add_argument("--n", type=positive_int, default=None, help="with 'import': number of images behind mu/sigma")
-    p.add_argument("--num", type=positive_int, default=None, help="use the first N images of SOURCE")
-    p.add_argument("--batch-size", type=positive_int, default=64)
-    p.add_argument("--cache-dir", default=None, help="feature cache (default $GENBENCH_HOME/cache)")
-    p.add_argument("--no-cache", action="store_true", help="do not read or write the feature cache")
-    add_value_range(p)
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
-    add_device(p)
-    add_weights(p)
-    p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -47,7 +21,7 @@ def run(args: argparse.Namespace) -> int:
     from genbench.refs.build import build_reference
 
     opts = eval_options(args, extractor=args.extractor, cache_dir=False if args.no_cache else args.cache_dir,
-                        progress=sys.stderr.isatty() and not args.quiet, value_range=args.value_range)
+                        progress=not args.quiet, value_range=args.value_range)
     res = build_reference(args.source, args.out, protocol=args.protocol, keep_features=args.keep_features,
                           num=args.num, options=opts)
     for name, path in res["written"].items():

@@ -2,32 +2,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-from genbench.commands.common import add_device, add_weights, eval_options, parse_weights, positive_int
+from genbench.commands.common import eval_options, parse_weights
 from genbench.errors import InputError
-
-
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("reproduce", help="reproduce a published table (pacgan-ring, pacgan-grid, ddpm-cifar10)")
-    p.add_argument("table", choices=["pacgan-ring", "pacgan-grid", "ddpm-cifar10"])
-    p.add_argument("--trials", type=positive_int, default=10, help="PacGAN: trials per model (paper: 10)")
-    p.add_argument("--steps", type=positive_int, default=None,
-                   help="PacGAN: override training steps; ddpm-cifar10 --model: sampling steps (default 1000)")
-    p.add_argument("--out", default="runs/reproduce", help="work folder for checkpoints")
-    p.add_argument("--samples", default=None, help="ddpm-cifar10: the 50,000 generated images")
-    p.add_argument("--model", default=None, help="ddpm-cifar10: a diffusers DDPMPipeline folder to sample from")
-    p.add_argument("--num", type=positive_int, default=50_000,
-                   help="ddpm-cifar10 --model: samples to generate (seeds 0..N-1; paper: 50,000)")
-    p.add_argument("--ref", default=None, help="ddpm-cifar10: the CIFAR-10 training set")
-    p.add_argument("--num-samples", type=positive_int, default=None,
-                   help="ddpm-cifar10: evaluate fewer than 50,000 (then NOT the paper's protocol)")
-    p.add_argument("--batch-size", type=positive_int, default=100)
-    p.add_argument("--json", default=None, help="write our numbers as JSON")
-    add_device(p)
-    add_weights(p)
-    p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -42,7 +20,7 @@ def _pacgan(args: argparse.Namespace) -> int:
     from genbench.bench.reproduce import PacganOptions, reproduce_pacgan
 
     opts = PacganOptions(trials=args.trials, out=Path(args.out), device=args.device, steps=args.steps,
-                         progress=sys.stderr.isatty())
+                         progress=not args.quiet)
     if args.steps is None:
         print("PacGAN setup: 400,000 generator steps (400 epochs of 100,000 points, batch 100) per model and "
               "trial -- hours per run on a CPU; --steps N shortens it (then it is not the paper's setup).")
@@ -81,7 +59,7 @@ def _ddpm(args: argparse.Namespace) -> int:
     else:
         samples = open_samples(args.samples)
     check_not_enough(args.num_samples or len(samples), 50_000 if args.num_samples is None else 1, "--samples")
-    opts = eval_options(args, num_samples=args.num_samples, progress=sys.stderr.isatty())
+    opts = eval_options(args, num_samples=args.num_samples, progress=not args.quiet)
     result = evaluate(samples, args.ref, protocol="tf-fid50k", name="ours", options=opts)
     print(result.table())
     print("\nDDPM (Ho et al. 2020) Table 1, CIFAR-10:")
@@ -98,7 +76,7 @@ def _ddpm_samples(args: argparse.Namespace):
     from genbench.sets.diffusers import DiffusersOptions
 
     opts = DiffusersOptions(steps=args.steps, batch_size=args.batch_size, device=args.device,
-                            progress=sys.stderr.isatty())
+                            progress=not args.quiet)
     print(f"sampling {args.num:,} images from {args.model} (seeds 0..{args.num - 1})", flush=True)
     return ddpm_cifar10_samples(args.model, args.num, Path(args.out) / "ddpm-cifar10", opts)
 

@@ -67,13 +67,13 @@ def decode_once(samples: SampleSet, max_bytes: int, progress: bool = False) -> S
 
     Sets larger than max_bytes stay streamed (each consumer decodes again) to bound memory.
     """
-    from tqdm.auto import tqdm
+    from genbench.progress import bar as progress_bar
 
     size = len(samples) * int(np.prod(samples.item_shape)) * (1 if samples.kind == "images" else 8)
     if size > max_bytes or getattr(samples, "_decoded", False):
         return samples
     parts, step = [], 256
-    with tqdm(total=len(samples), desc=f"decode {samples.source}"[:60], unit="img", disable=not progress) as bar:
+    with progress_bar(total=len(samples), desc=f"decode {samples.source}"[:60], unit="img", enabled=progress) as bar:
         for i in range(0, len(samples), step):
             parts.append(samples.read(i, i + step))
             bar.update(len(parts[-1]))

@@ -32,7 +32,8 @@ class EvalOptions:
     allow_unverified: accept weights whose sha256 is not the registry's (results are marked unverified);
     cache_dir: feature cache folder (None: $GENBENCH_HOME/cache, False: no cache); bootstrap: replicates B
     (None: the protocol's, 0: no intervals); prompt_template: CLIP prompts from class labels, with {label};
-    value_range: "0,1", "-1,1" or "0,255" for float image arrays; progress: tqdm bars on stderr.
+    value_range: "0,1", "-1,1" or "0,255" for float image arrays; progress: progress on stderr
+    (genbench.progress: tqdm bars on a terminal, a line per stage and every 10 s elsewhere).
     """
 
     extractor: str | None = None

@@ -304,16 +304,16 @@ def _size_reason(metric: Metric, sets: dict[str, SetSource]) -> str | None:
 
 
 def _bar(plan: _Space, proto: Protocol, progress: bool):
-    """The space's metrics, behind a tqdm bar (stderr, terminal only); each yields with a replicate counter."""
-    from tqdm.auto import tqdm
+    """The space's metrics, behind a progress bar (genbench.progress); each yields with a replicate counter."""
+    from genbench.progress import bar as progress_bar
 
     b = proto.config.bootstrap
-    bar = tqdm(plan.metrics, desc=f"metrics {plan.space.extractor}", unit="metric",
-               disable=not progress or not plan.metrics)
+    bar = progress_bar(plan.metrics, desc=f"metrics {plan.space.extractor}", unit="metric",
+                       enabled=progress and bool(plan.metrics))
     for mname, metric in bar:
         bar.set_postfix_str(mname)
-        with tqdm(total=b, desc=f"bootstrap {mname}", unit="replicate", leave=False, position=1,
-                  disable=not progress or b <= 0) as reps:
+        with progress_bar(total=b, desc=f"bootstrap {mname}", unit="replicate", leave=False, position=1,
+                          enabled=progress and b > 0) as reps:
             yield mname, metric, reps.update
 
 

@@ -45,9 +45,8 @@ def extract(extractor: FeatureExtractor, samples: Any, batch_size: int = 64,
     group each rank extracts its contiguous block of whole batches and the rows are gathered in order on
     every rank (genbench.distributed), unless `local` (this process only).
     """
-    from tqdm.auto import tqdm
-
     from genbench import distributed
+    from genbench.progress import bar as progress_bar
     from genbench.sets.samples import open_samples
 
     ss = open_samples(samples)
@@ -58,7 +57,7 @@ def extract(extractor: FeatureExtractor, samples: Any, batch_size: int = 64,
     if not local and distributed.active():
         return _extract_sharded(extractor, ss, batch_size, progress)
     parts: dict[str, list[np.ndarray]] = {}
-    bar = tqdm(total=len(ss), desc=f"features {extractor.name}", unit="img", disable=not progress)
+    bar = progress_bar(total=len(ss), desc=f"features {extractor.name}", unit="img", enabled=progress)
     with bar:
         for out in extractor.run_batches(ss.batches(batch_size)):
             for role, arr in out.items():

@@ -212,9 +212,8 @@ def draw(pipeline: str | Path | Any, seeds: Sequence[int],
     """One image per seed from a pipeline folder, or from a pipeline object already loaded (then
     opts.device is not applied), sharded by seed under torchrun: (uint8 [N, 3, H, W], source, manifest).
     `SampleSet.from_diffusers` wraps it."""
-    from tqdm.auto import tqdm
-
     from genbench import distributed
+    from genbench.progress import bar as progress_bar
 
     seeds = [int(s) for s in seeds]
     if not seeds:
@@ -234,7 +233,7 @@ def draw(pipeline: str | Path | Any, seeds: Sequence[int],
 
     def run(part: list[int]) -> tuple[np.ndarray, None]:
         chunks = range(0, len(part), bs)
-        bar = tqdm(chunks, desc="diffusers", unit="batch", disable=not (opts.progress and distributed.is_main()))
+        bar = progress_bar(chunks, desc="diffusers", unit="batch", enabled=opts.progress and distributed.is_main())
         return np.concatenate([sample_batch(pipe, part[i:i + bs], bs, kw) for i in bar]), None
 
     x, _ = distributed.generate_sharded(seeds, run, bs)

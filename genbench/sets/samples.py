@@ -63,11 +63,11 @@ class SampleSet:
                        value_range: str | None = None, source: str = "generator",
                        progress: bool = False) -> "SampleSet":
         """Call fn(seed_batch) -> images (or (images, labels)) and materialise the set, batch by batch."""
-        from tqdm.auto import tqdm
+        from genbench.progress import bar
 
         seeds = [int(s) for s in seeds]
         parts, labels = [], []
-        for i in tqdm(range(0, len(seeds), batch_size), desc="generate", disable=not progress, unit="batch"):
+        for i in bar(range(0, len(seeds), batch_size), desc="generate", enabled=progress, unit="batch"):
             out = fn(seeds[i:i + batch_size])
             imgs, lab = out if isinstance(out, tuple) else (out, None)
             parts.append(np.asarray(imgs.detach().cpu().numpy() if hasattr(imgs, "detach") else imgs))

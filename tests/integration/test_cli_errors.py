@@ -134,18 +134,25 @@ def test_prompts_from_template_uses_labels():
 
 
 def test_registration_refused_at_import_exits_2(monkeypatch, capsys):
-    """A protocol entry refused while the commands import (here one whose primary no space produces) is one
-    line and exit 2 from the CLI, not a traceback; it is still a ValueError for Python callers."""
+    """A protocol entry refused while a command's implementation imports (here one whose primary no space
+    produces) is one line and exit 2 when the command runs, not a traceback; it is still a ValueError for
+    Python callers. `--help` imports no implementation, so it still answers."""
     import dataclasses
+    import importlib
 
     import genbench.cli as cli
+    from genbench.commands import parsers
     from genbench.protocols import PROTOCOLS, validate_protocol
 
     bad = dataclasses.replace(PROTOCOLS.get("digits-default"), name="mine", primary="fdd")
     with pytest.raises(ValueError):
         validate_protocol(bad)
-    monkeypatch.setattr(cli.importlib, "import_module", lambda name: validate_protocol(bad))
-    assert cli.main(["eval", "--help"]) == 2
+    real = importlib.import_module
+    monkeypatch.setattr(parsers.importlib, "import_module",
+                        lambda name: validate_protocol(bad) if name == "genbench.commands.eval" else real(name))
+    assert cli.main(["eval", "--help"]) == 0
+    capsys.readouterr()
+    assert cli.main(["eval", "--samples", "digits-test", "--quiet"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("genbench: error: protocol 'mine': primary 'fdd' is produced by no feature space")
+    assert err.startswith("genbench eval: error: protocol 'mine': primary 'fdd' is produced by no feature space")
     assert "did you mean 'fd'" in err and "Traceback" not in err and err.count("\n") == 1

@@ -2,7 +2,9 @@
 and validation before any work (#8 item 2, #11 items 2 and 5)."""
 from __future__ import annotations
 
+import io
 import re
+import sys
 
 from pathlib import Path
 
@@ -169,13 +171,40 @@ def test_weights_hashed_once_then_memoised(tmp_path: Path, monkeypatch: pytest.M
         extractor_identity("clip-vit-b-32", fake_weights)
 
 
-def test_progress_bars_only_when_asked(folders, capsys) -> None:
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bars_only_when_asked(folders, capsys, monkeypatch) -> None:
     fake, ref = folders
-    evaluate(str(fake), str(ref), extractor="digits-classifier", metrics="fd", cache_dir=False, bootstrap=2,
-             progress=True)
-    err = capsys.readouterr().err
+    run = dict(extractor="digits-classifier", metrics="fd", cache_dir=False, bootstrap=2)
+    with monkeypatch.context() as m:
+        m.setattr(sys, "stderr", _Terminal())
+        evaluate(str(fake), str(ref), progress=True, **run)
+        err = sys.stderr.getvalue()
     assert "decode" in err and "features digits-classifier" in err and "bootstrap fd" in err
-    assert re.search(r"bootstrap fd: [^\r]*0/2 ", err)  # the bootstrap bar counts the B = 2 replicates
-    assert main(["eval", "--samples", str(fake), "--ref", str(ref), "--extractor", "digits-classifier",
-                 "--metrics", "fd", "--no-cache", "--bootstrap", "2"]) == 0  # stderr is not a terminal here
+    assert re.search(r"bootstrap fd: [^\r]*0/2 ", err)  # a terminal gets tqdm; the bar counts the B = 2 replicates
+    evaluate(str(fake), str(ref), progress=False, **run)
     assert capsys.readouterr().err == ""
+    evaluate(str(fake), str(ref), progress=True, **run)  # stderr is not a terminal here: lines
+    lines = capsys.readouterr().err.splitlines()
+    assert f"genbench: decode {fake}"[:70] in "\n".join(lines)
+    assert any(re.fullmatch(r"genbench: features digits-classifier 30/30 img \(\d+ s\)", x) for x in lines), lines
+    assert any(re.fullmatch(r"genbench: bootstrap fd 2/2 replicate \(\d+ s\)", x) for x in lines), lines
+
+
+def test_cli_progress_lines_in_a_log_file(folders, tmp_path, monkeypatch, capsys) -> None:
+    """`genbench eval` with stderr to a file: a line per stage; --quiet: none."""
+    fake, ref = folders
+    argv = ["eval", "--samples", str(fake), "--ref", str(ref), "--extractor", "digits-classifier",
+            "--metrics", "fd", "--no-cache", "--bootstrap", "2"]
+    for extra, want in (([], True), (["--quiet"], False)):
+        log = tmp_path / f"err{len(extra)}.log"
+        with monkeypatch.context() as m, log.open("w") as fh:
+            m.setattr(sys, "stderr", fh)
+            assert main(argv + extra) == 0
+        text = log.read_text()
+        stages = ("features digits-classifier", "metrics digits-classifier", "bootstrap fd")
+        assert all((f"genbench: {s} " in text) == want for s in stages), text
+        assert all(re.fullmatch(r"genbench: .+ \d+(/\d+)? \S+(, .*)? \(\d+ s\)", x) for x in text.splitlines()), text

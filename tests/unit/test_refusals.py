@@ -218,6 +218,17 @@ def test_a_pickled_weights_file_is_refused_in_one_line(tmp_path: Path, capsys, e
     evil.write_bytes(pickle.dumps({"a": object()}, protocol=4))
     code = main(["eval", "--samples", "digits-train", "--ref", "digits-test", "--extractor", extractor,
                  "--metrics", metric, "--num-samples",
-                 "20", "--weights", f"{extractor}={evil}", "--allow-unverified-weights", "--cache-dir", str(tmp_path)])
+                 "20", "--weights", f"{extractor}={evil}", "--allow-unverified-weights", "--cache-dir", str(tmp_path),
+                 "--quiet"])
     err = capsys.readouterr().err
     assert code == 2 and len(err.strip().splitlines()) == 1 and "evil.pth" in err, err
+
+
+def test_messages_never_carry_terminal_escapes(capsys) -> None:
+    """Issue #27: text quoted from a file or an argument (a skipped reason, a path) reached stderr raw."""
+    from genbench.cli import main
+
+    code = main(["eval", "--samples", "x\x1b]0;owned\x07\x1b[2J.npz", "--ref", "digits-test", "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert not any(ord(c) < 32 or 0x7f <= ord(c) < 0xa0 for c in err.rstrip("\n")), repr(err)
