@@ -143,8 +143,9 @@ def computed_on(group: "Group") -> str:
     seen = list(dict.fromkeys(env(r) for r in group.rows))
     where = seen[0] if len(seen) == 1 else "several machines: " + "; ".join(seen)
     if all(is_pinned(row_class(r.get("protocol") or {})) for r in group.rows):
-        return (f"Computed on {where}. The same command reproduces these values byte for byte on any x86-64 CPU "
-                "with AVX2 and the same versions (CPU kernels pinned: genbench.reproducible).")
+        return (f"Computed on {where}: CPU kernels pinned to AVX2 and thread counts fixed (genbench.reproducible), "
+                "so that the same command with the same versions computes the same bytes on other x86-64 CPU "
+                "kinds (make run reports whether it did).")
     return (f"Computed on {where}. The same command reproduces these values byte for byte on the same CPU kind "
             "and versions; another CPU kind rounds differently, which training can amplify (`genbench run` "
             "pins the CPU kernels to make them agree).")

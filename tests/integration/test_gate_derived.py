@@ -43,7 +43,7 @@ def _gate(root: Path, cand: str, base: str = "base.json") -> tuple[int, dict | N
     out.unlink(missing_ok=True)
     code = main(["gate", "--candidate", str(root / cand), "--baseline", str(root / base), "--allow-n-mismatch",
                  "--num-samples", str(N), "--bootstrap", "20", "--cache-dir", str(root / "fresh-cache"),
-                 "--json", str(out)])
+                 "--json", str(out), "--quiet"])  # stderr: the verdict's warnings and errors only
     return code, json.loads(out.read_text()) if out.is_file() else None
 
 
