@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 from dataclasses import dataclass
 from typing import Callable
 
@@ -39,11 +40,26 @@ DATASETS: Registry[Callable[[], Dataset]] = Registry("dataset")
 
 @functools.lru_cache(maxsize=None)
 def _digits_raw() -> tuple[np.ndarray, np.ndarray]:
-    from sklearn.datasets import load_digits
+    images, target = _digits_file()  # [1797, 8, 8] float64 in 0..16, [1797]
+    gray = np.rint(images * (255.0 / 16.0)).clip(0, 255).astype(np.uint8)  # [1797, 8, 8]
+    return gray, target.astype(np.int64)
 
-    d = load_digits()
-    gray = np.rint(d.images * (255.0 / 16.0)).clip(0, 255).astype(np.uint8)  # [1797, 8, 8]
-    return gray, d.target.astype(np.int64)
+
+def _digits_file() -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's digits (load_digits' own data file, read directly: importing sklearn.datasets costs more
+    than a second of every command that opens digits); load_digits itself where the file is not found."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("sklearn")
+    where = list(spec.submodule_search_locations or []) if spec is not None else []
+    path = Path(where[0]) / "datasets" / "data" / "digits.csv.gz" if where else None
+    if path is None or not path.is_file():
+        from sklearn.datasets import load_digits
+
+        d = load_digits()
+        return d.images, d.target
+    data = np.loadtxt(path, delimiter=",")  # [1797, 65]: 64 pixels (0..16), then the class
+    return data[:, :-1].reshape(-1, 8, 8), data[:, -1]
 
 
 def _split_indices() -> tuple[np.ndarray, np.ndarray]:
