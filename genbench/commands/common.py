@@ -121,3 +121,19 @@ def read_prompts(path: str | None) -> list[str] | None:
     if not lines:
         raise InputError(f"--prompts {p}: empty file; expected one prompt per line")
     return lines
+
+
+def check_output_file(path: Path, what: str) -> None:
+    """Before any work: an output file path that genbench may write (not a folder, not a symbolic link, in an
+    existing writable folder; an existing file readable and writable). ConfigError/InputError naming `what`."""
+    import os
+
+    from genbench.io import check_file_target
+
+    check_file_target(path, what)  # a link is refused: genbench never writes through one
+    if not path.parent.is_dir():
+        raise ConfigError(f"{what} {path}: folder {path.parent} does not exist")
+    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+        raise ConfigError(f"{what} {path}: not readable and writable")
+    if not path.exists() and not os.access(path.parent, os.W_OK):
+        raise ConfigError(f"{what} {path}: folder {path.parent} is not writable")

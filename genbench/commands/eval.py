@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from genbench.commands.common import eval_options, parse_weights, read_prompts
+from genbench.commands.common import check_output_file, eval_options, parse_weights, read_prompts
 from genbench.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -57,26 +57,13 @@ def _options(args: argparse.Namespace) -> EvalOptions:
 def _check_outputs(args: argparse.Namespace) -> None:
     """--json: a writable file path in an existing folder; --add-to: a readable, writable, parseable board."""
     if args.json:
-        _check_writable(Path(args.json), "--json")
+        check_output_file(Path(args.json), "--json")
     if args.add_to:
         from genbench.board.leaderboard import Leaderboard
 
         board = Path(args.add_to)
-        _check_writable(board, "--add-to")
+        check_output_file(board, "--add-to")
         Leaderboard.load(board)  # raises a GenbenchError naming the file and line if it does not parse
-
-
-def _check_writable(path: Path, what: str) -> None:
-    import os
-
-    if path.is_dir():
-        raise ConfigError(f"{what} {path}: is a folder; expected a file")
-    if not path.parent.is_dir():
-        raise ConfigError(f"{what} {path}: folder {path.parent} does not exist")
-    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
-        raise ConfigError(f"{what} {path}: not readable and writable")
-    if not path.exists() and not os.access(path.parent, os.W_OK):
-        raise ConfigError(f"{what} {path}: folder {path.parent} is not writable")
 
 
 def _check_save_features(args: argparse.Namespace) -> None:
@@ -88,7 +75,7 @@ def _check_save_features(args: argparse.Namespace) -> None:
         raise ConfigError("--save-features needs --json R.json (the features go beside it, as R.features.npz)")
     if not args.protocol or not PROTOCOLS.get(args.protocol).gate_rules:
         raise ConfigError("--save-features needs a --protocol with gate rules (its rules say which features to keep)")
-    _check_writable(features_path(args.json), "--save-features")
+    check_output_file(features_path(args.json), "--save-features")
 
 
 def _save_features(args: argparse.Namespace, result) -> None:

@@ -12,7 +12,7 @@ import re
 import sys
 from pathlib import Path
 
-from genbench.commands.common import eval_options, parse_weights
+from genbench.commands.common import check_output_file, eval_options, parse_weights
 from genbench.errors import InputError
 from genbench.compare.gate import FAIL, GateReport, Rule, check_sample_counts, compare, parse_rule
 from genbench.eval.result import EvalResult
@@ -193,6 +193,8 @@ def run(args: argparse.Namespace) -> int:
     from genbench.eval.names import safe_text, validate_model_name
 
     validate_model_name(args.name, "--name")
+    if args.json:  # before any work: a refused --json must not come after the verdict
+        check_output_file(Path(args.json), "--json")
     rules = [parse_rule(r) for r in args.rule]  # bad rules fail before any evaluation
     if args.protocol:
         PROTOCOLS.get(args.protocol)

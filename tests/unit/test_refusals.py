@@ -232,3 +232,29 @@ def test_messages_never_carry_terminal_escapes(capsys) -> None:
     err = capsys.readouterr().err
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert not any(ord(c) < 32 or 0x7f <= ord(c) < 0xa0 for c in err.rstrip("\n")), repr(err)
+
+
+def test_outputs_through_a_link_are_refused_before_any_work(tmp_path: Path, capsys) -> None:
+    """Issue #27 class 5: eval --save-features --json R.json (R.json a link) wrote R.features.npz first;
+    gate --json gate.json (a link) printed its verdict before refusing. Both now refuse before any work."""
+    from genbench.cli import main
+
+    user = tmp_path / "users_file.txt"
+    user.write_text("mine")
+    (tmp_path / "R.json").symlink_to(user)
+    code = main(["eval", "--samples", "digits-train", "--protocol", "digits-default", "--metrics", "fd",
+                 "--num-samples", "50", "--json", str(tmp_path / "R.json"), "--save-features", "--quiet"])
+    err = capsys.readouterr()
+    assert code == 2 and "symbolic link" in err.err and err.out == ""
+    assert user.read_text() == "mine" and not (tmp_path / "R.features.npz").exists()
+    (tmp_path / "S.features.npz").symlink_to(user)
+    code = main(["eval", "--samples", "digits-train", "--protocol", "digits-default", "--metrics", "fd",
+                 "--num-samples", "50", "--json", str(tmp_path / "S.json"), "--save-features", "--quiet"])
+    err = capsys.readouterr()
+    assert code == 2 and "symbolic link" in err.err and err.out == "" and not (tmp_path / "S.json").exists()
+    (tmp_path / "gate.json").symlink_to(user)
+    code = main(["gate", "--candidate", "digits-train", "--baseline", "digits-train", "--protocol",
+                 "digits-default", "--num-samples", "50", "--allow-n-mismatch", "--json",
+                 str(tmp_path / "gate.json"), "--quiet"])
+    err = capsys.readouterr()
+    assert code == 2 and "symbolic link" in err.err and "verdict" not in err.out and user.read_text() == "mine"
