@@ -14,8 +14,8 @@ index arithmetic on quantities computed once per pool instead of a fresh pass ov
 - density / coverage (Naeem et al. 2020, strict `<`): the same radii of the real replicate; density
   counts, for each drawn fake row, the drawn real balls that hold it (each real copy a ball of its own);
   coverage asks, for each drawn real row, whether its nearest *drawn* fake lies inside its ball.
-- KD/KID: genbench.metrics.functional.kd_counts (its subsets' kernels, computed once per pool pair and
-  kept through `Pool.memo`).
+- KD/KID: genbench.metrics.functional.kd_counts (its subsets' kernels, computed once for all the
+  replicates asked for together; the pools only give the rows).
 Distances come from genbench.metrics.knn.distance_blocks, so they are the metric's own numbers. One
 difference from materialising the resample: there, two copies of a row are two rows whose computed
 distance is ~1e-8·‖x‖ instead of 0 (see knn.py); the values differ only if a radius ties at that level.
@@ -53,7 +53,6 @@ class Pool:
 
     raw: np.ndarray  # [P, D] the rows as given (float32 stays float32 until a formula needs float64)
     _x: np.ndarray | None = field(default=None, repr=False)  # [P, D] float64, made on first use
-    _memo: dict = field(default_factory=dict, repr=False)  # per-pool work of other formulas (Pool.memo)
     _rows: CountedRows | None = field(default=None, repr=False)
     _ref: tuple[np.ndarray, FixedReference] | None = field(default=None, repr=False)  # last reference draw
     _dist: np.ndarray | None = field(default=None, repr=False)  # [P, P]
@@ -74,12 +73,6 @@ class Pool:
         if self._x is None:
             self._x = np.asarray(self.raw, dtype=np.float64)
         return self._x
-
-    def memo(self, key: tuple, build):
-        """build() once per key, kept with this pool (a formula's per-pool work, e.g. KD's subset kernels)."""
-        if key not in self._memo:
-            self._memo[key] = build()
-        return self._memo[key]
 
     @property
     def rows(self) -> CountedRows:
