@@ -120,6 +120,7 @@ class RuleOutcome:
     status: str
     has_interval: bool
     method: str = INDEPENDENT_METHOD
+    note: str = ""  # a direct comparison's deciding part (class_share: which class, its two shares)
 
     @property
     def past_tolerance(self) -> bool:
@@ -131,7 +132,7 @@ class RuleOutcome:
                 "tolerance": self.rule.tolerance, "source": self.rule.source, "baseline": self.baseline,
                 "candidate": self.candidate, "diff": self.diff, "diff_ci95": [self.lo, self.hi],
                 "status": self.status, "has_interval": self.has_interval, "method": self.method,
-                "past_tolerance": self.past_tolerance}
+                "past_tolerance": self.past_tolerance, **({"note": self.note} if self.note else {})}
 
 
 def status_of(rule: Rule, lo: float, hi: float) -> str:
@@ -153,7 +154,25 @@ def decide(rule: Rule, baseline: MetricValue, candidate: MetricValue) -> RuleOut
 
 def decide_paired(rule: Rule, d: Difference) -> RuleOutcome:
     """Apply one rule to a bootstrapped difference d = candidate − baseline (genbench.compare.paired)."""
-    return RuleOutcome(rule, d.b, d.a, d.diff, d.lo, d.hi, status_of(rule, d.lo, d.hi), True, d.method)
+    return RuleOutcome(rule, d.b, d.a, d.diff, d.lo, d.hi, status_of(rule, d.lo, d.hi), True, d.method, d.note)
+
+
+def decide_recorded(rule: Rule, baseline: MetricValue, candidate: MetricValue) -> RuleOutcome | None:
+    """A rule on a directly compared output (class_share) from the two results' recorded details (their
+    class counts), by the metric's own test; None when the rule's output is not compared directly."""
+    from genbench.compare.paired import from_direct, metric_for
+
+    try:
+        cls = metric_for(rule.metric)
+    except ConfigError:
+        return None
+    if rule.metric not in cls.direct_comparisons:
+        return None
+    mv = cls().compare_recorded(rule.metric, candidate, baseline)
+    if mv is None:
+        raise InputError(f"{rule}: the results record no class counts to compare (details.counts of "
+                         f"{rule.metric!r}); re-evaluate both with this version")
+    return decide_paired(rule, from_direct(rule.metric, mv))
 
 
 def paired_outcomes(rules: Sequence[Rule], diffs: dict[str, Difference]) -> tuple[RuleOutcome, ...]:
@@ -201,7 +220,7 @@ class GateReport:
         for o in shown:
             ci = f"[{o.lo:+.4g}, {o.hi:+.4g}]" if o.has_interval else "(no interval)"
             lines.append(f"{str(o.rule):<{w}} {o.baseline:>11.5g} {o.candidate:>11.5g} {o.diff:>+11.4g}  "
-                         f"{ci:<25} {o.status.upper()}")
+                         f"{ci:<25} {o.status.upper()}" + (f"  ({o.note})" if o.note else ""))
         return "\n".join(lines)
 
     def to_json(self) -> dict:
@@ -287,8 +306,8 @@ def compare(candidate: EvalResult, baseline: EvalResult, rules: Sequence[Rule | 
         outcomes = paired_outcomes(parsed, diffs)
         method = "; ".join(sorted({o.method for o in outcomes}))
     else:
-        outcomes = tuple(decide(r, _value(baseline, r.metric, "baseline"), _value(candidate, r.metric, "candidate"))
-                         for r in parsed)
+        outcomes = tuple(_decide_fallback(r, _value(baseline, r.metric, "baseline"),
+                                          _value(candidate, r.metric, "candidate")) for r in parsed)
         method = INDEPENDENT_METHOD
     warn = _warnings(candidate, baseline, outcomes)
     if diffs is None:
@@ -297,6 +316,11 @@ def compare(candidate: EvalResult, baseline: EvalResult, rules: Sequence[Rule | 
                        f"false alarms): {fallback_reason or 'no features given'}")
     return GateReport(outcomes, candidate.name or "candidate", baseline.name or "baseline", pid, tuple(warn),
                       method, None if diffs is not None else (fallback_reason or "no features given"))
+
+
+def _decide_fallback(rule: Rule, baseline: MetricValue, candidate: MetricValue) -> RuleOutcome:
+    """A rule without features: a direct comparison from the recorded counts, else independent intervals."""
+    return decide_recorded(rule, baseline, candidate) or decide(rule, baseline, candidate)
 
 
 def _warnings(candidate: EvalResult, baseline: EvalResult, outcomes: tuple[RuleOutcome, ...]) -> list[str]:

@@ -14,7 +14,9 @@ keeps d* = m(A*, R*) − m(B*, R*). The 95% interval is the bias-corrected perce
 `paired=False` runs the same loop with a separate reference draw for each side; that is the
 independent interval the paired one replaces, kept for comparison (tests, benchmarks).
 Metrics that are not resampled (`bootstrap_sets == ()`: significance-tested counts such as
-classes_covered) give their point difference with a zero-width interval.
+classes_covered) give their point difference with a zero-width interval. Outputs a metric compares
+directly (`Metric.direct_comparisons`: class_share) come from its own test of set A against set B, with
+the test's exact interval; they involve no reference and no resampling.
 Each set is a `Side`: the rows of a pool of feature arrays (the set itself by default). The replicates of
 the outputs a metric lists in its `count_replicates` come from its own `count_values`, on row counts over
 the pools (genbench.metrics.functional.counts: no [N, N] pass per replicate); every other metric runs its
@@ -36,6 +38,7 @@ from genbench.numerics import feature_width, small_linalg
 
 Arrays = Mapping[str, np.ndarray]  # role ("embedding", "class_probs", ...) -> [P, ...] pool rows
 PAIRED, INDEPENDENT, EXACT = "paired bootstrap", "independent bootstrap", "exact (not resampled)"
+DIRECT = "direct test of the two sets (exact interval)"
 
 
 @dataclass(frozen=True)
@@ -70,10 +73,27 @@ class Difference:
     std: float
     replicates: int
     method: str
+    note: str = ""  # what a direct comparison's a and b are (class_share: the worst-kept class's shares)
 
     def to_json(self) -> dict:
-        return {"metric": self.metric, "a": self.a, "b": self.b, "diff": self.diff, "ci95": [self.lo, self.hi],
-                "std": self.std, "replicates": self.replicates, "method": self.method}
+        out = {"metric": self.metric, "a": self.a, "b": self.b, "diff": self.diff, "ci95": [self.lo, self.hi],
+               "std": self.std, "replicates": self.replicates, "method": self.method}
+        return {**out, "note": self.note} if self.note else out
+
+
+def direct_difference(metric: Metric, output: str, a: Arrays, b: Arrays) -> Difference:
+    """The metric's own test of set A against set B on `output` (one of its `direct_comparisons`)."""
+    mv = metric.compare_sets(output, *(MetricInputs({f"fake.{k}": v for k, v in s.items()}) for s in (a, b)))
+    return from_direct(output, mv)
+
+
+def from_direct(output: str, mv: MetricValue) -> Difference:
+    """A Difference from a direct comparison's value: a, b are the shares of the class that decides it."""
+    d = mv.details
+    lo, hi = mv.ci95 if mv.ci95 is not None else (mv.value, mv.value)
+    a, b = float(d.get("share", mv.value)), float(d.get("baseline_share", float("nan")))
+    note = f"diff: relative change of the worst-kept class {d.get('worst_class')}'s share, {b:.4g} -> {a:.4g}"
+    return Difference(output, a, b, float(mv.value), float(lo), float(hi), 0.0, 0, DIRECT, note)
 
 
 def metric_for(output: str) -> type[Metric]:
@@ -190,6 +210,17 @@ def _metric_differences(cls: type[Metric], outs: list[str], a: Side, b: Side, re
                         params: Mapping[str, object] | None) -> dict[str, Difference]:
     """The differences of one metric's outputs (`differences`, one metric)."""
     metric = cls((params or {}).get(cls.name))
+    direct = {o: direct_difference(metric, o, a.take(), b.take()) for o in outs if o in cls.direct_comparisons}
+    outs = [o for o in outs if o not in direct]
+    if not outs:
+        return direct
+    return {**direct, **_compared(metric, outs, a, b, ref, config, reps, seed, paired, ctx, memo)}
+
+
+def _compared(metric: Metric, outs: list[str], a: Side, b: Side, ref: Side, config: MetricConfig, reps: int,
+              seed: int, paired: bool, ctx: dict, memo: dict | None) -> dict[str, Difference]:
+    """m(A) − m(B) of the outputs `outs` of one metric against the shared reference."""
+    cls = type(metric)
     va, vb = (point_values(metric, s.take(), ref.take(), config, ctx) for s in (a, b))
     missing = [o for o in outs if o not in va or o not in vb]
     if missing:

@@ -53,6 +53,9 @@ class Metric(abc.ABC):
     count_replicates: ClassVar[tuple[str, ...]] = ()
     count_pool_limit: ClassVar[int | None] = MAX_POOL  # largest pool the count formulas take (None: any)
     domains: ClassVar[Mapping[str, tuple[float, float]]] = {}  # per output, where values must lie (intervals cut)
+    # outputs two sets are compared on directly, by a test with its own exact interval, instead of as the
+    # difference m(A) − m(B) (the gate and the planner call `compare_sets`; class_share is one)
+    direct_comparisons: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, params: Any = None) -> None:
         if params is None:
@@ -155,6 +158,15 @@ class Metric(abc.ABC):
 
     def compute(self, inputs: MetricInputs, config: MetricConfig) -> dict[str, MetricValue]:
         return compute_with_ci(self, inputs, config)
+
+    def compare_sets(self, output: str, a: MetricInputs, b: MetricInputs) -> MetricValue:
+        """A direct comparison of set A with set B (both given as "fake.*" inputs) on one of
+        `direct_comparisons`: value and ci95 of the change, details naming what the two sides hold."""
+        raise ConfigError(f"metric {self.name!r} compares no output directly ({output!r})")
+
+    def compare_recorded(self, output: str, a: MetricValue, b: MetricValue) -> MetricValue | None:
+        """The same comparison from two results' recorded values (their details), None when they lack it."""
+        return None
 
 
 def _counts(rows: np.ndarray | None, n: int) -> np.ndarray:

@@ -23,6 +23,7 @@ from genbench.data.builtin import mixture_names, toy2d_modes
 from genbench.errors import MissingInputError, WeightsError
 from genbench.metrics import functional as fn
 from genbench.metrics.base import METRICS, Metric, MetricConfig, MetricInputs, MetricValue
+from genbench.metrics.functional.class_shares import ShareChange, class_counts, share_change
 from genbench.metrics.functional.modes import ALPHA
 
 TOY2D = mixture_names()  # datasets with the trait "mode-mixture"
@@ -48,16 +49,18 @@ def _significance(alpha: float) -> dict:
 class Modes(Metric):
     name = "modes"
     outputs = ("modes_captured", "modes_captured_raw", "high_quality_fraction", "reverse_kl", "classes_covered",
-               "classes_hit_raw", "class_kl", "class_hist_p", "stacked_modes_captured", "stacked_modes_raw",
-               "stacked_kl")
+               "classes_hit_raw", "class_kl", "class_hist_p", "class_share", "stacked_modes_captured",
+               "stacked_modes_raw", "stacked_kl")
     higher_is_better = {"modes_captured": True, "modes_captured_raw": True, "high_quality_fraction": True,
                         "reverse_kl": False, "classes_covered": True, "classes_hit_raw": True, "class_kl": False,
-                        "class_hist_p": True, "stacked_modes_captured": True, "stacked_modes_raw": True,
+                        "class_hist_p": True, "class_share": True, "stacked_modes_captured": True, "stacked_modes_raw": True,
                         "stacked_kl": False}
     needs = ("fake.points", "fake.class_probs", "fake.channel_classes")  # alternatives; see available()
     definition = ("modes / classes covered (significant given the classifier's confusion, and raw), KL, "
                   "class-histogram G-test; 2-D mixtures, classes, stacked digits")
     bootstrap_sets = ()  # a resample holds ~63% distinct samples, so counts of modes captured would drop
+    direct_comparisons = ("class_share",)  # exact interval from the two sets' class counts
+    domains = {"class_share": (-1.0, float("inf"))}
     min_samples = 1
 
     @dataclass(frozen=True)
@@ -99,7 +102,22 @@ class Modes(Metric):
             out["class_kl"] = MetricValue(res["class_kl"], details={"smoothing": "laplace+1 on real"})
             out["class_hist_p"] = MetricValue(res["class_hist_p"], details={"test": "G-test of homogeneity",
                                                                             "g": res["class_hist_g"]})
+            out["class_share"] = _share_value(np.asarray(res["class_counts"], dtype=np.float64),
+                                              class_counts(real), "reference")
         return out
+
+    def compare_sets(self, output: str, a: MetricInputs, b: MetricInputs) -> MetricValue:
+        if output != "class_share":
+            return super().compare_sets(output, a, b)
+        counts = [class_counts(x.get("fake.class_probs")) for x in (a, b)]
+        return _share_value(counts[0], counts[1], "baseline")
+
+    def compare_recorded(self, output: str, a: MetricValue, b: MetricValue) -> MetricValue | None:
+        counts = [v.details.get("counts") if output == "class_share" else None for v in (a, b)]
+        if any(not isinstance(c, list) or not c for c in counts) or len(counts[0]) != len(counts[1]):
+            return None
+        return _share_value(np.asarray(counts[0], dtype=np.float64), np.asarray(counts[1], dtype=np.float64),
+                            "baseline")
 
     def _mixture(self, inputs: MetricInputs) -> dict[str, MetricValue]:
         dataset = inputs.context["dataset"]
@@ -112,3 +130,12 @@ class Modes(Metric):
                 "modes_captured_raw": MetricValue(res["modes_captured_raw"], details=info),
                 "high_quality_fraction": MetricValue(res["high_quality_fraction"], details=info),
                 "reverse_kl": MetricValue(res["reverse_kl"], details=info)}
+
+
+def _share_value(a: np.ndarray, b: np.ndarray, against: str) -> MetricValue:
+    """class_share of counts a [K] against counts b [K] (the `against` set) as a MetricValue."""
+    c: ShareChange = share_change(a, b)
+    return MetricValue(c.value, ci95=(c.lo, c.hi), details={
+        "worst_class": c.worst, "share": c.share_a, f"{against}_share": c.share_b, "against": against,
+        "classes": c.classes, "interval": f"exact simultaneous (Clopper-Pearson per class at alpha {c.alpha:g}/"
+                                          f"{c.classes}, Bonferroni)", "counts": a.astype(int).tolist()})

@@ -15,10 +15,12 @@ from genbench.compare.paired import Side, differences
 from genbench.protocols import PROTOCOLS
 
 PROTO = PROTOCOLS.get("digits-default")
-DIRECTIONS = {"fd": False, "recall": True, "classes_covered": True, "fd_pixels": False}
+DIRECTIONS = {"fd": False, "recall": True, "classes_covered": True, "fd_pixels": False, "class_share": True}
 REPS = 200
+KEPT = 0.3  # partial mode dropping: one class kept at this fraction of its share, the others filling up
+PARTIAL = tuple(f"class {k} at 30%" for k in range(10))
 CONDITIONS = ("real-vs-real", "1 class missing", "2 classes missing", "mild blur", "added noise",
-              "DDPM at 1/4 steps")
+              "DDPM at 1/4 steps") + PARTIAL
 PLANNER_ONLY = ("slight noise",)  # bench_power's regression near the tolerance (detection between 0 and 1)
 POOL = {"mild blur": "blur", "added noise": "noise", "DDPM at 1/4 steps": "ddpm-quarter", "slight noise": "noise-15"}
 
@@ -26,10 +28,20 @@ POOL = {"mild blur": "blur", "added noise": "noise", "DDPM at 1/4 steps": "ddpm-
 def candidate_rows(cond: str, rng: np.random.Generator, labels: np.ndarray, n: int, pool_size: int) -> np.ndarray:
     """Row indices of one candidate draw from its pool (classes removed for "k classes missing")."""
     allowed = np.arange(pool_size)
+    if cond in PARTIAL:
+        return partial_rows(rng, labels, n, int(cond.split()[1]))
     if cond.endswith("missing"):
         missing = rng.choice(10, size=int(cond[0]), replace=False)
         allowed = allowed[~np.isin(labels, missing)]
     return allowed[rng.integers(0, len(allowed), n)]
+
+
+def partial_rows(rng: np.random.Generator, labels: np.ndarray, n: int, k: int, kept: float = KEPT) -> np.ndarray:
+    """n rows: round(kept · n · share of class k) of class k, the rest drawn from the other classes."""
+    of_k, others = np.flatnonzero(labels == k), np.flatnonzero(labels != k)
+    m = int(round(kept * n * len(of_k) / len(labels)))
+    rows = np.concatenate([of_k[rng.integers(0, len(of_k), m)], others[rng.integers(0, len(others), n - m)]])
+    return rng.permutation(rows)
 
 
 def draw(cond: str, n: int, i: int, labels: np.ndarray, pool_size: int) -> tuple[np.ndarray, str, np.ndarray]:

@@ -16,14 +16,17 @@ from genbench.eval.result import EvalResult
 
 
 def result(fd: float, recall: float, *, fd_std: float = 0.1, recall_std: float = 0.005, n: int = 1000,
-           name: str | None = None) -> EvalResult:
+           name: str | None = None, counts: list[int] | None = None) -> EvalResult:
+    counts = counts or [n // 10] * 10
     metrics = {"fd": MetricValue(fd, fd_std, (fd - 1.96 * fd_std, fd + 1.96 * fd_std)),
                "recall": MetricValue(recall, recall_std, (recall - 1.96 * recall_std, recall + 1.96 * recall_std)),
-               "classes_covered": MetricValue(10.0), "fd_pixels": MetricValue(0.4, 0.03, (0.34, 0.46))}
+               "classes_covered": MetricValue(10.0), "fd_pixels": MetricValue(0.4, 0.03, (0.34, 0.46)),
+               "class_share": MetricValue(0.0, None, (-0.3, 0.4), {"counts": counts})}
     record = {"protocol": "digits-default", "protocol_version": "1", "primary": "fd", "n_gen": n, "n_ref": 359,
               "reference_fingerprint": "12" * 32, "seed": 0, "unverified": False}
     return EvalResult(metrics, record, {"n": n}, {"n": 359, "fingerprint": "12" * 32}, {},
-                      {"fd": False, "recall": True, "classes_covered": True, "fd_pixels": False}, name)
+                      {"fd": False, "recall": True, "classes_covered": True, "fd_pixels": False,
+                       "class_share": True}, name)
 
 
 @pytest.mark.parametrize("text,expected", [
@@ -45,7 +48,7 @@ def test_identical_candidate_passes() -> None:
     report, code = decide_gate(result(10.0, 0.6), base, [], None, strict=True)
     assert report.status == PASS and code == 0
     assert [str(o.rule) for o in report.outcomes] == ["fd<=+15", "recall>=-0.13", "classes_covered>=-0",
-                                                    "fd_pixels<=+0.25"]
+                                                        "fd_pixels<=+0.25", "class_share>=-0.6"]
 
 
 def test_clearly_worse_fails() -> None:
@@ -123,3 +126,23 @@ def test_gate_command_refuses_candidate_values_from_a_json(tmp_path: Path, capsy
     base.write_text(json.dumps(bad))
     assert main(["gate", "--candidate", str(worse), "--baseline", str(base)]) == 2
     assert "field metrics.fd.value" in capsys.readouterr().err
+
+
+def test_class_share_falls_back_to_recorded_counts() -> None:
+    """Without features, class_share is decided by the same exact test on the results' recorded counts."""
+    base = result(20.0, 0.8)
+    kept = [30] + [108] * 9  # class 0 kept at 30% of its share, the others filling up to ~1,000
+    cand = result(20.0, 0.8, counts=kept)
+    report = compare(cand, base, ["class_share>=-0.6"])
+    (o,) = report.outcomes
+    assert o.status == FAIL or (o.status == INCONCLUSIVE and o.past_tolerance)
+    assert o.diff == pytest.approx(0.3 * 1000 / sum(kept) - 1.0) and "class 0" in o.note
+    same = compare(result(20.0, 0.8), base, ["class_share>=-0.6"])
+    assert same.status == PASS and same.outcomes[0].diff == 0.0
+
+
+def test_class_share_without_counts_is_refused() -> None:
+    base, cand = result(20.0, 0.8), result(20.0, 0.8)
+    cand.metrics["class_share"] = MetricValue(0.0)
+    with pytest.raises(InputError, match="class counts"):
+        compare(cand, base, ["class_share>=-0.6"])

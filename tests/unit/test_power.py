@@ -171,7 +171,8 @@ def test_power_plans_a_missing_class_across_feature_spaces(tmp_path) -> None:
     assert main(["power", "--baseline", "digits-train", "--kind", "missing-class", "--size", "1", "--sizes", "250",
                  "--bootstrap", "10", "--draws", "4", "--device", "cpu", "--json", str(out)]) == 0
     p = json.loads(out.read_text())
-    assert set(p["rows"][0]["per_rule"]) == {"fd<=+15", "recall>=-0.13", "classes_covered>=-0", "fd_pixels<=+0.25"}
+    assert set(p["rows"][0]["per_rule"]) == {"fd<=+15", "recall>=-0.13", "classes_covered>=-0", "fd_pixels<=+0.25",
+                                               "class_share>=-0.6"}
     assert p["correlations"]["null"]["rules"] == ["fd<=+15", "recall>=-0.13", "fd_pixels<=+0.25"]
     fd_fd_pixels = p["correlations"]["null"]["matrix"][0][2]
     assert 0.0 < fd_fd_pixels < 1.0  # one set of images feeds both FDs
