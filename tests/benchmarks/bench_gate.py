@@ -21,7 +21,8 @@ Draws. digits has 1,797 images: 1,438 in digits-train, 359 in digits-test (the r
 real subsets of 1,000 cannot be drawn twice from 1,438, so every set (baseline and candidate alike) is
 N images drawn with replacement from a pool: digits-train itself (real), digits-train without 1 or 2
 classes (chosen per trial), digits-train blurred (3x3 binomial kernel mixed half and half with the
-image) or noised (Gaussian, σ = 25 of 255) (gate_pools.blur / noise), or 1,000 samples (seeds 0-999,
+image) or noised (Gaussian, σ = 25 of 255) (gate_pools.blur / noise), digits-train with one class k kept at 30%
+of its share and the other classes filling up to N ("class k at 30%", gate_decision.partial_rows), or 1,000 samples (seeds 0-999,
 DDIM 50 steps) of a DDPM trained on digits-train with the quick preset for a quarter of its steps (375
 of 1,500). Each trial draws a fresh baseline from digits-train and a fresh candidate (gate_decision.draw,
 seeded by N, condition and trial). The gate's bootstrap (B = 200) is seeded by the baseline's seed, as
@@ -29,7 +30,9 @@ in CI.
 
 Cost. Run: `nice python -m tests.benchmarks.bench_gate [TRIALS_NULL TRIALS_ALT]` (default 100 and 20);
 trials are kept in runs/bench-gate/e2e-trials*.json and resumed; `--table` only rewrites the section from
-them; `--null-only` / `--alt-only` run the real-vs-real / regression trials alone (two workers).
+them; `--null-only` / `--alt-only` run the real-vs-real / regression trials alone (two workers);
+`--partial-only` runs the ten "class k at 30%" conditions (one class kept at 30% of its share, the
+others filling up to N: the partial mode dropping of issue #28) on the paired path only.
 """
 from __future__ import annotations
 
@@ -48,7 +51,7 @@ import numpy as np
 from genbench.cli import main as genbench_cli
 from genbench.compare.gate import FAIL, INCONCLUSIVE, PASS
 from genbench.io import atomic_write_json
-from tests.benchmarks.gate_decision import CONDITIONS, POOL, draw
+from tests.benchmarks.gate_decision import CONDITIONS, PARTIAL, POOL, draw
 from tests.benchmarks.gate_pools import ROOT, image_pools
 from tests.benchmarks.sections import write_section
 
@@ -116,13 +119,14 @@ def _summary(cond: str, i: int, interval: str, out: dict, secs: float, rec: dict
             "diff": {r["metric"]: [r["diff"], *r["diff_ci95"]] for r in out["rules"]}}
 
 
-def trial(images: dict, labels: np.ndarray, cond: str, i: int, scratch: Path) -> list[dict]:
+def trial(images: dict, labels: np.ndarray, cond: str, i: int, scratch: Path,
+          intervals: tuple[str, ...] = INTERVALS) -> list[dict]:
     """One draw: record the baseline with and without --save-features, and gate the same candidate file
     against each record in its own fresh folder (paired, then the fallback)."""
     base, pool, rows = draw(cond, N, i, labels, len(images[POOL.get(cond, "real")]))
     shutil.rmtree(scratch, ignore_errors=True)
     rows_out = []
-    for interval in INTERVALS:
+    for interval in intervals:
         rec = record(scratch / f"record-{interval}", images["real"][base], interval == "paired")
         out, secs = gate(scratch / f"ci-{interval}", scratch / f"record-{interval}", images[pool][rows])
         rows_out.append(_summary(cond, i, interval, out, secs, rec))
@@ -142,7 +146,8 @@ def load_trials() -> list[dict]:
     return list(rows.values())
 
 
-def run(trials_null: int, trials_alt: int, conditions: tuple[str, ...] = CONDITIONS, worker: str = "") -> list[dict]:
+def run(trials_null: int, trials_alt: int, conditions: tuple[str, ...] = CONDITIONS, worker: str = "",
+        intervals: tuple[str, ...] = INTERVALS) -> list[dict]:
     """Run the missing trials of `conditions`; a worker name keeps parallel workers' files apart."""
     images, labels = image_pools()
     out = OUT_DIR / f"e2e-trials{worker}.json"
@@ -151,7 +156,8 @@ def run(trials_null: int, trials_alt: int, conditions: tuple[str, ...] = CONDITI
     for i in range(max(trials_null, trials_alt)):  # round robin: every cell grows at the same pace
         for cond in conditions:
             if i < (trials_null if cond == "real-vs-real" else trials_alt) and (cond, N, i) not in have:
-                mine += trial(images, labels, cond, i, OUT_DIR / f"scratch{worker}")
+                mine += trial(images, labels, cond, i, OUT_DIR / f"scratch{worker}",
+                              intervals if cond in PARTIAL else INTERVALS)
                 atomic_write_json(out, mine)
         print(f"round {i + 1} done", flush=True)
     return load_trials()
@@ -208,7 +214,9 @@ def main(argv: list[str] | None = None) -> None:
     if "--null-only" in args:
         rows = run(trials_null, 0, CONDITIONS[:1], worker="-null")
     elif "--alt-only" in args:
-        rows = run(0, trials_alt, CONDITIONS[1:], worker="-alt")
+        rows = run(0, trials_alt, tuple(c for c in CONDITIONS[1:] if c not in PARTIAL), worker="-alt")
+    elif "--partial-only" in args:  # one class at 30% of its share, each class; paired (the CI path) only
+        rows = run(0, trials_alt, PARTIAL, worker="-partial", intervals=("paired",))
     else:
         rows = load_trials() if "--table" in args else run(trials_null, trials_alt)
     minutes = (time.perf_counter() - t0) / 60

@@ -54,19 +54,24 @@ def draw(cond: str, n: int, i: int, labels: np.ndarray, pool_size: int) -> tuple
 def trial(feats: dict, labels: np.ndarray, ref: dict, cond: str, n: int, i: int, memo: dict,
           paired: bool = True) -> dict:
     base, pool, rows = draw(cond, n, i, labels, len(feats[POOL.get(cond, "real")]["embedding"]))
+    return {"condition": cond, "n": n, "trial": i, **decide_rows(feats, ref, pool, rows, base, i, memo, paired)}
+
+
+def decide_rows(feats: dict, ref: dict, pool: str, rows: np.ndarray, base: np.ndarray, seed: int, memo: dict,
+                paired: bool = True) -> dict:
+    """The gate's decision on candidate rows of `pool` against baseline rows of the real pool (bootstrap seed)."""
     rules = default_rules(PROTO, DIRECTIONS)
     cls = [r.metric for r in rules if not r.metric.endswith("_pixels")]
     diffs = differences(cls, Side(_only(feats[pool], "pixels"), rows), Side(_only(feats["real"], "pixels"), base),
-                        Side(_only(ref, "pixels")), PROTO.config, reps=REPS, seed=i, paired=paired,
+                        Side(_only(ref, "pixels")), PROTO.config, reps=REPS, seed=seed, paired=paired,
                         context={"dataset": "digits-test"}, memo=memo, params=PROTO.params)
     pix = differences(["fd"], Side({"embedding": feats[pool]["pixels"]}, rows),
                       Side({"embedding": feats["real"]["pixels"]}, base), Side({"embedding": ref["pixels"]}),
-                      PROTO.config, reps=REPS, seed=i, paired=paired, memo=memo, params=PROTO.params)
+                      PROTO.config, reps=REPS, seed=seed, paired=paired, memo=memo, params=PROTO.params)
     diffs["fd_pixels"] = pix["fd"]
     outcomes = paired_outcomes(rules, diffs)
-    report = GateReport(outcomes, cond, "real", f"digits-default@{PROTO.version}")
-    return {"condition": cond, "n": n, "trial": i, "status": report.status,
-            "interval": "paired" if paired else "independent",
+    report = GateReport(outcomes, pool, "real", f"digits-default@{PROTO.version}")
+    return {"status": report.status, "interval": "paired" if paired else "independent",
             "rules": {o.rule.metric: o.status for o in outcomes},
             "diff": {o.rule.metric: [o.diff, o.lo, o.hi] for o in outcomes}}
 
