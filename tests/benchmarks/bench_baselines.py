@@ -4,19 +4,28 @@ A user records one baseline and gates every later candidate against it, so the f
 matters is the one of *their* baseline, not the average over baselines: a baseline that happened to
 score well on a gated metric makes later unchanged candidates look like regressions against it.
 
-Design. BASELINES baselines, each N rows drawn with replacement from digits-train's features (the real
-pool, as bench_gate's baselines), and CANDIDATES real candidates per baseline, fresh draws from the same
-pool: every candidate is as good as the baseline, so every stop is a false alarm. Each pair is decided by
-gate_decision.decide_rows: the CLI gate's own decision code on the two sets' feature rows (paired
-bootstrap, B = 200, seeded per pair; class_share's direct test), under digits-default's default rules.
-The end-to-end path through files (bench_gate.py) gives the same decision on the same rows (a features
-file round trip is exact, tests/unit/test_gate_files.py); this one skips the files and the process.
-Each pair's per-rule difference and interval are kept, so the rates under other tolerances are read off
-the same trials (`rates_at`).
+Design. An unchanged model is the same model sampled at other seeds, so every draw here is a fresh,
+independent draw of one distribution: the digits VAE that `make run` trains (quick preset; the run
+folder of `make run`, else trained here with `genbench train vae --dataset digits --preset quick`),
+sampled at seeds 1000·s .. 1000·s + 999 for block s. (Draws of 1,000 with replacement from the 1,438
+digits-train images share about half their images, which understates every spread; draws from two
+disjoint halves overstate it, since the halves differ as two samples of 719 do.) BASELINES baselines
+(blocks 0 .. BASELINES − 1) and CANDIDATES candidates (the next blocks, the same candidates for every
+baseline): every candidate is as good as the baseline, so every stop is a false alarm. Each pair is
+decided by gate_decision.decide_rows: the CLI gate's own decision code on the two sets' feature rows
+(paired bootstrap, B = 200, seeded per pair; class_share's direct test) against digits-test, under
+digits-default's default rules. The end-to-end path through files (bench_gate.py) gives the same decision
+on the same rows (a features file round trip is exact, tests/unit/test_gate_files.py); this one skips
+the files and the process. Each pair's per-rule difference and interval are kept, so the rates under
+other tolerances are read off the same trials (`rates_at`).
 
-For each baseline the table also gives where it stands on each gated metric among the real draws of its
-size: the share of the candidates (draws of the same distribution) whose own value is worse than the
-baseline's (its percentile: 90% means better than 9 in 10 draws).
+For each baseline the table also gives where it stands on each gated metric among the draws of its
+model: the share of the candidates whose own value is worse than the baseline's (its percentile: 90%
+means better than 9 draws in 10).
+
+Detection under the same rules: `--alternatives K` decides K trials of every regression condition of
+gate_decision (classes missing, blur, noise, one class at 30% of its share, ...) by the same code, each
+against a fresh real baseline from digits-train, kept in runs/bench-baselines/alternatives.json.
 
 Run: `nice python -m tests.benchmarks.bench_baselines [BASELINES CANDIDATES]` (default 10 and 40); the
 trials are kept in runs/bench-baselines/trials.json and resumed; `--table` only rewrites the section.
@@ -26,42 +35,103 @@ from __future__ import annotations
 import json
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
 from genbench.compare.gate import Rule, default_rules, status_of
 from genbench.io import atomic_write_json
-from tests.benchmarks.gate_decision import DIRECTIONS, PROTO, decide_rows
-from tests.benchmarks.gate_pools import ROOT, pools
+from tests.benchmarks.gate_decision import CONDITIONS, DIRECTIONS, PROTO, decide_rows, trial
+from tests.benchmarks.gate_pools import ROOT, features, pools, quarter_ready
 from tests.benchmarks.sections import write_section
 
 N = 1000
 OUT = ROOT / "runs" / "bench-baselines" / "trials.json"
+ALT = ROOT / "runs" / "bench-baselines" / "alternatives.json"
 RULES = default_rules(PROTO, DIRECTIONS)
 
 
-def rows_of(b: int, c: int | None, pool_size: int) -> np.ndarray:
-    """Rows of baseline b (c None) or of its candidate c, seeded by (b, c)."""
-    rng = np.random.default_rng([0xBA5E, b, 0 if c is None else c + 1])
-    return rng.integers(0, pool_size, N)
+MODEL_DIRS = (ROOT / "runs" / "digits-quick" / "vae", ROOT / "runs" / "digits-quick-pinned" / "vae",
+              ROOT / "runs" / "bench-baselines" / "vae")
+
+
+def model_dir() -> Path:
+    """A trained digits VAE: make run's, else one trained here (quick preset, about a minute)."""
+    found = next((d for d in MODEL_DIRS if (d / "model.safetensors").is_file()), None)
+    if found is not None:
+        return found
+    from genbench.cli import main as genbench_cli
+
+    if genbench_cli(["train", "vae", "--dataset", "digits", "--preset", "quick", "--out", str(MODEL_DIRS[-1])]):
+        raise RuntimeError("training the benchmark's VAE failed")
+    return MODEL_DIRS[-1]
+
+
+def generated(blocks: int) -> list[dict]:
+    """Features of `blocks` blocks of N samples of the VAE (block s: seeds s·N .. s·N + N − 1), one dict of
+    arrays per block (made once: the paired engine keeps each pool's distance work by array identity)."""
+    from reference_models.api import load
+
+    cache = OUT.parent / f"vae-features-{blocks}.npz"
+    if not cache.is_file():
+        OUT.parent.mkdir(parents=True, exist_ok=True)
+        x, _ = load(model_dir()).sample_labelled(list(range(blocks * N)), 1000, progress=False)
+        np.savez(cache, **features(x.numpy()))
+    with np.load(cache, allow_pickle=False) as f:
+        arrays = {k: f[k] for k in f.files}
+    return [{k: v[s * N:(s + 1) * N] for k, v in arrays.items()} for s in range(blocks)]
 
 
 def run(baselines: int, candidates: int) -> list[dict]:
-    feats, labels, ref = pools()
+    _, _, ref = pools()
+    blocks = generated(baselines + candidates)
     done = json.loads(OUT.read_text()) if OUT.is_file() else []
     have = {(d["baseline"], d["candidate"]) for d in done}
     memo: dict = {}
+    rows = np.arange(N)
     t0 = time.perf_counter()
     for c in range(candidates):  # round robin: every baseline grows at the same pace
         for b in range(baselines):
             if (b, c) in have:
                 continue
-            base, rows = rows_of(b, None, len(labels)), rows_of(b, c, len(labels))
-            done.append({"baseline": b, "candidate": c, **decide_rows(feats, ref, "real", rows, base, 1000 * b + c,
-                                                                       memo)})
+            feats = {"real": blocks[b], "candidate": blocks[baselines + c]}
+            trial = decide_rows(feats, ref, "candidate", rows, rows, 1000 * b + c, memo)
+            done.append({"baseline": b, "candidate": c, **trial})
             atomic_write_json(OUT, done)
         print(f"candidate {c + 1}/{candidates} done ({time.perf_counter() - t0:.0f} s)", flush=True)
     return done
+
+
+def alternatives(k: int) -> list[dict]:
+    """k trials of every regression condition (resumed from ALT)."""
+    feats, labels, ref = pools()
+    done = json.loads(ALT.read_text()) if ALT.is_file() else []
+    have = {(d["condition"], d["trial"]) for d in done}
+    memo: dict = {}
+    conds = [c for c in CONDITIONS[1:] if c != "DDPM at 1/4 steps" or quarter_ready()]  # no DDPM training here
+    for i in range(k):
+        for cond in conds:
+            if (cond, i) not in have:
+                done.append(trial(feats, labels, ref, cond, N, i, memo))
+                atomic_write_json(ALT, done)
+        print(f"alternatives round {i + 1}/{k} done", flush=True)
+    return done
+
+
+def detection_table(rows: list[dict], rules: list[Rule] = RULES) -> str:
+    lines = ["| candidate | trials | stopped (strict) | rules not passed |", "|---|---:|---:|---|"]
+    for cond in CONDITIONS[1:]:
+        sel = [r for r in rows if r["condition"] == cond]
+        if not sel:
+            continue
+        why: dict[str, int] = {}
+        for t in sel:
+            for metric in stops(t, rules):
+                why[metric] = why.get(metric, 0) + 1
+        k = sum(bool(stops(t, rules)) for t in sel)
+        lines.append(f"| {cond} | {len(sel)} | {100 * k / len(sel):.0f}% ({k}/{len(sel)}) | "
+                     + (", ".join(f"{m} {v}" for m, v in sorted(why.items())) or "-") + " |")
+    return "\n".join(lines)
 
 
 def stops(trial: dict, rules: list[Rule]) -> list[str]:
@@ -113,11 +183,19 @@ def table(trials: list[dict], rules: list[Rule] = RULES) -> str:
 
 def main(argv: list[str]) -> None:
     args = [a for a in argv if not a.startswith("--")]
+    if "--alternatives" in argv:
+        alternatives(int(args[0]) if args else 10)
+        argv = [*argv, "--table"]
     baselines, candidates = (int(args[0]), int(args[1])) if len(args) == 2 else (10, 40)
     trials = json.loads(OUT.read_text()) if "--table" in argv else run(baselines, candidates)
-    body = (__doc__.split("\n\n", 1)[1].rsplit("\n\nRun:", 1)[0] + "\n\n" + table(trials))
+    alts = json.loads(ALT.read_text()) if ALT.is_file() else []
+    rules = ", ".join(str(r) for r in RULES)
+    body = (__doc__.split("\n\n", 1)[1].rsplit("\n\nRun:", 1)[0] + f"\n\nRules: {rules}.\n\n" + table(trials)
+            + ("\n\nDetection under the same rules (each trial against a fresh real baseline):\n\n"
+               + detection_table(alts) if alts else ""))
     write_section("False alarms by baseline (digits-default)", body)
     print(table(trials))
+    print(detection_table(alts))
 
 
 if __name__ == "__main__":
