@@ -143,6 +143,21 @@ def remove_empty(folders: list[Path]) -> None:
             d.rmdir()
 
 
+@contextlib.contextmanager
+def removed_on_failure(*paths: Path | str) -> Iterator[None]:
+    """A failed command removes everything it created: when the block raises (Ctrl-C included), each of
+    `paths` that did not exist when the block began and is now a regular file is removed. What existed
+    before (a file the command overwrote, a link, a folder) is never removed: genbench did not create it."""
+    new = [Path(p) for p in paths if not os.path.lexists(p)]
+    try:
+        yield
+    except BaseException:
+        for p in new:
+            if p.is_file() and not p.is_symlink():
+                p.unlink(missing_ok=True)
+        raise
+
+
 def file_sha256(path: Path) -> str:
     """sha256 of a regular file; anything else (a FIFO, a device, a folder) is refused before it is read, so
     a hand-edited list of files can never make genbench wait forever on a pipe."""
