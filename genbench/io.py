@@ -103,10 +103,11 @@ def writes_here() -> bool:
     return dist is None or dist.is_main()
 
 
-def atomic_write(path: Path | str, write: Callable[[Path], None]) -> Path:
-    """Call write(tmp_path), fsync it, then rename onto path; nothing half-written is ever visible."""
+def atomic_write(path: Path | str, write: Callable[[Path], None], any_rank: bool = False) -> Path:
+    """Call write(tmp_path), fsync it, then rename onto path; nothing half-written is ever visible. Under
+    torchrun only rank 0 writes, unless `any_rank` (a node-local cache, written by the rank its caller chose)."""
     path = Path(path)
-    if not writes_here():
+    if not (any_rank or writes_here()):
         return path
     check_file_target(path)
     made = make_parents(path)

@@ -127,6 +127,11 @@ def _build(source: Any, out: str | Path, protocol: str | None, keep_features: bo
     cache = FeatureCache(None if cache_dir is False else (cache_dir or default_cache_dir()))
     src = ImageSource(samples, cache, ExtractOptions(batch_size=opt.batch_size, progress=opt.progress))
     src.materialise(MAX_DECODE_BYTES)
+    from genbench import distributed
+
+    distributed.agree("genbench ref", {  # torchrun: the source by content, not by path
+        "source": {"fingerprint": src.samples.fingerprint, "n": len(src.samples)}, "protocol": proto_name,
+        "extractors": {n: h.cache_identity() for n, h in handles.items()}, "keep_features": keep_features})
     paths = {name: out if i == 0 else sibling_path(out, name) for i, name in enumerate(handles)}
     with removed_on_failure(*paths.values()):  # a space that fails removes the files written before it
         return {"written": _write_spaces(handles, paths, src, samples, proto_name, keep_features),
