@@ -80,6 +80,16 @@ def _open(spec: str, n: int | None, what: str) -> SampleSet:
     return s.take(n)
 
 
+def _seed(args: argparse.Namespace, proto: str | None) -> int:
+    """The seed the gate scores with: --seed, else the protocol's (never a result file's: it would choose the
+    bootstrap draw behind an interval the decision reads)."""
+    from genbench.protocols import PROTOCOLS
+
+    if args.seed is not None:
+        return args.seed
+    return PROTOCOLS.get(proto).config.seed if proto in PROTOCOLS else 0
+
+
 def _protocol_n(args: argparse.Namespace, proto: str | None, fallback: int | None) -> int | None:
     from genbench.protocols import PROTOCOLS
 
@@ -136,7 +146,7 @@ def gather(args: argparse.Namespace) -> tuple[EvalResult, EvalResult, dict[str, 
         return _candidate_file(args.candidate, args.name, files), baseline, opened, files
     s = _open(args.candidate, _protocol_n(args, proto, bp.get("n_gen")), "--candidate")
     opened[s.fingerprint] = s
-    seed = bp.get("seed", 0) if args.seed is None else args.seed
+    seed = _seed(args, proto)
     lazy = "baseline" in files and not args.independent  # paired: the candidate's own intervals are not read
     return _score(s, args, proto, seed, args.name, 0 if lazy else None, baseline), baseline, opened, files
 
@@ -175,8 +185,8 @@ def _print(report: GateReport, code: int, strict: bool, trusted: dict | None = N
     if trusted:
         print(f"warning: the baseline's {', '.join(esc(m) for m in trusted['metrics'])} values, N and seed were "
               f"taken on trust ({TRUST_FLAG}): nothing recomputed them", file=sys.stderr)
-    for w in report.warnings:
-        print(f"warning: {w}", file=sys.stderr)
+    for w in report.warnings:  # a fallback reason may quote a result file's source: escaped
+        print(f"warning: {esc(w)}", file=sys.stderr)
     if report.status == FAIL:
         print("\nREGRESSION: failing rules")
         print(report.table(only=(FAIL,)))
@@ -190,7 +200,7 @@ def _print(report: GateReport, code: int, strict: bool, trusted: dict | None = N
 def _rescore_with_intervals(candidate: EvalResult, baseline: EvalResult, args: argparse.Namespace,
                             opened: dict[str, SampleSet]) -> EvalResult:
     """The fallback reads the candidate's own intervals: score it again with the protocol's bootstrap."""
-    seed = baseline.protocol.get("seed", 0) if args.seed is None else args.seed
+    seed = _seed(args, candidate.protocol.get("protocol"))
     return _score(opened[candidate.samples["fingerprint"]], args, candidate.protocol.get("protocol"), seed,
                   candidate.name or args.name, like=baseline)
 
