@@ -78,6 +78,26 @@ def test_any_declared_member_of_a_statistics_file_is_read_or_refused(stats_file,
         assert str(path) in str(e) and "\n" not in str(e)
 
 
+@QUICK
+@given(member=st.sampled_from(["digits-classifier.embedding", "digits-classifier.logits", "fingerprint", "n",
+                              "format", "identities"]),
+       shape=st.lists(st.integers(0, 2**40), max_size=3).map(tuple),
+       dtype=st.sampled_from(["<f4", "<f8", "<i8", "|u1", "<c8", "<U3", "|b1", "<f2", "|O"]),
+       body=st.integers(0, 512))
+def test_any_declared_member_of_a_features_file_is_read_or_refused(tmp_path_factory, member, shape, dtype, body):
+    from genbench.compare.features_file import read_features, write_features
+    from genbench.compare.verify import extractor_width
+
+    folder = tmp_path_factory.mktemp("ff")
+    rows = {"digits-classifier": {"embedding": np.zeros((4, 64), np.float32), "logits": np.zeros((4, 10), np.float32)}}
+    write_features(folder / "ok.npz", "ab" * 32, 4, rows, {"digits-classifier": {"name": "digits-classifier"}})
+    _forge(folder / "ok.npz", folder / "r.npz", member, shape, dtype, b"\1" * body)
+    try:
+        read_features(folder / "r.npz", widths=extractor_width)
+    except GenbenchError as e:
+        assert "\n" not in str(e)
+
+
 # ---- class 1: every field of a baseline result ----------------------------------------------------------------
 def _leaves(doc, prefix=()):
     if isinstance(doc, dict) and doc:
