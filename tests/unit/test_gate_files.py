@@ -286,3 +286,21 @@ def test_board_baseline_without_rows_is_refused_unless_trusted(recorded: Path, t
     assert main([*argv, "--trust-baseline-values"]) in (0, 1)
     trusted = json.loads((tmp_path / "g.json").read_text())["taken_on_trust"]
     assert trusted["kind"] == "leaderboard row" and "fd" in trusted["metrics"]
+
+
+def test_a_baseline_whose_rows_are_found_needs_no_trust(recorded: Path, tmp_path: Path) -> None:
+    """A board row (or a JSON without features file) whose rows are found by fingerprint (here: the
+    candidate's own images) pairs: the decision reads only recomputed numbers, so no flag is needed."""
+    from genbench.board.leaderboard import Leaderboard
+    from genbench.eval.result import EvalResult
+
+    board = tmp_path / "b.jsonl"
+    Leaderboard.load(board).add_result(EvalResult.load(_bare_baseline(recorded, tmp_path, fd=1e6)), "old")
+    for spec in ("old", str(tmp_path / "bare.json")):
+        out = tmp_path / "g.json"
+        assert main(["gate", "--candidate", str(recorded / "same.npz"), "--baseline", spec, "--board", str(board),
+                     "--allow-n-mismatch", "--num-samples", str(N), "--rule", "fd<=+2", "--lenient", "--quiet",
+                     "--bootstrap", "20", "--cache-dir", str(tmp_path / "cache"), "--json", str(out)]) == 0
+        report = json.loads(out.read_text())
+        assert report["paired"] is True and report["taken_on_trust"] is None
+        assert report["rules"][0]["baseline"] != 1e6  # recomputed from the rows, not the edited value
