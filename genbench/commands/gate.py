@@ -146,6 +146,9 @@ def gather(args: argparse.Namespace) -> tuple[EvalResult, EvalResult, dict[str, 
         return _candidate_file(args.candidate, args.name, files), baseline, opened, files
     s = _open(args.candidate, _protocol_n(args, proto, bp.get("n_gen")), "--candidate")
     opened[s.fingerprint] = s
+    if not (files or _is_samples(args.baseline) or args.trust_baseline_values
+            or baseline.samples.get("fingerprint") in opened):
+        _refuse_early(args, baseline)  # before scoring the candidate
     seed = _seed(args, proto)
     lazy = "baseline" in files and not args.independent  # paired: the candidate's own intervals are not read
     return _score(s, args, proto, seed, args.name, 0 if lazy else None, baseline), baseline, opened, files
@@ -203,6 +206,28 @@ def _rescore_with_intervals(candidate: EvalResult, baseline: EvalResult, args: a
     seed = _seed(args, candidate.protocol.get("protocol"))
     return _score(opened[candidate.samples["fingerprint"]], args, candidate.protocol.get("protocol"), seed,
                   candidate.name or args.name, like=baseline)
+
+
+def _refuse_early(args: argparse.Namespace, baseline: EvalResult) -> None:
+    """Refuse, before any scoring, a baseline with no features file whose rows surely cannot be found: the
+    refusal _refuse_untrusted would give after the work."""
+    from genbench.compare.trust import refusal, rows_missing
+    from genbench.paths import default_cache_dir
+    from genbench.protocols import PROTOCOLS
+
+    name = args.protocol or baseline.protocol.get("protocol")
+    if name not in PROTOCOLS:
+        return
+    proto = PROTOCOLS.get(name)
+    metrics = [parse_rule(r).metric for r in args.rule] or [g.metric for g in proto.gate_rules]
+    root = None if args.cache_dir is False else (args.cache_dir or default_cache_dir())
+    try:
+        why = rows_missing(baseline.samples, proto, metrics, root, parse_weights(args.weights),
+                           args.allow_unverified_weights)
+    except Exception:  # noqa: BLE001 - only an early answer; pairing gives the full one after scoring
+        return
+    if why is not None:
+        raise InputError(refusal(args.baseline, args.board, f"baseline: {why}"))
 
 
 def _unchecked_baseline(args: argparse.Namespace, files: dict, paired: dict | None) -> str | None:

@@ -13,6 +13,7 @@ import math
 from typing import Mapping, Sequence
 
 from genbench.eval.result import EvalResult
+from genbench.protocols import Protocol
 
 TRUST_FLAG = "--trust-baseline-values"
 
@@ -32,6 +33,38 @@ def refusal(spec: str, board: str, why: str) -> str:
             f"on the file's word; a decision reads only numbers recomputed from checked rows: record the "
             f"baseline with `genbench eval ... --json R.json --save-features`, give the baseline's samples, "
             f"or pass {TRUST_FLAG} to take its values on trust")
+
+
+def _recorded_spec(desc: Mapping) -> str:
+    """The source a result records, as genbench.compare.find_features reopens it (no `dataset:`, no `[:n]`)."""
+    import re
+
+    source = str(desc.get("source") or "")
+    return re.sub(r"\[:\d+\]$", "", source[len("dataset:"):] if source.startswith("dataset:") else source)
+
+
+def rows_missing(desc: Mapping, protocol: Protocol, metrics: Sequence[str], cache_root: object,
+                 weights: Mapping[str, str], allow_unverified: bool) -> str | None:
+    """Why a result's rows surely cannot be found, checked before any scoring (None: they may be found, and
+    pairing will tell): its recorded source does not exist, and the cache holds no entry for one extractor."""
+    from pathlib import Path
+
+    from genbench.compare.find_features import space_of
+    from genbench.data import DATASETS
+    from genbench.eval.inputs import features_key
+    from genbench.features.cache import FeatureCache
+    from genbench.features.identity import extractor_identity
+
+    spec, fp, n = _recorded_spec(desc), desc.get("fingerprint"), desc.get("n")
+    if (spec and (spec in DATASETS or Path(spec).exists())) or not fp or not isinstance(n, int):
+        return None
+    cache = FeatureCache(cache_root)  # type: ignore[arg-type]
+    for name in sorted({space_of(protocol, m).extractor for m in metrics}):
+        ident = extractor_identity(name, weights.get(name), allow_unverified)
+        if ident is not None and (cache.root is None or not cache.path(features_key(str(fp), n, ident)).exists()):
+            return (f"its recorded source {spec!r} does not exist here and the feature cache holds no "
+                    f"{name} rows for it")
+    return None
 
 
 def _number(x: object) -> float | None:

@@ -304,3 +304,22 @@ def test_a_baseline_whose_rows_are_found_needs_no_trust(recorded: Path, tmp_path
         report = json.loads(out.read_text())
         assert report["paired"] is True and report["taken_on_trust"] is None
         assert report["rules"][0]["baseline"] != 1e6  # recomputed from the rows, not the edited value
+
+
+def test_a_baseline_without_rows_is_refused_before_any_scoring(recorded: Path, tmp_path: Path, monkeypatch,
+                                                               capsys) -> None:
+    """Validate before work: when neither the recorded source, the cache nor the candidate's images can give
+    the baseline's rows, the refusal comes before the candidate is scored."""
+    import genbench.eval.run
+
+    _bare_baseline(recorded, tmp_path)
+
+    def no_scoring(*_a, **_k):
+        raise AssertionError("the candidate was scored before the refusal")
+
+    monkeypatch.setattr(genbench.eval.run, "evaluate", no_scoring)
+    capsys.readouterr()
+    for extra in ((), ("--independent",)):
+        code, report = _gate(tmp_path, str(recorded / "drop.npz"), "bare.json", "--quiet", *extra)
+        err = capsys.readouterr().err
+        assert code == 2 and report is None and "--trust-baseline-values" in err and "scored before" not in err
