@@ -140,6 +140,7 @@ def gather(args: argparse.Namespace) -> tuple[EvalResult, EvalResult, dict[str, 
             from genbench.compare.trust import refusal  # before any scoring: nothing will recompute it
 
             raise InputError(refusal(args.baseline, args.board, "--independent given"))
+    _agree_on_baseline(baseline)
     bp = baseline.protocol
     proto = args.protocol or bp.get("protocol")
     if _is_result_file(args.candidate):
@@ -206,6 +207,18 @@ def _rescore_with_intervals(candidate: EvalResult, baseline: EvalResult, args: a
     seed = _seed(args, candidate.protocol.get("protocol"))
     return _score(opened[candidate.samples["fingerprint"]], args, candidate.protocol.get("protocol"), seed,
                   candidate.name or args.name, like=baseline)
+
+
+def _agree_on_baseline(baseline: EvalResult) -> None:
+    """torchrun: every rank gates against the same baseline content (a sha256 of the result, not its path)."""
+    import hashlib
+    import json
+
+    from genbench import distributed
+
+    doc = {k: v for k, v in baseline.to_json().items() if k != "name"}
+    blob = json.dumps(doc, sort_keys=True, default=str).encode()
+    distributed.agree("gate --baseline", {"baseline_sha256": hashlib.sha256(blob).hexdigest()})
 
 
 def _refuse_early(args: argparse.Namespace, baseline: EvalResult) -> None:
