@@ -12,12 +12,13 @@ all-gather follows StyleGAN2-ADA's and EDM's metric code (no code taken from the
 
 Agreement: before any gather, `agree(what, facts)` makes every rank state what it is about to combine
 (input fingerprints, N, protocol, extractor identities, the options that change numbers; for generate the
-seeds, checkpoint sha256 and sampler settings) through the group's key-value store, and every rank
-compares them: a disagreement ends every rank with a ConfigError (exit 2) naming each fact that differs
-and every rank's value in full, instead of an exit 0 with numbers mixed from two inputs. The CLI agrees on
-its command facts (genbench.commands.common.command_facts), never on argv: paths, cache folders and
-output names may differ between nodes. A rank that never arrives (e.g. evaluate() called on rank 0 only) makes the others fail after
-GENBENCH_AGREE_TIMEOUT_S seconds (default 600) with a message saying what to do, not wait forever.
+seeds, checkpoint sha256 and sampler settings) through the group's key-value store, and every rank compares
+them: a disagreement ends every rank with a ConfigError (exit 2) naming each fact that differs and every
+rank's value in full, instead of an exit 0 with numbers mixed from two inputs. The CLI agrees on its
+command facts (genbench.commands.common.command_facts), never on argv: paths, cache folders and output
+names may differ between nodes. A rank that never arrives (e.g. evaluate() called on rank 0 only) makes the
+others fail after GENBENCH_AGREE_TIMEOUT_S seconds (default 600) with a message saying what to do, not wait
+forever.
 
 Failure protocol: `guarded(fn)` runs fn on this rank, then all ranks exchange an ok/error status, so a rank
 that raises makes every rank raise `RankFailedError` with that rank's message instead of waiting forever in

@@ -191,8 +191,9 @@ def test_different_flags_on_two_nodes_end_with_exit_2(two_nodes):
 
 
 def test_two_nodes_with_their_own_cache_dirs_give_the_one_process_json(digits_pair, two_nodes):
-    """Issue #27 class 6: node-local --cache-dir used to stop both nodes at the command-line check. They now agree, fill each cache, and a rerun where only one node's
-    cache still holds the features computes them together: the one-process JSON every time."""
+    """Issue #27 class 6: node-local --cache-dir used to stop both nodes at the command-line check. They now
+    agree, fill each cache, and a rerun where only one node's cache still holds the features computes them
+    together: the one-process JSON every time."""
     import shutil
 
     one = launch(1, [*EVAL, "--json", "one.json", "--no-cache"], digits_pair)
@@ -207,7 +208,8 @@ def test_two_nodes_with_their_own_cache_dirs_give_the_one_process_json(digits_pa
         shutil.rmtree(two_nodes[1] / "cache-node1")  # the rerun: one node hits, the other misses
 
 
-def launch_nodes_each(argvs: list[list[str]], cwds: list[Path], timeout: float = 240) -> list[subprocess.CompletedProcess]:
+def launch_nodes_each(argvs: list[list[str]], cwds: list[Path],
+                      timeout: float = 240) -> list[subprocess.CompletedProcess]:
     """One torchrun per "node" (--nnodes 2, one process each, each its own command line), over loopback only."""
     port = _free_port()
     procs = [subprocess.Popen([sys.executable, "-m", "torch.distributed.run", "--nnodes", "2", "--node-rank", str(i),
