@@ -75,9 +75,10 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         print("genbench: error: choose a command (see genbench --help)", file=sys.stderr)
         return 2
+    from genbench.commands.common import command_facts
     from genbench.distributed import run_command  # torchrun: join the group, fail fast (no-op otherwise)
 
-    return run_command(lambda: _dispatch(args), getattr(args, "device", "auto"))
+    return run_command(lambda: _dispatch(args), getattr(args, "device", "auto"), command_facts(args))
 
 
 def _dispatch(args: argparse.Namespace) -> int:

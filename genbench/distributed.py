@@ -11,11 +11,14 @@ K = 1, 2, 3, ... (tests/integration/test_torchrun.py). The idea of per-rank cont
 all-gather follows StyleGAN2-ADA's and EDM's metric code (no code taken from them).
 
 Agreement: before any gather, `agree(what, facts)` makes every rank state what it is about to combine
-(input fingerprints, N, protocol, extractor identities, the options that change numbers) through the
-group's key-value store, and every rank compares them: a disagreement ends every rank with a ConfigError
-(exit 2) naming the ranks and the facts that differ, instead of an exit 0 with numbers mixed from two
-inputs. A rank that never arrives (e.g. evaluate() called on rank 0 only) makes the others fail after
-GENBENCH_AGREE_TIMEOUT_S seconds (default 600) with a message saying what to do, not wait forever.
+(input fingerprints, N, protocol, extractor identities, the options that change numbers; for generate the
+seeds, checkpoint sha256 and sampler settings) through the group's key-value store, and every rank compares
+them: a disagreement ends every rank with a ConfigError (exit 2) naming each fact that differs and every
+rank's value in full, instead of an exit 0 with numbers mixed from two inputs. The CLI agrees on its
+command facts (genbench.commands.common.command_facts), never on argv: paths, cache folders and output
+names may differ between nodes. A rank that never arrives (e.g. evaluate() called on rank 0 only) makes the
+others fail after GENBENCH_AGREE_TIMEOUT_S seconds (default 600) with a message saying what to do, not wait
+forever.
 
 Failure protocol: `guarded(fn)` runs fn on this rank, then all ranks exchange an ok/error status, so a rank
 that raises makes every rank raise `RankFailedError` with that rank's message instead of waiting forever in
@@ -239,18 +242,29 @@ def guarded(fn: Callable[[], T]) -> T:
 
 
 def generate_sharded(seeds: Sequence[int], fn: Callable[[list[int]], tuple[np.ndarray, Any]], block: int,
-                     labelled: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+                     labelled: bool = False, facts: dict | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     """fn(seeds of this rank's shard) -> (samples [n, ...], labels [n] or None), gathered in seed order.
 
     Seeds are split in blocks of `block` (the generator's batch), so each seed lands in the same batch at
     the same position whatever K. `labelled` (the same on every rank) says whether labels are gathered.
+    First every rank agrees on the seeds, the block and `facts` (the model's identity and sampler settings).
     """
+    agree("generate", {"seeds": seeds_fact(seeds), "block": block, "labelled": labelled, **(facts or {})})
     part = shard(len(seeds), block)
     local = guarded(lambda: fn([int(seeds[i]) for i in part]) if len(part) else (None, None))
     x = gather_rows(None if local[0] is None else np.asarray(local[0]))
     if not labelled:
         return x, None
     return x, gather_rows(None if local[1] is None else np.asarray(local[1], dtype=np.int64))
+
+
+def seeds_fact(seeds: Sequence[int]) -> dict:
+    """A seed list as a fact ranks can compare in full: its length, first and last seed, and sha256."""
+    import hashlib
+
+    ints = [int(x) for x in seeds]
+    return {"n": len(ints), "first": ints[0] if ints else None, "last": ints[-1] if ints else None,
+            "sha256": hashlib.sha256(json.dumps(ints).encode()).hexdigest()}
 
 
 # ---- agreement before combining ---------------------------------------------------------------------
@@ -268,14 +282,14 @@ def flatten(facts: Any, prefix: str = "") -> dict[str, str]:
 
 
 def disagreements(states: list[dict[str, str]]) -> list[str]:
-    """'key: rank 0 v0, rank 1 v1' for each flattened key on which the ranks' states differ (pure)."""
+    """'key: rank 0 v0, rank 1 v1' for each flattened key on which the ranks' states differ, each value in full
+    as the JSON text the rank stated, a string without its quotes (pure)."""
     keys = sorted(set().union(*states))
     lines = []
     for k in keys:
         values = [st.get(k, "(absent)") for st in states]
         if len(set(values)) > 1:
-            shown = ", ".join(f"rank {r} {v.strip(chr(34))[:24]}" for r, v in enumerate(values)
-                              if v != values[0] or r == 0)
+            shown = ", ".join(f"rank {r} {v.strip(chr(34))}" for r, v in enumerate(values) if v != values[0] or r == 0)
             lines.append(f"{k}: {shown}")
     return lines
 
@@ -324,8 +338,9 @@ def agree(what: str, facts: dict) -> None:
 
 
 # ---- the CLI entry -----------------------------------------------------------------------------------
-def run_command(fn: Callable[[], int], device: str = "auto") -> int:
-    """Run a CLI command on this rank: join the group, run, and on failure leave at once.
+def run_command(fn: Callable[[], int], device: str = "auto", facts: dict | None = None) -> int:
+    """Run a CLI command on this rank: join the group, agree on `facts` (the command and the options that
+    change numbers; None: the raw command line), run, and on failure leave at once.
 
     A non-zero code (the command printed its error) or an unexpected exception ends this process with
     os._exit, so a rank never hangs in teardown; torchrun then stops the others and exits non-zero.
@@ -335,7 +350,7 @@ def run_command(fn: Callable[[], int], device: str = "auto") -> int:
     try:
         if init_from_env(device) and not is_main():
             sys.stdout = open(os.devnull, "w")  # tables and "wrote ..." lines come from rank 0 only
-        code = _run_agreed(fn)
+        code = _run_agreed(fn, {"argv": sys.argv[1:]} if facts is None else facts)
     except BaseException as e:  # noqa: BLE001
         code = _report_crash(e)
     if code:
@@ -348,10 +363,11 @@ def run_command(fn: Callable[[], int], device: str = "auto") -> int:
     return code
 
 
-def _run_agreed(fn: Callable[[], int]) -> int:
-    """fn() once every rank has the same command line (a flag that changes numbers differs: exit 2)."""
+def _run_agreed(fn: Callable[[], int], facts: dict) -> int:
+    """fn() once every rank states the same command facts (an option that changes numbers differs: exit 2).
+    Inputs are compared later by content (fingerprints), where the library opens them, not by path."""
     try:
-        agree("the command line", {"argv": sys.argv[1:]})
+        agree("the command", facts)
     except ConfigError as e:
         print(f"genbench: {rank_label()}error: {e}", file=sys.stderr)
         return e.exit_code
@@ -379,21 +395,19 @@ def _report_crash(e: BaseException) -> int:
 
 
 def cached_collectively(load: Callable[[str], Any], save: Callable[[str, Any], None], key: str,
-                        compute: Callable[[], Any], everywhere: bool = False) -> Any:
-    """A cache lookup under a process group: rank 0 decides hit or miss for everyone; on a miss every rank
-    runs the (collective) compute and only rank 0 writes (every rank if `everywhere`: a per-process memory
-    cache), the others waiting at a barrier."""
-    hit = guarded(lambda: load(key) if is_main() else None)
-    if broadcast_object(hit is not None):
-        return guarded(lambda: hit if is_main() else _must_load(load, key))
+                        compute: Callable[[], Any], everywhere: bool = False, store: str | None = None) -> Any:
+    """A cache lookup under a process group. Every rank reads its own cache (nodes may each have their own
+    --cache-dir); when every rank hits, each uses its hit, else every rank runs the (collective) compute.
+    Then the first rank of each `store` (a cache folder, named as hostname + real path) that missed writes it,
+    the others waiting (every rank if `everywhere`: a per-process memory cache)."""
+    local = guarded(lambda: load(key))
+    states = [json.loads(b) for b in _gather_blobs(json.dumps([local is not None, store]).encode())]
+    if all(hit for hit, _ in states):
+        return local
     value = compute()
-    guarded(lambda: save(key, value) if everywhere or is_main() else None)
-    return value
-
-
-def _must_load(load: Callable[[str], Any], key: str) -> Any:
-    value = load(key)
-    if value is None:
-        raise ConfigError(f"cache entry {key} is readable on rank 0 but not on rank {rank()}: "
-                          "the cache folder must be shared by all ranks")
+    first = {}
+    for r, (_, where) in enumerate(states):
+        first.setdefault(where, r)
+    writes = everywhere or (local is None and first[store] == rank())
+    guarded(lambda: save(key, value) if writes else None)
     return value

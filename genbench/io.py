@@ -103,10 +103,11 @@ def writes_here() -> bool:
     return dist is None or dist.is_main()
 
 
-def atomic_write(path: Path | str, write: Callable[[Path], None]) -> Path:
-    """Call write(tmp_path), fsync it, then rename onto path; nothing half-written is ever visible."""
+def atomic_write(path: Path | str, write: Callable[[Path], None], any_rank: bool = False) -> Path:
+    """Call write(tmp_path), fsync it, then rename onto path; nothing half-written is ever visible. Under
+    torchrun only rank 0 writes, unless `any_rank` (a node-local cache, written by the rank its caller chose)."""
     path = Path(path)
-    if not writes_here():
+    if not (any_rank or writes_here()):
         return path
     check_file_target(path)
     made = make_parents(path)
@@ -141,6 +142,21 @@ def remove_empty(folders: list[Path]) -> None:
     for d in folders:
         with contextlib.suppress(OSError):
             d.rmdir()
+
+
+@contextlib.contextmanager
+def removed_on_failure(*paths: Path | str) -> Iterator[None]:
+    """A failed command removes everything it created: when the block raises (Ctrl-C included), each of
+    `paths` that did not exist when the block began and is now a regular file is removed. What existed
+    before (a file the command overwrote, a link, a folder) is never removed: genbench did not create it."""
+    new = [Path(p) for p in paths if not os.path.lexists(p)]
+    try:
+        yield
+    except BaseException:
+        for p in new:
+            if p.is_file() and not p.is_symlink():
+                p.unlink(missing_ok=True)
+        raise
 
 
 def file_sha256(path: Path) -> str:

@@ -10,7 +10,6 @@ CSV stays machine-readable: plain metric names, numeric value and CI columns, on
 """
 from __future__ import annotations
 
-import html
 import io
 import math
 import re
@@ -20,7 +19,7 @@ import pandas as pd
 
 from genbench.errors import ConfigError
 from genbench.board.ranks import parse_label, rank_labels
-from genbench.eval.names import escape_markdown, safe_text
+from genbench.eval.names import escape_html, escape_markdown, safe_text
 
 if TYPE_CHECKING:
     from genbench.board.leaderboard import Group, Leaderboard
@@ -178,7 +177,7 @@ def column_order(group: "Group") -> list[str]:
 def table_cells(group: "Group", board_path: object = None) -> tuple[list[str], list[list[str]]]:
     """Header and body of a group's wide table as display strings."""
     metrics = column_order(group)
-    header = ["#", "model"] + [m + unit(group, m) + arrow(group.direction(m)) for m in metrics]
+    header = ["#", "model"] + [clean(m) + unit(group, m) + arrow(group.direction(m)) for m in metrics]
     ranks = rank_labels(group, board_path).labels
     body = [[ranks.get(model, str(i)), clean(model)] + [fmt_cell(group.cell(model, m)) for m in metrics]
             for i, model in enumerate(group.ranked_models(), 1)]
@@ -306,7 +305,7 @@ def render_html_table(board: "Leaderboard") -> str:
     parts = []
     for i, group in enumerate(board.groups()):
         header, body = table_cells(group, board.path)
-        e = html.escape
+        e = escape_html  # control and format characters too (issue #27: a metric name in a header)
         thead = "".join(f"<th>{e(h)}</th>" for h in header)
         rows = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>\n" for row in body)
         notes = "".join(f"<li>{e(x)}</li>" for x in footnote_lines(group, board.path))

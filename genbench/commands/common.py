@@ -137,3 +137,19 @@ def check_output_file(path: Path, what: str) -> None:
         raise ConfigError(f"{what} {path}: not readable and writable")
     if not path.exists() and not os.access(path.parent, os.W_OK):
         raise ConfigError(f"{what} {path}: folder {path.parent} is not writable")
+
+
+# What torchrun ranks do not compare as typed: options that change no number (where to cache, print or
+# write), and inputs named by path, which the library compares by content (fingerprints, checkpoint and
+# pipeline hashes) once it opens them: one dataset may be mounted at different paths on different nodes.
+NOT_COMPARED = frozenset({
+    "func", "cache_dir", "no_cache", "quiet", "no_progress", "no_report", "json", "out", "board_dir", "add_to",
+    "overwrite", "name", "samples", "ref", "train", "heldout", "prompts", "weights", "source", "file", "run_dir",
+    "diffusers", "candidate", "baseline", "board", "src", "path"})
+
+
+def command_facts(args: argparse.Namespace) -> dict:
+    """What every torchrun rank must state alike before a command runs: the command and each option that
+    can change a number, by name and value (genbench.distributed.agree compares them in full)."""
+    options = {k: v for k, v in sorted(vars(args).items()) if k not in NOT_COMPARED and not callable(v)}
+    return {"command": getattr(args, "command", None), "options": options}

@@ -34,17 +34,32 @@ def run(args: argparse.Namespace) -> int:
     if (warning := sample_count_warning(result)) is not None:
         print(f"genbench eval: warning: {warning}", file=sys.stderr)
     print(result.table())
-    if args.json:
-        if args.save_features:
-            _save_features(args, result)
-        result.save(args.json)
-        print(f"wrote {args.json}")
-    if args.add_to:
-        from genbench.board.leaderboard import Leaderboard
-
-        Leaderboard.load(Path(args.add_to)).add_result(result, args.name)
-        print(f"added {args.name} to {args.add_to}")
+    _write(args, result)
     return 0
+
+
+def _write(args: argparse.Namespace, result) -> None:
+    """R.features.npz, R.json, then the board row; a refusal or failure on the way removes the files this
+    command created (genbench.io.removed_on_failure), and a result the board refuses is refused first."""
+    from genbench.compare.features_file import features_path
+    from genbench.io import removed_on_failure
+
+    if args.add_to:
+        from genbench.board.leaderboard import _check_addable
+
+        _check_addable(result, args.name, args.add_to)  # before any file is written
+    files = [args.json, *([features_path(args.json)] if args.save_features else [])] if args.json else []
+    with removed_on_failure(*files):
+        if args.json:
+            if args.save_features:
+                _save_features(args, result)
+            result.save(args.json)
+            print(f"wrote {args.json}")
+        if args.add_to:
+            from genbench.board.leaderboard import Leaderboard
+
+            Leaderboard.load(Path(args.add_to)).add_result(result, args.name)
+            print(f"added {args.name} to {args.add_to}")
 
 
 def _options(args: argparse.Namespace) -> EvalOptions:

@@ -80,6 +80,16 @@ def _open(spec: str, n: int | None, what: str) -> SampleSet:
     return s.take(n)
 
 
+def _seed(args: argparse.Namespace, proto: str | None) -> int:
+    """The seed the gate scores with: --seed, else the protocol's (never a result file's: it would choose the
+    bootstrap draw behind an interval the decision reads)."""
+    from genbench.protocols import PROTOCOLS
+
+    if args.seed is not None:
+        return args.seed
+    return PROTOCOLS.get(proto).config.seed if proto in PROTOCOLS else 0
+
+
 def _protocol_n(args: argparse.Namespace, proto: str | None, fallback: int | None) -> int | None:
     from genbench.protocols import PROTOCOLS
 
@@ -126,13 +136,21 @@ def gather(args: argparse.Namespace) -> tuple[EvalResult, EvalResult, dict[str, 
         baseline = load_baseline(args.baseline, args.board, args.protocol)
         if args.baseline.endswith(".json"):
             _attached(args.baseline, baseline, "baseline", files)
+        if args.independent and "baseline" not in files and not args.trust_baseline_values:
+            from genbench.compare.trust import refusal  # before any scoring: nothing will recompute it
+
+            raise InputError(refusal(args.baseline, args.board, "--independent given"))
+    _agree_on_baseline(baseline)
     bp = baseline.protocol
     proto = args.protocol or bp.get("protocol")
     if _is_result_file(args.candidate):
         return _candidate_file(args.candidate, args.name, files), baseline, opened, files
     s = _open(args.candidate, _protocol_n(args, proto, bp.get("n_gen")), "--candidate")
     opened[s.fingerprint] = s
-    seed = bp.get("seed", 0) if args.seed is None else args.seed
+    if not (files or _is_samples(args.baseline) or args.trust_baseline_values
+            or baseline.samples.get("fingerprint") in opened):
+        _refuse_early(args, baseline)  # before scoring the candidate
+    seed = _seed(args, proto)
     lazy = "baseline" in files and not args.independent  # paired: the candidate's own intervals are not read
     return _score(s, args, proto, seed, args.name, 0 if lazy else None, baseline), baseline, opened, files
 
@@ -159,14 +177,20 @@ def decide_gate(candidate: EvalResult, baseline: EvalResult, rules: list[Rule], 
     return report, report.exit_code(strict)
 
 
-def _print(report: GateReport, code: int, strict: bool) -> None:
+def _print(report: GateReport, code: int, strict: bool, trusted: dict | None = None) -> None:
+    from genbench.compare.trust import TRUST_FLAG, trust_lines
     from genbench.eval.names import escape_terminal as esc
 
     print(f"gate: {esc(report.candidate)} vs {esc(report.baseline)} under {esc(report.protocol_id)}")
     print(f"intervals: {report.method}")
     print(report.table())
-    for w in report.warnings:
-        print(f"warning: {w}", file=sys.stderr)
+    for line in trust_lines(trusted) if trusted else []:
+        print(esc(line))
+    if trusted:
+        print(f"warning: the baseline's {', '.join(esc(m) for m in trusted['metrics'])} values, N and seed were "
+              f"taken on trust ({TRUST_FLAG}): nothing recomputed them", file=sys.stderr)
+    for w in report.warnings:  # a fallback reason may quote a result file's source: escaped
+        print(f"warning: {esc(w)}", file=sys.stderr)
     if report.status == FAIL:
         print("\nREGRESSION: failing rules")
         print(report.table(only=(FAIL,)))
@@ -180,9 +204,70 @@ def _print(report: GateReport, code: int, strict: bool) -> None:
 def _rescore_with_intervals(candidate: EvalResult, baseline: EvalResult, args: argparse.Namespace,
                             opened: dict[str, SampleSet]) -> EvalResult:
     """The fallback reads the candidate's own intervals: score it again with the protocol's bootstrap."""
-    seed = baseline.protocol.get("seed", 0) if args.seed is None else args.seed
+    seed = _seed(args, candidate.protocol.get("protocol"))
     return _score(opened[candidate.samples["fingerprint"]], args, candidate.protocol.get("protocol"), seed,
                   candidate.name or args.name, like=baseline)
+
+
+def _agree_on_baseline(baseline: EvalResult) -> None:
+    """torchrun: every rank gates against the same baseline content (a sha256 of the result, not its path)."""
+    import hashlib
+    import json
+
+    from genbench import distributed
+
+    doc = {k: v for k, v in baseline.to_json().items() if k != "name"}
+    blob = json.dumps(doc, sort_keys=True, default=str).encode()
+    distributed.agree("gate --baseline", {"baseline_sha256": hashlib.sha256(blob).hexdigest()})
+
+
+def _refuse_early(args: argparse.Namespace, baseline: EvalResult) -> None:
+    """Refuse, before any scoring, a baseline with no features file whose rows surely cannot be found: the
+    refusal _refuse_untrusted would give after the work."""
+    from genbench.compare.trust import refusal, rows_missing
+    from genbench.paths import default_cache_dir
+    from genbench.protocols import PROTOCOLS
+
+    name = args.protocol or baseline.protocol.get("protocol")
+    if name not in PROTOCOLS:
+        return
+    proto = PROTOCOLS.get(name)
+    metrics = [parse_rule(r).metric for r in args.rule] or [g.metric for g in proto.gate_rules]
+    root = None if args.cache_dir is False else (args.cache_dir or default_cache_dir())
+    try:
+        why = rows_missing(baseline.samples, proto, metrics, root, parse_weights(args.weights),
+                           args.allow_unverified_weights)
+    except Exception:  # noqa: BLE001 - only an early answer; pairing gives the full one after scoring
+        return
+    if why is not None:
+        raise InputError(refusal(args.baseline, args.board, f"baseline: {why}"))
+
+
+def _unchecked_baseline(args: argparse.Namespace, files: dict, paired: dict | None) -> str | None:
+    """Why the decision would read the baseline's values unchecked (None: it reads only recomputed ones)."""
+    if "baseline" in files or _is_samples(args.baseline):
+        return None
+    if paired is None:
+        return "--independent given"
+    return paired.get("fallback_reason")
+
+
+def _refuse_untrusted(args: argparse.Namespace, why: str | None) -> None:
+    """InputError when the decision would read unchecked baseline values and --trust-baseline-values is absent."""
+    from genbench.compare.trust import refusal
+
+    if why is not None and not args.trust_baseline_values:
+        raise InputError(refusal(args.baseline, args.board, why))
+
+
+def _trusted(args: argparse.Namespace, baseline: EvalResult, why: str | None, report: GateReport) -> dict | None:
+    """The record of the baseline values the decision took on trust (None: it took none)."""
+    from genbench.compare.trust import trust_record
+    from genbench.eval.names import safe_text
+
+    if why is None:
+        return None
+    return trust_record(safe_text(args.baseline), safe_text(why), baseline, [o.rule.metric for o in report.outcomes])
 
 
 def run(args: argparse.Namespace) -> int:
@@ -208,18 +293,22 @@ def run(args: argparse.Namespace) -> int:
     check_files({"candidate": candidate, "baseline": baseline}, files, rules, proto, opts, opened,
                 intervals=args.independent)  # --independent reads each side's own interval: recompute it too
     paired = None if args.independent else paired_for_gate(candidate, baseline, rules, proto, opened, opts, files)
+    unchecked = _unchecked_baseline(args, files, paired)
+    _refuse_untrusted(args, unchecked)  # before the fallback scores the candidate again
     if paired and "fallback_reason" in paired and candidate.protocol.get("bootstrap") == 0 and "candidate" not in files:
         candidate = _rescore_with_intervals(candidate, baseline, args, opened)
     report, code = decide_gate(candidate, baseline, rules, args.protocol, args.strict,
                                paired or {"fallback_reason": "--independent given"})
     for w in n_warnings:
         print(f"warning: {w} (--allow-n-mismatch)", file=sys.stderr)
-    _print(report, code, args.strict)
+    trusted = _trusted(args, baseline, unchecked, report)
+    _print(report, code, args.strict, trusted)
     if args.json:
         from genbench.io import atomic_write_json
 
         names = {k: safe_text(getattr(report, k)) for k in ("candidate", "baseline")}
         atomic_write_json(args.json, {**report.to_json(), **names, "exit_code": code, "strict": args.strict,
                                       "n_mismatch": n_warnings,
-                                      "features_files": {k: v.path.name for k, v in sorted(files.items())}})
+                                      "features_files": {k: v.path.name for k, v in sorted(files.items())},
+                                      "taken_on_trust": trusted})
     return code

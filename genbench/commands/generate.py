@@ -56,8 +56,11 @@ def run(args: argparse.Namespace) -> int:
     settings = model.sampler_settings(**opts)  # validates before any sampling
     if model.kind == "points" and out.suffix.lower() != ".npz":
         raise ConfigError(f"--out {out}: 2-D point samples can only be written to a .npz file")
+    facts = {"model": {"family": model.family, "checkpoint_sha256": model.checkpoint_hash,
+                       "config_hash": model.record["config_hash"]}, "sampler": settings,
+             "batch_size": args.batch_size, "device": torch_device_type(model.device)}  # not paths, not GPU numbers
     x, labels = generate_sharded(seeds, lambda part: _sample(model, part, args, opts), model.config.micro_batch,
-                                 labelled=model.conditional)
+                                 labelled=model.conditional, facts=facts)
     samples = SampleSet.from_array(x, layout="NCHW" if model.kind == "images" else "auto",
                                    source=f"model:{args.run_dir}", labels=labels,
                                    manifest={"seeds": seeds, "model": str(args.run_dir), "family": model.family,
@@ -66,6 +69,11 @@ def run(args: argparse.Namespace) -> int:
                                              "sampler": settings, "batch_size": args.batch_size,
                                              "device": str(model.device)})
     return _write(samples, out, model.kind, args.overwrite)
+
+
+def torch_device_type(device: object) -> str:
+    """"cuda" for cuda:3: ranks on one node use different GPUs of one kind."""
+    return str(getattr(device, "type", device)).split(":")[0]
 
 
 def _sample(model, seeds: list[int], args: argparse.Namespace, opts: dict):

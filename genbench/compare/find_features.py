@@ -269,7 +269,7 @@ def paired_for_gate(candidate, baseline, rules: Sequence, protocol: Protocol | N
         parsed = resolve_rules(candidate, baseline, list(rules) or None, protocol)
         metrics = [r.metric for r in parsed]
         extractors, finder = gate_tools(protocol, metrics, opts, opened, files)
-        seed = baseline.protocol.get("seed", 0) if opts.seed is None else opts.seed
+        seed = protocol.config.seed if opts.seed is None else opts.seed  # never the baseline file's (#27)
         ref = baseline.reference if candidate.reference.get("fingerprint") == baseline.reference.get(
             "fingerprint") else None
         if ref is None:

@@ -166,19 +166,26 @@ def replace_values(result: EvalResult, recomputed: Mapping[str, MetricValue], in
 
 def verify_side(result: EvalResult, side: str, where: str, ref: Mapping, metrics: Sequence[str],
                 protocol: Protocol, finder: Finder, extractors: Mapping[str, FeatureExtractor],
-                dataset: str | None, intervals: bool = False) -> None:
-    """Recompute one result file's gated values from its rows and refuse it when they disagree; with
-    `intervals`, their own std and 95% intervals too (under the result's recorded seed and B), which replace
-    the file's: a decision that reads them (--independent) reads nothing the file merely states."""
+                dataset: str | None, intervals: MetricConfig | None = None) -> None:
+    """Recompute one result file's gated values from its rows (under its recorded seed, which a value may
+    depend on) and refuse it when they disagree; with `intervals` (the gate's seed and B, never the file's:
+    a file must not choose the draw its interval comes from), their own std and 95% intervals too, which
+    replace the file's: a decision that reads them (--independent) reads nothing the file merely states."""
     seed = check_seed(result.protocol.get("seed", protocol.config.seed), f"{where}: protocol.seed")
-    boot = result.protocol.get("bootstrap", protocol.config.bootstrap) if intervals else 0
-    config = protocol.config.with_(seed=seed, bootstrap=boot if isinstance(boot, int) and boot >= 0 else 0)
+    args = (side, ref, metrics, protocol, finder, extractors, result.samples, dataset)
     try:
-        vals = recompute(side, ref, metrics, protocol, finder, extractors, result.samples, dataset, config)
+        vals = recompute(*args, protocol.config.with_(seed=seed, bootstrap=0))
+        check_recorded_values(result, vals, where)
+        if intervals is not None:
+            vals = recompute(*args, intervals)
     except FeaturesUnavailable as e:
         raise InputError(f"{where}: cannot check its recorded values against its features ({e})") from None
-    check_recorded_values(result, vals, where)
-    replace_values(result, vals, intervals)
+    replace_values(result, vals, intervals is not None)
+
+
+def gate_seed(protocol: Protocol, seed: int | None) -> int:
+    """The seed of the gate's bootstraps: --seed, else the protocol's; never a result file's (issue #27)."""
+    return protocol.config.seed if seed is None else seed
 
 
 def check_files(results: Mapping[str, EvalResult], files: Mapping[str, FeaturesFile], rules: Sequence,
@@ -186,7 +193,7 @@ def check_files(results: Mapping[str, EvalResult], files: Mapping[str, FeaturesF
                 intervals: bool = False) -> None:
     """Verify every side that came with a features file ({"candidate"|"baseline": file}); InputError on the
     first disagreement. Afterwards those sides' gated values (with `intervals`: their std and 95% intervals
-    too) are the recomputed ones."""
+    too, under the gate's seed and --bootstrap) are the recomputed ones."""
     if not files:
         return
     if protocol is None:
@@ -197,7 +204,8 @@ def check_files(results: Mapping[str, EvalResult], files: Mapping[str, FeaturesF
         extractors, finder = gate_tools(protocol, metrics, opts, opened, files)
     except FeaturesUnavailable as e:
         raise InputError(f"cannot check the features files: {e}") from None
+    config = protocol.config.with_(seed=gate_seed(protocol, opts.seed), bootstrap=opts.bootstrap) if intervals else None
     for side, ff in files.items():
         r = results[side]
         verify_side(r, side, f"--{side} {ff.path.with_suffix('').with_suffix('.json')}", r.reference, metrics,
-                    protocol, finder, extractors, dataset_of(r.reference), intervals)
+                    protocol, finder, extractors, dataset_of(r.reference), config)

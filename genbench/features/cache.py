@@ -68,13 +68,19 @@ class FeatureCache:
             with open(tmp, "wb") as f:
                 np.savez(f, **arrays, checksum=np.str_(arrays_checksum(arrays)))
 
-        atomic_write(self.path(key), write)
+        atomic_write(self.path(key), write, any_rank=True)  # under torchrun, cached_collectively picks the writer
+
+    def store_id(self) -> str | None:
+        """Where this cache lives, as ranks compare it: hostname and real path (None: no cache)."""
+        import socket
+
+        return None if self.root is None else f"{socket.gethostname()}:{self.root.resolve()}"
 
     def get_or_compute(self, key: str, compute: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
         from genbench import distributed
 
-        if distributed.active():  # torchrun: rank 0 decides hit/miss and writes; compute() is collective
-            return distributed.cached_collectively(self.load, self.save, key, compute)
+        if distributed.active():  # torchrun: all ranks hit, or all compute (collective); one per cache writes
+            return distributed.cached_collectively(self.load, self.save, key, compute, store=self.store_id())
         hit = self.load(key)
         if hit is not None:
             return hit

@@ -28,7 +28,7 @@ from genbench.eval.options import EvalOptions, resolve_options
 from genbench.eval.plan import check_weights_names, extractor_handle, sibling_path
 from genbench.features.base import EXTRACTORS, extractor_class
 from genbench.features.cache import FeatureCache
-from genbench.io import check_not_input, check_replaceable_file
+from genbench.io import check_not_input, check_replaceable_file, removed_on_failure
 from genbench.eval.inputs import MAX_DECODE_BYTES, POINTS, ExtractOptions, ImageSource
 from genbench.refs.stats import FOREIGN_FORMATS, FORMAT, FORMAT_VERSION, RefStats, _read_npz, real_array
 
@@ -127,16 +127,28 @@ def _build(source: Any, out: str | Path, protocol: str | None, keep_features: bo
     cache = FeatureCache(None if cache_dir is False else (cache_dir or default_cache_dir()))
     src = ImageSource(samples, cache, ExtractOptions(batch_size=opt.batch_size, progress=opt.progress))
     src.materialise(MAX_DECODE_BYTES)
+    from genbench import distributed
+
+    distributed.agree("genbench ref", {  # torchrun: the source by content, not by path
+        "source": {"fingerprint": src.samples.fingerprint, "n": len(src.samples)}, "protocol": proto_name,
+        "extractors": {n: h.cache_identity() for n, h in handles.items()}, "keep_features": keep_features})
+    paths = {name: out if i == 0 else sibling_path(out, name) for i, name in enumerate(handles)}
+    with removed_on_failure(*paths.values()):  # a space that fails removes the files written before it
+        return {"written": _write_spaces(handles, paths, src, samples, proto_name, keep_features),
+                "skipped": skipped}
+
+
+def _write_spaces(handles: dict, paths: dict, src: ImageSource, samples: Any, proto_name: str | None,
+                  keep_features: bool) -> dict[str, Path]:
     written = {}
-    for i, (name, handle) in enumerate(handles.items()):
+    for name, handle in handles.items():
         feats = {r: a for r, a in src.features(handle).items() if not r.startswith("stats_")}
         record = dict(_extractor_record(handle.identity or handle.get()), source=samples.source,
                       source_fingerprint=src.samples.fingerprint, dataset=samples.dataset, protocol=proto_name,
                       traits=sorted(src.traits), genbench_version=__version__, imported=False)
         stats = RefStats.from_features(feats, record, keep=keep_features, labels=samples.labels)
-        path = out if i == 0 else sibling_path(out, name)
-        written[name] = stats.save(path)
-    return {"written": written, "skipped": skipped}
+        written[name] = stats.save(paths[name])
+    return written
 
 
 # ---- foreign files --------------------------------------------------------------------------------

@@ -236,10 +236,12 @@ def draw(pipeline: str | Path | Any, seeds: Sequence[int],
         bar = progress_bar(chunks, desc="diffusers", unit="batch", enabled=opts.progress and distributed.is_main())
         return np.concatenate([sample_batch(pipe, part[i:i + bs], bs, kw) for i in bar]), None
 
-    x, _ = distributed.generate_sharded(seeds, run, bs)
+    sha = None if path is None else pipeline_sha256(path)
+    x, _ = distributed.generate_sharded(seeds, run, bs, facts={  # ranks agree on the pipeline's bytes, not its path
+        "pipeline": type(pipe).__name__, "scheduler": type(pipe.scheduler).__name__, "pipeline_sha256": sha,
+        "call": kw, "device": getattr(pipe.device, "type", str(pipe.device))})
     manifest = {"seeds": seeds, "model": str(path), "pipeline": type(pipe).__name__,
-                "scheduler": type(pipe.scheduler).__name__,
-                "pipeline_sha256": None if path is None else pipeline_sha256(path),
+                "scheduler": type(pipe.scheduler).__name__, "pipeline_sha256": sha,
                 "diffusers_version": require_diffusers().__version__, "call": kw, "batch_size": bs,
                 "device": str(pipe.device)}
     source = f"diffusers:{path if path is not None else type(pipe).__name__}"

@@ -15,7 +15,7 @@ from genbench.sets.images import nchw_to_nhwc
 import json
 
 from genbench.io import (atomic_dir, atomic_write, atomic_write_json, check_dir_target, check_not_input,
-                         check_replaceable_file, file_sha256, writes_here)
+                         check_replaceable_file, file_sha256, removed_on_failure, writes_here)
 from genbench.sets.samples import SampleSet
 
 
@@ -36,9 +36,10 @@ def export_npz(samples: SampleSet, out: Path) -> Path:
         with open(tmp, "wb") as f:
             np.savez(f, **arrays)
 
-    atomic_write(out, write)
-    if writes_here():  # torchrun: only rank 0 wrote the .npz, so only it can hash it
-        atomic_write_json(manifest_path(out), dict(_manifest(samples), file_sha256=file_sha256(out)))
+    with removed_on_failure(out, manifest_path(out)):  # no .npz left without its manifest
+        atomic_write(out, write)
+        if writes_here():  # torchrun: only rank 0 wrote the .npz, so only it can hash it
+            atomic_write_json(manifest_path(out), dict(_manifest(samples), file_sha256=file_sha256(out)))
     return out
 
 

@@ -1,6 +1,7 @@
 """Run under torchrun by test_torchrun.py: traps of distributed use. argv: mode [args].
 
 mismatch: every rank calls evaluate() on fake<rank>.npz (rank 1 reads another file): must end with exit 2.
+generate-mismatch: generate_sharded with another checkpoint on each rank: exit 2 naming the fact in full.
 rank0-only: the group exists but only rank 0 calls evaluate(); the others wait in a barrier: rank 0 must
             fail within GENBENCH_AGREE_TIMEOUT_S, not wait forever.
 snippet: the README's Evaluator use without a process group: each process scores its own images, and
@@ -19,6 +20,13 @@ def mismatch() -> int:
     r = genbench.evaluate(f"fake{distributed.rank()}.npz", "real.npz", extractor="digits-classifier", metrics="fd",
                           bootstrap=0, batch_size=16, device="cpu", cache_dir=False)
     r.save("mismatch.json")
+    return 0
+
+
+def generate_mismatch() -> int:
+    """Each rank samples "its" checkpoint (the sha256 differs by rank): generate must refuse to gather."""
+    facts = {"model": {"checkpoint_sha256": f"{distributed.rank()}" * 64}, "sampler": {"steps": 10}}
+    distributed.generate_sharded(list(range(8)), lambda part: (np.zeros((len(part), 2)), None), 4, facts=facts)
     return 0
 
 
@@ -50,7 +58,7 @@ if __name__ == "__main__":
 
     def cmd() -> int:
         try:
-            return {"mismatch": mismatch, "rank0-only": rank0_only}[mode]()
+            return {"mismatch": mismatch, "rank0-only": rank0_only, "generate-mismatch": generate_mismatch}[mode]()
         except GenbenchError as e:
             print(f"genbench test: error: {distributed.rank_label()}{e}", file=sys.stderr)
             return e.exit_code

@@ -109,22 +109,7 @@ def _free_port() -> int:
 
 def launch_nodes(args: list[str], cwds: list[Path], timeout: float = 240) -> list[subprocess.CompletedProcess]:
     """One torchrun per "node" (--nnodes 2, one process each), rendezvous over loopback only."""
-    port = _free_port()
-    procs = [subprocess.Popen([sys.executable, "-m", "torch.distributed.run", "--nnodes", "2", "--node-rank", str(i),
-                               "--nproc-per-node", "1", "--rdzv-backend", "c10d",
-                               "--rdzv-endpoint", f"127.0.0.1:{port}", "-m", "genbench", *args],
-                              cwd=cwd, env=_env(cwd), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for i, cwd in enumerate(cwds)]
-    out = []
-    try:
-        for p in procs:
-            stdout, stderr = p.communicate(timeout=timeout)
-            out.append(subprocess.CompletedProcess(p.args, p.returncode, stdout, stderr))
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-    return out
+    return launch_nodes_each([args] * len(cwds), cwds, timeout)
 
 
 @pytest.fixture()
@@ -182,6 +167,16 @@ def test_ranks_reading_different_files_end_with_exit_2(digits_pair):
     assert not (where / "mismatch.json").exists()
 
 
+def test_generate_ranks_compare_the_checkpoint_not_the_command_line(tmp_path):
+    """Issue #27 class 6: `generate` compared argv only; its ranks now agree on the seeds, the model's
+    checkpoint sha256 and the sampler settings, and a disagreement names the fact with both values in full."""
+    r = launch(2, [str(ROOT / "tests" / "integration" / "dist_agree.py"), "generate-mismatch"], tmp_path,
+               module=False, timeout=120)
+    assert r.returncode != 0 and "exitcode  : 2" in r.stderr, r.stderr[-2000:]
+    assert "ranks disagree before combining their work (generate)" in r.stderr
+    assert f"model.checkpoint_sha256: rank 0 {'0' * 64}, rank 1 {'1' * 64}" in r.stderr
+
+
 def test_different_flags_on_two_nodes_end_with_exit_2(two_nodes):
     port = _free_port()
     args = [[*NODE_EVAL, "--bootstrap", "10"], [*NODE_EVAL, "--bootstrap", "20"]]
@@ -191,7 +186,47 @@ def test_different_flags_on_two_nodes_end_with_exit_2(two_nodes):
              for a, n in zip(args, two_nodes)]
     errs = [p.communicate(timeout=180)[1] for p in procs]
     assert all(p.returncode != 0 for p in procs)
-    assert all("ranks disagree before combining their work (the command line)" in e for e in errs), errs[0][-1500:]
+    assert all("ranks disagree before combining their work (the command)" in e for e in errs), errs[0][-1500:]
+    assert all("options.bootstrap: rank 0 10, rank 1 20" in e for e in errs), errs[0][-1500:]
+
+
+def test_two_nodes_with_their_own_cache_dirs_give_the_one_process_json(digits_pair, two_nodes):
+    """Issue #27 class 6: node-local --cache-dir used to stop both nodes at the command-line check. They now
+    agree, fill each cache, and a rerun where only one node's cache still holds the features computes them
+    together: the one-process JSON every time."""
+    import shutil
+
+    one = launch(1, [*EVAL, "--json", "one.json", "--no-cache"], digits_pair)
+    assert one.returncode == 0, one.stderr[-2000:]
+    for attempt in range(2):
+        runs = launch_nodes_each([[*NODE_EVAL[:-1], "--cache-dir", f"cache-{n.name}"] for n in two_nodes], two_nodes)
+        assert all(r.returncode == 0 for r in runs), [r.stderr[:3000] for r in runs]
+        written = [n / "r.json" for n in two_nodes if (n / "r.json").exists()]
+        assert len(written) == 1 and written[0].read_bytes() == (digits_pair / "one.json").read_bytes()
+        written[0].unlink()
+        assert all(len(list((n / f"cache-{n.name}").rglob("*.npz"))) == 2 for n in two_nodes)
+        shutil.rmtree(two_nodes[1] / "cache-node1")  # the rerun: one node hits, the other misses
+
+
+def launch_nodes_each(argvs: list[list[str]], cwds: list[Path],
+                      timeout: float = 240) -> list[subprocess.CompletedProcess]:
+    """One torchrun per "node" (--nnodes 2, one process each, each its own command line), over loopback only."""
+    port = _free_port()
+    procs = [subprocess.Popen([sys.executable, "-m", "torch.distributed.run", "--nnodes", "2", "--node-rank", str(i),
+                               "--nproc-per-node", "1", "--rdzv-backend", "c10d",
+                               "--rdzv-endpoint", f"127.0.0.1:{port}", "-m", "genbench", *a],
+                              cwd=cwd, env=_env(cwd), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for i, (a, cwd) in enumerate(zip(argvs, cwds))]
+    out = []
+    try:
+        for p in procs:
+            stdout, stderr = p.communicate(timeout=timeout)
+            out.append(subprocess.CompletedProcess(p.args, p.returncode, stdout, stderr))
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+    return out
 
 
 def test_evaluate_on_rank_0_only_fails_in_bounded_time(digits_pair, monkeypatch):

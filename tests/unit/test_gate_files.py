@@ -229,3 +229,97 @@ def test_independent_gate_ignores_an_edited_std_and_interval(recorded: Path, tmp
         (tmp_path / name).write_text(json.dumps(doc))
     got = _gate(tmp_path, "drop.json", "base.json", *args)
     assert got[0] == want[0] and got[1]["rules"] == want[1]["rules"]
+
+
+# ---- issue #27 class 1: a baseline with no rows to recompute from is refused unless taken on trust ----------
+def _bare_baseline(recorded: Path, folder: Path, fd: float | None = None) -> Path:
+    """base.json without its features_file entry (and its samples gone): nothing can recompute its values."""
+    doc = json.loads((recorded / "base.json").read_text())
+    del doc["samples"]["features_file"]
+    if fd is not None:
+        doc["metrics"]["fd"]["value"] = fd
+    (folder / "bare.json").write_text(json.dumps(doc))
+    return folder / "bare.json"
+
+
+def test_baseline_without_rows_is_refused_unless_trusted(recorded: Path, tmp_path: Path, capsys) -> None:
+    """Issue #27: a faked baseline fd (here 1e6) used to decide the fd rule with only a warning."""
+    _bare_baseline(recorded, tmp_path, fd=1e6)
+    import shutil
+
+    shutil.copy(recorded / "drop.npz", tmp_path / "drop.npz")  # same.npz would pair: the baseline's own images
+    capsys.readouterr()
+    for extra in ((), ("--independent",)):
+        code, report = _gate(tmp_path, "drop.npz", "bare.json", "--rule", "fd<=+2", "--quiet", *extra)
+        err = capsys.readouterr().err
+        assert code == 2 and report is None and "--trust-baseline-values" in err and len(err.splitlines()) == 1
+        assert "records no features file" in err and "recomputed from checked rows" in err
+    code, report = _gate(tmp_path, "drop.npz", "bare.json", "--rule", "fd<=+2", "--trust-baseline-values")
+    out = capsys.readouterr()
+    trusted = report["taken_on_trust"]
+    assert report["paired"] is False and trusted["side"] == "baseline" and trusted["kind"] == "result file"
+    assert trusted["metrics"]["fd"]["value"] == 1e6 and set(trusted["metrics"]) == {"fd"}
+    assert trusted["n"] == N and "seed" in trusted and trusted["why"]
+    assert "taken on trust (--trust-baseline-values)" in out.out and "fd: value 1e+06" in out.out
+    assert "taken on trust" in out.err
+
+
+def test_paired_baseline_takes_nothing_on_trust(recorded: Path) -> None:
+    code, report = _gate(recorded, "same.npz", "base.json", "--lenient")
+    assert code == 0 and report["taken_on_trust"] is None
+
+
+def test_board_baseline_without_rows_is_refused_unless_trusted(recorded: Path, tmp_path: Path, capsys) -> None:
+    """A leaderboard row holds no feature rows: the same flag, and the message says it is a board row."""
+    from genbench.board.leaderboard import Leaderboard
+    from genbench.eval.result import EvalResult
+
+    board = tmp_path / "b.jsonl"
+    Leaderboard.load(board).add_result(EvalResult.load(_bare_baseline(recorded, tmp_path)), "old")
+    argv = ["gate", "--candidate", str(recorded / "drop.npz"), "--baseline", "old", "--board", str(board),
+            "--allow-n-mismatch", "--num-samples", str(N), "--rule", "fd<=+2", "--lenient",
+            "--cache-dir", str(tmp_path / "cache"), "--json", str(tmp_path / "g.json")]
+    capsys.readouterr()
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "leaderboard row" in err and "--trust-baseline-values" in err and not (tmp_path / "g.json").exists()
+    assert main([*argv, "--trust-baseline-values"]) in (0, 1)
+    trusted = json.loads((tmp_path / "g.json").read_text())["taken_on_trust"]
+    assert trusted["kind"] == "leaderboard row" and "fd" in trusted["metrics"]
+
+
+def test_a_baseline_whose_rows_are_found_needs_no_trust(recorded: Path, tmp_path: Path) -> None:
+    """A board row (or a JSON without features file) whose rows are found by fingerprint (here: the
+    candidate's own images) pairs: the decision reads only recomputed numbers, so no flag is needed."""
+    from genbench.board.leaderboard import Leaderboard
+    from genbench.eval.result import EvalResult
+
+    board = tmp_path / "b.jsonl"
+    Leaderboard.load(board).add_result(EvalResult.load(_bare_baseline(recorded, tmp_path, fd=1e6)), "old")
+    for spec in ("old", str(tmp_path / "bare.json")):
+        out = tmp_path / "g.json"
+        assert main(["gate", "--candidate", str(recorded / "same.npz"), "--baseline", spec, "--board", str(board),
+                     "--allow-n-mismatch", "--num-samples", str(N), "--rule", "fd<=+2", "--lenient", "--quiet",
+                     "--bootstrap", "20", "--cache-dir", str(tmp_path / "cache"), "--json", str(out)]) == 0
+        report = json.loads(out.read_text())
+        assert report["paired"] is True and report["taken_on_trust"] is None
+        assert report["rules"][0]["baseline"] != 1e6  # recomputed from the rows, not the edited value
+
+
+def test_a_baseline_without_rows_is_refused_before_any_scoring(recorded: Path, tmp_path: Path, monkeypatch,
+                                                               capsys) -> None:
+    """Validate before work: when neither the recorded source, the cache nor the candidate's images can give
+    the baseline's rows, the refusal comes before the candidate is scored."""
+    import genbench.eval.run
+
+    _bare_baseline(recorded, tmp_path)
+
+    def no_scoring(*_a, **_k):
+        raise AssertionError("the candidate was scored before the refusal")
+
+    monkeypatch.setattr(genbench.eval.run, "evaluate", no_scoring)
+    capsys.readouterr()
+    for extra in ((), ("--independent",)):
+        code, report = _gate(tmp_path, str(recorded / "drop.npz"), "bare.json", "--quiet", *extra)
+        err = capsys.readouterr().err
+        assert code == 2 and report is None and "--trust-baseline-values" in err and "scored before" not in err

@@ -34,8 +34,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="replicates of the paired bootstrap of the difference (default 200)")
     p.add_argument("--independent", action="store_true",
                    help="skip the paired comparison: combine the results' own intervals as independent")
+    p.add_argument("--trust-baseline-values", action="store_true",
+                   help="accept a baseline whose values nothing can recompute (a result JSON without its features "
+                        "file, or a leaderboard row, whose rows cannot be found): its value, std, CI, N and seed "
+                        "are then taken on the file's word, and the report lists them")
     p.add_argument("--json", default=None, help="write the gate report as JSON here")
-    p.add_argument("--seed", type=int, default=None, help="metric seed (default: the baseline's)")
+    p.add_argument("--seed", type=int, default=None,
+                   help="metric and bootstrap seed (default: the protocol's; never a result file's)")
     p.add_argument("--num-samples", type=positive_int, default=None,
                    help="default: the protocol's N (the baseline's without a protocol N)")
     p.add_argument("--batch-size", type=positive_int, default=64)
