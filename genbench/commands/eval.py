@@ -40,11 +40,36 @@ def run(args: argparse.Namespace) -> int:
         result.save(args.json)
         print(f"wrote {args.json}")
     if args.add_to:
-        from genbench.board.leaderboard import Leaderboard
-
-        Leaderboard.load(Path(args.add_to)).add_result(result, args.name)
-        print(f"added {args.name} to {args.add_to}")
+        _add_to_board(args, result)
     return 0
+
+
+def _add_to_board(args: argparse.Namespace, result) -> None:
+    """Append the result, then rank the board again (paired where every model's features are found)."""
+    from genbench.board.leaderboard import Leaderboard
+    from genbench.board.rank_file import RankOptions, describe, write_ranks
+    from genbench.board.rank_sources import default_cache_dirs
+
+    Leaderboard.load(Path(args.add_to)).add_result(_located(args, result), args.name)
+    print(f"added {args.name} to {args.add_to}")
+    caches = [] if args.no_cache else default_cache_dirs([args.cache_dir] if args.cache_dir else None)
+    dirs = [str(Path(args.json).parent)] if args.json else []
+    for line in describe(write_ranks(args.add_to, opts=RankOptions(caches, dirs, device=args.device))):
+        print(f"ranks: {line}")
+
+
+def _located(args: argparse.Namespace, result):
+    """The result as the board keeps it: a saved features file's path is recorded relative to the board."""
+    import dataclasses
+    import os
+
+    record = result.samples.get("features_file")
+    if not record or not args.json:
+        return result
+    from genbench.compare.features_file import features_path
+
+    rel = os.path.relpath(os.path.abspath(features_path(args.json)), os.path.abspath(Path(args.add_to).parent))
+    return dataclasses.replace(result, samples={**result.samples, "features_file": {**record, "board_path": rel}})
 
 
 def _options(args: argparse.Namespace) -> EvalOptions:
