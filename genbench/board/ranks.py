@@ -46,7 +46,7 @@ OVERLAP_RULE = ("Ranks: 1 + the number of models significantly better on {primar
                 "intervals do not overlap, with no family-wise correction (UNPAIRED: {why}; "
                 "`genbench board rank BOARD --cache-dir DIR --features-dir DIR` pairs them when the features "
                 "can be found).")
-NOT_COMPUTED = "no paired ranks were computed for these models"
+NOT_COMPUTED = "the ranks file holds no paired ranks of these rows (it is missing, or older than them)"
 UNPAIRED = "overlap (unpaired)"  # what every rank cell of an unpaired group adds: "2–4 overlap (unpaired)"
 DASH = "\u2013"
 

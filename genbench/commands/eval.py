@@ -50,8 +50,13 @@ def _add_to_board(args: argparse.Namespace, result) -> None:
     from genbench.board.rank_file import RankOptions, describe, write_ranks
     from genbench.board.rank_sources import default_cache_dirs
 
+    from genbench import distributed
+
     Leaderboard.load(Path(args.add_to)).add_result(_located(args, result), args.name)
     print(f"added {args.name} to {args.add_to}")
+    if distributed.launched():  # finding features may extract, which is collective: one process ranks later
+        print(f"ranks: not recomputed under torchrun; run `genbench board rank {args.add_to}`")
+        return
     caches = [] if args.no_cache else default_cache_dirs([args.cache_dir] if args.cache_dir else None)
     dirs = [str(Path(args.json).parent)] if args.json else []
     for line in describe(write_ranks(args.add_to, opts=RankOptions(caches, dirs, device=args.device))):
