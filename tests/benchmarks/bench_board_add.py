@@ -8,10 +8,10 @@ digits-train drawn with replacement, each its own draw), a blurred draw (the sam
 blurred, gate_pools.blur: a 3x3 binomial kernel mixed half and half with the image) and noise (N images
 of uniform noise). The truth: real A = real B, both better than blur, blur better than noise.
 A board is right when the two real draws share their rank interval, blur sits below both of them
-(its best rank is 3) and noise is last (rank 4), as read from the table `board show` prints. Ranks are
-read from `<board>.ranks.json` (paired: every pair's paired bootstrap, B = 200, Holm over the 6 pairs)
-and, for comparison, from the interval-overlap rule that such a board fell back to before (the
-rank rule of genbench.board.ranks.overlap_ranks on the same rows).
+(its best rank is 3) and noise is last (rank 4). The ranks are the labels `board show` prints
+(genbench.board.ranks.rank_labels: from `<board>.ranks.json` when current; paired: every pair's paired
+bootstrap, B = 200, Holm over the 6 pairs), and, for comparison, those of the interval-overlap rule that
+such a board fell back to before (genbench.board.ranks.overlap_ranks on the same rows).
 Run: `nice python -m tests.benchmarks.bench_board_add [TRIALS]` (default 20); trials are kept in
 runs/bench-board-add/trials.json and resumed; `--table` only rewrites the section from them.
 """
@@ -138,8 +138,9 @@ def main(argv: list[str] | None = None) -> None:
     load = next((a.split("=", 1)[1] for a in args if a.startswith("--load=")),
                 f"{load0:.1f} at the start, {os.getloadavg()[0]:.1f} at the end")
     body = (__doc__.split("\n\n", 1)[1].rsplit("\nRun:", 1)[0] + "\n\n" + table(rows) + "\n\n"
-            + f"Measured on the shared 2-core CPU machine (load average {load}); "
-            + f"{(time.perf_counter() - t0) / 60:.1f} min for the trials not already recorded.")
+            + f"Measured on the 2-core CPU machine shared with other sessions (load average {load})"
+            + ("." if "--table" in args else f"; {(time.perf_counter() - t0) / 60:.1f} min for the trials "
+                                             "not already recorded."))
     write_section(TITLE, body)
     print(table(rows))
 
