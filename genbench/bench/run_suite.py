@@ -202,7 +202,7 @@ def run_suite(name: str, opts: RunOptions) -> SuiteOutcome:
 
 def _write_ranks(board, opts: RunOptions) -> None:
     """Paired rank groups from the run's cached features (rank 0 only: it writes the board)."""
-    from genbench.board.ranks import write_ranks
+    from genbench.board.rank_file import write_ranks
 
     if distributed.is_main():
         write_ranks(board, [opts.out / "cache"])

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from genbench.errors import ConfigError
-from genbench.board.ranks import parse_label, rank_labels
+from genbench.board.ranks import UNPAIRED, parse_label, rank_labels
 from genbench.eval.names import escape_html, escape_markdown, safe_text
 
 if TYPE_CHECKING:
@@ -178,8 +178,8 @@ def table_cells(group: "Group", board_path: object = None) -> tuple[list[str], l
     """Header and body of a group's wide table as display strings."""
     metrics = column_order(group)
     header = ["#", "model"] + [clean(m) + unit(group, m) + arrow(group.direction(m)) for m in metrics]
-    ranks = rank_labels(group, board_path).labels
-    body = [[ranks.get(model, str(i)), clean(model)] + [fmt_cell(group.cell(model, m)) for m in metrics]
+    ranks = rank_labels(group, board_path)
+    body = [[ranks.cell(model, str(i)), clean(model)] + [fmt_cell(group.cell(model, m)) for m in metrics]
             for i, model in enumerate(group.ranked_models(), 1)]
     return header, body
 
@@ -267,8 +267,10 @@ def _rank_columns(group: "Group", models: list[str], board_path: object) -> tupl
 
 def render_csv(board: "Leaderboard") -> str:
     """protocol_id, rank (best possible), model, then per metric (column_order): <metric>,
-    <metric>_ci95_lo, <metric>_ci95_hi; last rank_worst (worst possible rank; equal to rank when exact)."""
-    frames = []
+    <metric>_ci95_lo, <metric>_ci95_hi; last rank_worst (worst possible rank; equal to rank when exact).
+    When any group's ranks are not paired, a last column rank_rule says, per row, "paired" or
+    "overlap (unpaired)" (a board whose ranks are all paired has no such column)."""
+    frames, rules = [], []
     for group in board.groups():
         wide = group.frame(ci=True)
         flat = pd.DataFrame(index=wide.index)
@@ -280,13 +282,16 @@ def render_csv(board: "Leaderboard") -> str:
         flat.insert(0, "rank", best)
         flat.insert(0, "protocol_id", group.protocol_id)
         flat["rank_worst"] = worst
+        rules.append(rank_labels(group, board.path).paired)
+        flat["rank_rule"] = "paired" if rules[-1] else UNPAIRED
         frames.append(flat.reset_index())
     if not frames:
         return "protocol_id,rank,model,rank_worst\n"
     table = pd.concat(frames, ignore_index=True, sort=False)
     table = table[["protocol_id", "rank", "model"] + [c for c in table.columns
-                                                      if c not in ("protocol_id", "rank", "model", "rank_worst")]
-                  + ["rank_worst"]]
+                                                      if c not in ("protocol_id", "rank", "model", "rank_worst",
+                                                                   "rank_rule")]
+                  + ["rank_worst"] + ([] if all(rules) else ["rank_rule"])]
     for col in ("protocol_id", "model"):
         table[col] = table[col].map(lambda v: csv_text(clean(v)))
     table.columns = [csv_text(clean(c)) for c in table.columns]  # metric names come from files too

@@ -1,4 +1,4 @@
-"""`genbench board show|render PATH`: print or render a leaderboard JSONL (ranked, per protocol)."""
+"""`genbench board show|render|rank PATH`: print, render or (re)rank a leaderboard JSONL (ranked, per protocol)."""
 from __future__ import annotations
 
 import argparse
@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from genbench.commands.parsers.board import SUFFIX
-from genbench.errors import InputError
+from genbench.errors import ConfigError, InputError
 
 
 def _load(path: str):
@@ -50,3 +50,31 @@ def run(args: argparse.Namespace) -> int:
         atomic_write_text(out, text)
     print(f"wrote {out}")
     return 0
+
+
+MIN_BOOTSTRAP = 20  # a pair's p-value comes from the bootstrap's sd: fewer replicates cannot estimate it
+
+
+def rank(args: argparse.Namespace) -> int:
+    """`genbench board rank PATH`: the paired, Holm-controlled ranks of every group whose features are found,
+    written to PATH's .ranks.json under the board's lock; prints how each group is ranked."""
+    from genbench.board.rank_file import RankOptions, describe, write_ranks
+    from genbench.board.rank_sources import default_cache_dirs
+
+    if args.bootstrap < MIN_BOOTSTRAP:
+        raise ConfigError(f"--bootstrap must be at least {MIN_BOOTSTRAP} (a pair's p-value needs the bootstrap's "
+                          f"sd), got {args.bootstrap}")
+    for flag, dirs in (("--cache-dir", args.cache_dir), ("--features-dir", args.features_dir)):
+        for d in dirs:
+            if not Path(d).is_dir():
+                raise InputError(f"{flag} {d}: no such folder")
+    _load(args.path)
+    opts = RankOptions(default_cache_dirs(args.cache_dir), args.features_dir, args.bootstrap, args.device, args.force)
+    entries = write_ranks(args.path, opts=opts)
+    for line in describe(entries):
+        print(line)
+    from genbench.board.ranks import ranks_path
+
+    print(f"wrote {ranks_path(args.path)}")
+    return 0
+

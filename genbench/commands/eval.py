@@ -40,7 +40,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _write(args: argparse.Namespace, result) -> None:
     """R.features.npz, R.json, then the board row; a refusal or failure on the way removes the files this
-    command created (genbench.io.removed_on_failure), and a result the board refuses is refused first."""
+    command created (genbench.io.removed_on_failure), and a result the board refuses is refused first. The
+    board is ranked again after the row is in (a ranking problem never removes the written files)."""
     from genbench.compare.features_file import features_path
     from genbench.io import removed_on_failure
 
@@ -58,8 +59,40 @@ def _write(args: argparse.Namespace, result) -> None:
         if args.add_to:
             from genbench.board.leaderboard import Leaderboard
 
-            Leaderboard.load(Path(args.add_to)).add_result(result, args.name)
+            Leaderboard.load(Path(args.add_to)).add_result(_located(args, result), args.name)
             print(f"added {args.name} to {args.add_to}")
+    if args.add_to:
+        _rank_board(args)
+
+
+def _rank_board(args: argparse.Namespace) -> None:
+    """Rank the board again (paired where every model's features are found)."""
+    from genbench.board.rank_file import RankOptions, describe, write_ranks
+    from genbench.board.rank_sources import default_cache_dirs
+
+    from genbench import distributed
+
+    if distributed.launched():  # finding features may extract, which is collective: one process ranks later
+        print(f"ranks: not recomputed under torchrun; run `genbench board rank {args.add_to}`")
+        return
+    caches = [] if args.no_cache else default_cache_dirs([args.cache_dir] if args.cache_dir else None)
+    dirs = [str(Path(args.json).parent)] if args.json else []
+    for line in describe(write_ranks(args.add_to, opts=RankOptions(caches, dirs, device=args.device))):
+        print(f"ranks: {line}")
+
+
+def _located(args: argparse.Namespace, result):
+    """The result as the board keeps it: a saved features file's path is recorded relative to the board."""
+    import dataclasses
+    import os
+
+    record = result.samples.get("features_file")
+    if not record or not args.json:
+        return result
+    from genbench.compare.features_file import features_path
+
+    rel = os.path.relpath(os.path.abspath(features_path(args.json)), os.path.abspath(Path(args.add_to).parent))
+    return dataclasses.replace(result, samples={**result.samples, "features_file": {**record, "board_path": rel}})
 
 
 def _options(args: argparse.Namespace) -> EvalOptions:

@@ -130,7 +130,7 @@ def test_rendering_deterministic_without_paths(board_path: Path, tmp_path: Path)
     assert "fd ↓" in md and "recall ↑" in md
     assert "Skipped fid_inception: weights missing (vae)" in md
     assert "weights sha256 " + "cd" * 6 in md and "N gen = 1000, N ref = 359" in md
-    assert "| 2 | ddpm | 1.50 ± 0.10 | 0.60 ± 0.10 |" in md
+    assert "| 2 overlap (unpaired) | ddpm | 1.50 ± 0.10 | 0.60 ± 0.10 |" in md  # no features: said in the table
     lb.render_files(("md", "csv"))
     b1 = board_path.with_suffix(".md").read_bytes(), board_path.with_suffix(".csv").read_bytes()
     Leaderboard.load(board_path).render_files(("md", "csv"))

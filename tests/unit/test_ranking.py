@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from genbench.data import load_dataset
 from genbench.eval.run import evaluate
 from genbench.board.leaderboard import Leaderboard
-from genbench.board.ranks import OVERLAP_RULE, parse_label, rank_labels, write_ranks
+from genbench.board.rank_file import write_ranks
+from genbench.board.ranks import NOT_COMPUTED, OVERLAP_RULE, parse_label, rank_labels
 from genbench.board.render import column_order, render
 from genbench.compare.paired import Difference
 from genbench.compare.pairwise import beats, holm, overlap_wins, p_value, rank_intervals, compare_all_pairs
@@ -116,7 +117,7 @@ def test_without_features_the_rule_says_interval_overlap(board, tmp_path) -> Non
     lb, _ = board
     moved = Leaderboard(lb.all_rows, path=tmp_path / "elsewhere.jsonl")  # no ranks file beside it
     ranks = rank_labels(moved.groups()[0], moved.path)
-    assert ranks.rule == OVERLAP_RULE.format(primary="fd")
+    assert ranks.rule == OVERLAP_RULE.format(primary="fd", why=NOT_COMPUTED) and not ranks.paired
     assert ranks.labels["baseline:noise"] == "4"
 
 

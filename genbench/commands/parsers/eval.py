@@ -36,7 +36,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "classes, as rows of their own; sha256 recorded in R.json), so `genbench gate --baseline "
                         "R.json` pairs from these two files alone")
     p.add_argument("--name", default=None, help="model name (for --add-to)")
-    p.add_argument("--add-to", default=None, help="append the result's rows to this leaderboard JSONL")
+    p.add_argument("--add-to", default=None,
+                   help="append the result's rows to this leaderboard JSONL and rank it again: paired (Holm over all "
+                        "pairs) where every model's features are found in the caches or in files saved with "
+                        "--save-features, else marked 'overlap (unpaired)' (see `genbench board rank`)")
     add_quiet(p)
     add_device(p)
     add_weights(p)
