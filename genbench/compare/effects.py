@@ -12,7 +12,10 @@ nothing to detect (issue #28, point 3: 62.9%, 10.5% and 52.6% for three such pai
   rate interval   the stop rate at δ moved by z_R·se towards passing (low end) and towards failing (high
                   end) on every resampled rule at once, z_R = Φ⁻¹(1 − 0.025/R) (Bonferroni over the R
                   resampled rules, so the R intervals of δ hold together with probability >= 95%; the rate is
-                  monotone in each δ); an exact rule's simulated rate enters with its Wilson 95% bounds.
+                  monotone in each δ). An exact rule's rate is simulated on draws from the pilots, so it
+                  carries their difference too: its low end is simulated with the candidate's rows mixed
+                  with the baseline's so that the effect sits at the favourable end of its interval
+                  (`favourable_weight`), its high end is the plug-in's; each enters with its Wilson bound.
   expected rate   the stop rate averaged over δ ~ Normal(δ̂, se²): the spread of d widened to √(sd² + se²).
 Pure maths and text; no IO.
 """
@@ -47,9 +50,19 @@ def resampled_effect(delta: float, se: float) -> dict:
     return {"delta": delta, "se": se, "ci95": [lo, hi], "distinguishable": bool(lo > 0 or hi < 0)}
 
 
-def exact_effect(lo: float, hi: float) -> dict:
+def exact_effect(diff: float, lo: float, hi: float) -> dict:
     """An exact rule's difference on the whole pilots, with the gate's interval (zero width for a count)."""
-    return {"delta": 0.5 * (lo + hi), "se": None, "ci95": [lo, hi], "distinguishable": bool(lo > 0 or hi < 0)}
+    return {"delta": diff, "se": None, "ci95": [lo, hi], "distinguishable": bool(lo > 0 or hi < 0)}
+
+
+def favourable_weight(op: str, effect: Mapping[str, object]) -> float:
+    """The candidate's share w of a mixture with the baseline whose effect w·δ̂ is the favourable end of the
+    pilot effect's interval (the end towards passing; a class share's change is linear in w): 0 when that
+    end, or δ̂ itself, lies on the passing side of 0."""
+    sign = 1.0 if op == "<=" else -1.0  # + : towards failing
+    lo, hi = effect["ci95"]
+    toward, end = sign * float(effect["delta"]), sign * float(lo if op == "<=" else hi)
+    return min(max(end / toward, 0.0), 1.0) if toward > 0 else 0.0
 
 
 def undistinguished(effects: Mapping[str, dict]) -> str | None:

@@ -179,9 +179,9 @@ def pilot_sizes(n_pilot: int, replace: bool = False, floor: int = 0) -> tuple[in
         raise ConfigError(f"the pilot has {n_pilot} rows; the planner needs at least 80")
     least = min_pilot(floor, replace)
     if n_pilot < least:
-        raise ConfigError(f"the pilot has {n_pilot} rows; an FD rule's feature space has {floor} features, so "
-                          f"the planner needs a pilot of at least {least} rows (its subsets must have at least "
-                          f"{floor} rows, or FD is singular and strongly biased): give a larger pilot")
+        raise ConfigError(f"--baseline/--candidate: the pilot has {n_pilot} rows; an FD rule's feature space has "
+                          f"{floor} features, so the planner needs a pilot of at least {least} rows (subsets of at "
+                          f"least {floor} rows, or FD is singular and strongly biased)")
     return tuple(sorted({max(n_pilot // f, floor) for f in fracs}))
 
 
@@ -230,29 +230,40 @@ def fit_rule(rule: Rule, pilot: Pilot, config: MetricConfig, reps: int, seed: in
 
 
 def exact_stop_rate(rule: Rule, cand: Side, base: Side, ref: Side, n: int, draws: int, seed: int,
-                    config: MetricConfig, context: Mapping[str, object], params: Mapping[str, object]) -> float:
+                    config: MetricConfig, context: Mapping[str, object], params: Mapping[str, object],
+                    mix: float = 1.0) -> float:
     """Share of `draws` subsets of n rows (with replacement) on which an exact rule does not pass, decided as
     the gate decides it (status_of on the difference's interval: zero width for a count, the exact interval
-    of a direct comparison such as class_share)."""
+    of a direct comparison such as class_share). `mix` < 1: each candidate row comes from the candidate pilot
+    with that probability, else from the baseline's (the effect scaled towards 0)."""
     metric = metric_for(rule.metric)(params.get(metric_for(rule.metric).name))
     rng = np.random.default_rng([seed, n, 0xE1])
     stops = 0
     for _ in range(draws):
         ra, rb = (s.rows()[rng.integers(0, len(s.rows()), n)] for s in (cand, base))
-        lo, hi = exact_interval(rule.metric, metric, cand.take(ra), base.take(rb), ref.take(), config, context)
+        a = cand.take(ra) if mix >= 1.0 else _mixed(rng, cand, base, ra, mix)
+        _, lo, hi = exact_interval(rule.metric, metric, a, base.take(rb), ref.take(), config, context)
         stops += int(status_of(rule, lo, hi) != PASS)
     return stops / draws
 
 
+def _mixed(rng: np.random.Generator, cand: Side, base: Side, ra: np.ndarray, mix: float) -> dict[str, np.ndarray]:
+    """The candidate draw `ra` with each row replaced, with probability 1 − mix, by a fresh baseline row."""
+    k = int(rng.binomial(len(ra), mix))
+    rb = base.rows()[rng.integers(0, len(base.rows()), len(ra) - k)]
+    a, b = cand.take(ra[:k]), base.take(rb)
+    return {key: np.concatenate([a[key], b[key]]) for key in a}
+
+
 def exact_interval(output: str, metric: object, a: Mapping[str, np.ndarray], b: Mapping[str, np.ndarray],
                    ref: Mapping[str, np.ndarray], config: MetricConfig,
-                   context: Mapping[str, object]) -> tuple[float, float]:
-    """(lo, hi) of an exact rule's difference between sets a and b, as the gate computes it."""
+                   context: Mapping[str, object]) -> tuple[float, float, float]:
+    """(difference, lo, hi) of an exact rule between sets a and b, as the gate computes it."""
     if output in type(metric).direct_comparisons:
         d = direct_difference(metric, output, a, b)
-        return d.lo, d.hi
+        return d.diff, d.lo, d.hi
     d = point_values(metric, a, ref, config, context)[output] - point_values(metric, b, ref, config, context)[output]
-    return d, d
+    return d, d, d
 
 
 def is_exact(rule: Rule) -> bool:

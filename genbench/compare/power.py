@@ -24,7 +24,8 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from genbench.compare.effects import exact_effect, resampled_effect, simultaneous_z, undistinguished, wilson
+from genbench.compare.effects import (exact_effect, favourable_weight, resampled_effect, simultaneous_z,
+                                     undistinguished, wilson)
 from genbench.compare.gate import Z95, Rule
 from genbench.compare.joint import all_pass, correlation, normals
 from genbench.compare.laws import (CONDITIONS, Pilot, RuleLaw, exact_interval, exact_stop_rate, fit_rule, is_exact,
@@ -146,7 +147,8 @@ def _row(n: int, pilots: Mapping[Rule, Pilot], maths: Mapping[Rule, Rule], fits:
     per = {str(r): _rule_rates(maths[r], p, n, laws.get(str(r)), config, opts, ctx.get(r, {}), prm)
            for r, p in pilots.items()}
     exact = [per[str(r)][0] for r in pilots if r not in fits]
-    bounds = [_exact_bounds(per[str(r)], effects[str(r)]["distinguishable"], opts.draws)
+    bounds = [(wilson(_exact_low(maths[r], pilots[r], n, effects[str(r)], per[str(r)][0], config, opts,
+                                 ctx.get(r, {}), prm), opts.draws)[0], wilson(per[str(r)][0], opts.draws)[1])
               for r in pilots if r not in fits]
     rules, cand = list(fits), [laws[str(r)]["candidate"] for r in fits]
     zr = simultaneous_z(len(rules))
@@ -159,12 +161,15 @@ def _row(n: int, pilots: Mapping[Rule, Pilot], maths: Mapping[Rule, Rule], fits:
     return PlanRow(n, detect, false_alarm, per, (min(lo, detect), max(hi, detect)), expected, n >= floor)
 
 
-def _exact_bounds(rates: tuple[float, float], distinguishable: bool, draws: int) -> tuple[float, float]:
-    """An exact rule's detection bounds: the Wilson interval of its simulated rate, reaching down to its
-    false-alarm rate's when the pilots' difference on it is not distinguishable from zero (the simulation
-    draws from the pilots, so it carries their difference, noise included, into every draw)."""
-    lo, hi = wilson(rates[0], draws)
-    return (lo, hi) if distinguishable else (min(lo, wilson(rates[1], draws)[0]), hi)
+def _exact_low(rule: Rule, pilot: Pilot, n: int, effect: Mapping[str, object], plug_in: float,
+               config: MetricConfig, opts: PlanOptions, context: Mapping[str, object],
+               params: Mapping[str, object]) -> float:
+    """An exact rule's stop rate with its effect at the favourable end of the pilots' interval."""
+    w = favourable_weight(rule.op, effect)
+    if w >= 1.0:
+        return plug_in
+    return exact_stop_rate(rule, pilot.candidate, pilot.baseline, pilot.reference, n, opts.draws, opts.seed,
+                           config, context, params, mix=w)
 
 
 def fd_floor(pilots: Mapping[Rule, Pilot], maths: Mapping[Rule, Rule]) -> int:
@@ -178,9 +183,8 @@ def _exact_effect(rule: Rule, pilot: Pilot, config: MetricConfig, context: Mappi
                   params: Mapping[str, object]) -> dict:
     """An exact rule's difference between the whole pilots, with the gate's interval."""
     metric = metric_for(rule.metric)(params.get(metric_for(rule.metric).name))
-    lo, hi = exact_interval(rule.metric, metric, pilot.candidate.take(), pilot.baseline.take(),
-                            pilot.reference.take(), config, context)
-    return exact_effect(lo, hi)
+    return exact_effect(*exact_interval(rule.metric, metric, pilot.candidate.take(), pilot.baseline.take(),
+                                        pilot.reference.take(), config, context))
 
 
 def aligned(pilots: Mapping[Rule, Pilot], fits: Mapping[Rule, object]) -> bool:

@@ -124,3 +124,26 @@ def test_plan_of_a_same_distribution_pilot_says_its_effect_is_zero_like() -> Non
     for row in j["rows"]:
         lo, hi = row["detection_interval"]
         assert lo <= row["false_alarm"] + 0.02 and lo <= row["detection"] <= hi and row["reliable"]
+
+
+def test_power_refuses_a_pilot_too_small_for_fd(tmp_path, capsys) -> None:
+    """A 718-image pilot: fd_pixels' space has 192 features, so its fitting subsets would be singular."""
+    from genbench.cli import main
+    from genbench.data import load_dataset
+
+    path = tmp_path / "pilot.npy"
+    np.save(path, load_dataset("digits-train").data[:718])
+    assert main(["power", "--baseline", str(path), "--kind", "blur", "--size", "1", "--sizes", "1000",
+                 "--bootstrap", "5", "--draws", "3", "--device", "cpu"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "at least 768 rows" in err and "--baseline" in err
+
+
+def test_favourable_weight() -> None:
+    from genbench.compare.effects import exact_effect, favourable_weight
+
+    assert favourable_weight(">=", exact_effect(-0.4, -0.6, -0.2)) == pytest.approx(0.5)
+    assert favourable_weight(">=", exact_effect(-0.3, -0.6, 0.1)) == 0.0  # the interval reaches 0
+    assert favourable_weight(">=", exact_effect(-1.0, -1.0, -1.0)) == 1.0  # a class lost, exactly
+    assert favourable_weight("<=", exact_effect(4.0, 2.0, 6.0)) == pytest.approx(0.5)
+    assert favourable_weight("<=", exact_effect(-1.0, -2.0, 0.0)) == 0.0
