@@ -147,3 +147,19 @@ def test_favourable_weight() -> None:
     assert favourable_weight(">=", exact_effect(-1.0, -1.0, -1.0)) == 1.0  # a class lost, exactly
     assert favourable_weight("<=", exact_effect(4.0, 2.0, 6.0)) == pytest.approx(0.5)
     assert favourable_weight("<=", exact_effect(-1.0, -2.0, 0.0)) == 0.0
+
+
+def test_power_plans_partial_class_dropping_on_class_share(tmp_path) -> None:
+    """One class kept at 30% of its share: class_share, decided by its exact interval, stops it at N = 1,000
+    nearly always, while the baseline against itself passes it."""
+    import json
+
+    from genbench.cli import main
+
+    out = tmp_path / "plan.json"
+    assert main(["power", "--baseline", "digits-train", "--kind", "partial-class", "--size", "1", "--share", "0.3",
+                 "--rule", "class_share>=-0.6", "--sizes", "1000", "--draws", "40", "--device", "cpu",
+                 "--json", str(out)]) == 0
+    p = json.loads(out.read_text())
+    det, fa = p["rows"][0]["per_rule"]["class_share>=-0.6"]
+    assert det >= 0.95 and fa <= 0.05 and p["effects"]["class_share>=-0.6"]["distinguishable"]
