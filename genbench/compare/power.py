@@ -255,11 +255,18 @@ def _straddle(row: PlanRow, t: Target) -> str:
     return ""
 
 
+WIDE = 0.5  # a detection interval wider than this many rate points is called out
+
+
 def notes(plan: Plan) -> list[str]:
     """What the table needs read with it: the target line, an undistinguished effect, unreliable rows."""
     out = [target_statement(plan)]
     if (text := undistinguished(plan.effects)) is not None:
         out.append(text)
+    wide = [r.n for r in plan.rows if r.detection_range[1] - r.detection_range[0] > WIDE]
+    if wide:
+        out.append(f"detection at N = {', '.join(f'{n:,}' for n in wide)} is uncertain by more than "
+                   f"{100 * WIDE:.0f} points: the pilot cannot tell the rate there; a larger pilot narrows it")
     bad = [r.n for r in plan.rows if not r.reliable]
     if bad:
         out.append(f"unreliable rows (marked !): N = {', '.join(f'{n:,}' for n in bad)} is below {plan.fd_floor}, "

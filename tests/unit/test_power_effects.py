@@ -53,9 +53,12 @@ def test_target_statement_names_the_missed_target() -> None:
     text = target_statement(_plan(rows))
     assert "none of the planned N reaches both; the closest, N = 1,000" in text
     assert "detection 96.8% meets its target" in text and "false alarms 6.1% are 1.1 points over" in text
-    rows = [PlanRow(1000, 0.97, 0.03, {}, (0.6, 0.99))]
+    rows = [PlanRow(1000, 0.97, 0.03, {}, (0.4, 0.99))]
     text = target_statement(_plan(rows))
     assert "N = 1,000" in text and "straddles the 95% target" in text
+    from genbench.compare.power import notes
+
+    assert any("uncertain by more than 50 points" in n for n in notes(_plan(rows)))
 
 
 def test_fd_needs_a_pilot_four_times_its_dimension() -> None:
