@@ -9,8 +9,8 @@ correlated (one sample set feeds every rule), with the correlation measured on t
 the same rows for every rule; exact rules are taken as independent of them:
 P(gate stops) = 1 − P(resampled rules all pass)·Π(1 − P_exact). False alarms use δ = 0 and the baseline's
 own variance (the candidate replaced by a second baseline draw); detection uses the candidate pilot. The
-smallest N meeting a target is the smallest planned N whose detection rate is at least `detect` while its
-false-alarm rate is at most `false_alarm`. Detection carries the uncertainty of the pilot's own effect
+smallest N meeting a target is the smallest reliable planned N whose detection rate is at least `detect`
+while its false-alarm rate is at most `false_alarm`. Detection carries the uncertainty of the pilot's own effect
 (genbench.compare.effects): an interval over δ's standard error and the rate averaged over it; a plan
 whose pilot effect no rule can tell from zero says so. Rows at N below an FD space's dimension are marked
 unreliable (FD on fewer rows than features is singular). Pure maths on feature arrays (the `genbench
@@ -219,8 +219,9 @@ def _rule_rates(rule: Rule, pilot: Pilot, n: int, law: Mapping[str, RuleLaw] | N
 
 
 def smallest_n(rows: Sequence[PlanRow], target: Target) -> int | None:
+    """The smallest reliable N whose predicted rates meet the target (None: no planned N does)."""
     for r in sorted(rows, key=lambda r: r.n):
-        if r.detection >= target.detect and r.false_alarm <= target.false_alarm:
+        if r.reliable and r.detection >= target.detect and r.false_alarm <= target.false_alarm:
             return r.n
     return None
 
@@ -239,7 +240,7 @@ def target_statement(plan: Plan) -> str:
     if plan.smallest_n is not None:
         row = next(r for r in rows if r.n == plan.smallest_n)
         return head + f"N = {row.n:,}" + _straddle(row, t)
-    best = min(rows, key=lambda r: (shortfall(r, t), r.n))
+    best = min(rows, key=lambda r: (not r.reliable, shortfall(r, t), r.n))
     det = (f"detection {100 * best.detection:.1f}% meets its target" if best.detection >= t.detect else
            f"detection {100 * best.detection:.1f}% is {100 * (t.detect - best.detection):.1f} points short")
     fa = (f"false alarms {100 * best.false_alarm:.1f}% meet theirs" if best.false_alarm <= t.false_alarm else

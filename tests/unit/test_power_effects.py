@@ -166,3 +166,8 @@ def test_power_plans_partial_class_dropping_on_class_share(tmp_path) -> None:
     p = json.loads(out.read_text())
     det, fa = p["rows"][0]["per_rule"]["class_share>=-0.6"]
     assert det >= 0.95 and fa <= 0.05 and p["effects"]["class_share>=-0.6"]["distinguishable"]
+
+
+def test_an_unreliable_row_is_never_the_smallest_n() -> None:
+    rows = [PlanRow(100, 1.0, 0.0, {}, (1.0, 1.0), 1.0, False), PlanRow(1000, 0.99, 0.01, {}, (0.9, 1.0))]
+    assert _plan(rows).smallest_n == 1000
