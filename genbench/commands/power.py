@@ -40,7 +40,9 @@ def _options(args: argparse.Namespace):
         raise ConfigError(f"--kind {args.kind}: give its --size")
     if args.draws < 2:
         raise ConfigError(f"--draws {args.draws}: the spread of the difference needs at least 2 draws")
-    reg = Regression(args.kind, float(args.size), args.seed) if args.kind else None
+    if args.share is not None and args.kind != "partial-class":
+        raise ConfigError(f"--share {args.share}: only --kind partial-class takes a share")
+    reg = Regression(args.kind, float(args.size), args.seed, args.share) if args.kind else None
     target = Target(_rate("detect", args.detect), _rate("false-alarm", args.false_alarm))
     return reg, PlanOptions(_sizes(args.sizes), target, args.bootstrap, args.seed, args.draws)
 
@@ -90,17 +92,23 @@ def run(args: argparse.Namespace) -> int:
 
 
 def format_plan(result, rules) -> str:
-    """The plan as a text table: N, detection, false alarm, then per rule (detection / false alarm)."""
+    """The plan as a text table: N, detection at the pilot's effect with its interval over the effect's
+    uncertainty, false alarm, then per rule (detection / false alarm); then the notes and the effects."""
+    from genbench.compare.power import notes
+
     names = list(result.rows[0].per_rule) if result.rows else []
-    head = ["N", "detection", "false alarm"] + names
+    head = ["N", "detection", "interval", "false alarm"] + names
     lines = ["  ".join(f"{h:>14}" for h in head)]
     for r in result.rows:
-        cells = [f"{r.n:,}", f"{100 * r.detection:.1f}%", f"{100 * r.false_alarm:.1f}%"]
+        lo, hi = r.detection_range
+        cells = [f"{r.n:,}" + ("" if r.reliable else " !"), f"{100 * r.detection:.1f}%",
+                 f"{100 * lo:.0f}–{100 * hi:.0f}%", f"{100 * r.false_alarm:.1f}%"]
         cells += [f"{100 * d:.0f}% / {100 * f:.0f}%" for d, f in r.per_rule.values()]
         lines.append("  ".join(f"{c:>14}" for c in cells))
-    t = result.target
-    found = f"N = {result.smallest_n:,}" if result.smallest_n else f"none of the planned N (largest {result.rows[-1].n:,})"
-    lines.append(f"smallest N with detection >= {100 * t.detect:g}% at false alarms <= {100 * t.false_alarm:g}%: {found}")
+    lines += notes(result)
+    lines.append("Pilot effect (candidate − baseline, 95% interval): " + "; ".join(
+        f"{k}: {e['delta']:.4g} [{e['ci95'][0]:.4g}, {e['ci95'][1]:.4g}]" + ("" if e["distinguishable"] else " ~0")
+        for k, e in result.effects.items()))
     lines.append("Scaling law of the candidate's difference: var(N) = a/N + c fitted on pilot subsets; " + "; ".join(
         f"{k}: a = {v['candidate'].draws.a:.4g}, c = {v['candidate'].draws.c:.4g}, δ = {v['candidate'].draws.delta:.4g}"
         for k, v in result.laws.items()))

@@ -14,13 +14,15 @@ factor); a benchmark that draws its sets with replacement from a finite pool is 
 fitted by non-negative least squares. The reference keeps its size, so its share c does not shrink with
 N; a paired difference cancels most of it, which the fit measures instead of assuming. The mean
 difference δ is the mean d over the largest pilot subsets (the regression's size, taken as independent of
-N). With z = 1.96 and d ~ Normal(δ, sd²), a rule `d <= TOL` fails to pass with probability
+N). δ is itself one draw: its standard error is the spread of d at the pilot's size P, se = √(a/P + c)
+(genbench.compare.power turns it into an interval on the predicted rate). With z = 1.96 and d ~ Normal(δ, sd²), a rule `d <= TOL` fails to pass with probability
 
     P(not pass) = 1 − Φ((TOL − δ − z·s(N)) / sd(N))          (`>=` mirrors it)
 
-Exact metrics (significance-tested counts such as classes_covered, not resampled): their decision is
-simulated, drawing `draws` subsets of N rows (with replacement) of each pilot and computing the rule's
-difference. The same laws give the chance that a leaderboard pair is separated (`separation_probability`).
+Exact metrics (significance-tested counts such as classes_covered, not resampled) and direct comparisons
+(class_share: an exact interval from the two sets' class counts): their decision is simulated, drawing
+`draws` subsets of N rows (with replacement) of each pilot and deciding the rule as the gate does
+(genbench.compare.gate.status_of on the difference's interval; zero width for counts). The same laws give the chance that a leaderboard pair is separated (`separation_probability`).
 Pure maths on feature arrays.
 """
 from __future__ import annotations
@@ -31,19 +33,22 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from genbench.compare.gate import Z95, Rule
-from genbench.compare.paired import Side, differences, metric_for, point_values
+from genbench.compare.gate import PASS, Z95, Rule, status_of
+from genbench.compare.paired import Side, differences, direct_difference, metric_for, point_values
 from genbench.errors import ConfigError
 from genbench.metrics.base import MetricConfig
 
 
 @dataclass(frozen=True)
 class VarianceLaw:
-    """s²(N) = a / N + c of one rule's paired difference, with the pilot's mean difference δ."""
+    """s²(N) = a / N + c of one rule's paired difference, with the pilot's mean difference δ and its standard
+    error `se` (how far δ may lie from the true difference: the spread of d at the pilot's size; 0 when δ
+    is known, as the null's δ = 0)."""
 
     a: float
     c: float
     delta: float
+    se: float = 0.0
 
     def std(self, n: int) -> float:
         return math.sqrt(max(self.a / n + self.c, 0.0))
@@ -61,14 +66,16 @@ class RuleLaw:
         return stop_probability(rule, self.draws.delta, self.draws.std(n), z * self.interval.std(n))
 
 
-def fit_law(sizes: Sequence[int], variances: Sequence[float], delta: float) -> VarianceLaw:
+def fit_law(sizes: Sequence[int], variances: Sequence[float], delta: float, pilot: int | None = None) -> VarianceLaw:
     """Non-negative least squares of variances ≈ a/n + c (c set to 0 when the free fit makes it negative)."""
     x = np.column_stack([1.0 / np.asarray(sizes, dtype=np.float64), np.ones(len(sizes))])  # [K, 2]
     y = np.asarray(variances, dtype=np.float64)  # [K]
     a, c = np.linalg.lstsq(x, y, rcond=None)[0]
     if c < 0 or a < 0:
         a, c = (float(np.dot(x[:, 0], y) / np.dot(x[:, 0], x[:, 0])), 0.0) if c < 0 else (0.0, float(y.mean()))
-    return VarianceLaw(max(float(a), 0.0), max(float(c), 0.0), float(delta))
+    a, c = max(float(a), 0.0), max(float(c), 0.0)
+    se = math.sqrt(a / pilot + c) if pilot else 0.0
+    return VarianceLaw(a, c, float(delta), se)
 
 
 def _phi(x: float) -> float:
@@ -161,13 +168,26 @@ def _moments(d: Sequence[np.ndarray], factors: Sequence[float]) -> list[tuple[fl
     return [(float(np.mean(x)), float(np.var(x, ddof=1)) * f) for x, f in zip(d, factors)]
 
 
-def pilot_sizes(n_pilot: int, replace: bool = False) -> tuple[int, ...]:
+def pilot_sizes(n_pilot: int, replace: bool = False, floor: int = 0) -> tuple[int, ...]:
     """Subset sizes the laws are fitted on: a quarter, a half and all of the pilot with replacement; an
-    eighth, a quarter and a half without (two disjoint subsets of one pilot must fit in it)."""
+    eighth, a quarter and a half without (two disjoint subsets of one pilot must fit in it); none below
+    `floor` (the widest FD space's dimension: FD on fewer rows than features is singular and strongly
+    biased), which must leave two sizes a factor 2 apart, so the pilot needs 2·floor rows (4·floor without
+    replacement)."""
     fracs = (4, 2, 1) if replace else (8, 4, 2)
     if n_pilot < 80:
         raise ConfigError(f"the pilot has {n_pilot} rows; the planner needs at least 80")
-    return tuple(sorted({n_pilot // f for f in fracs}))
+    least = min_pilot(floor, replace)
+    if n_pilot < least:
+        raise ConfigError(f"--baseline/--candidate: the pilot has {n_pilot} rows; an FD rule's feature space has "
+                          f"{floor} features, so the planner needs a pilot of at least {least} rows (subsets of at "
+                          f"least {floor} rows, or FD is singular and strongly biased)")
+    return tuple(sorted({max(n_pilot // f, floor) for f in fracs}))
+
+
+def min_pilot(floor: int, replace: bool = False) -> int:
+    """The smallest pilot whose fitting subsets all hold at least `floor` rows and span a factor 2."""
+    return max(80, (2 if replace else 4) * floor)
 
 
 @dataclass(frozen=True)
@@ -182,9 +202,9 @@ class Pilot:
 
 def fit_laws(rule: Rule, pilot: Pilot, config: MetricConfig, reps: int, seed: int, draws: int,
              context: Mapping[str, object], params: Mapping[str, object],
-             replace: bool = False, subsets: int = 4) -> dict[str, RuleLaw]:
+             replace: bool = False, subsets: int = 4, floor: int = 0) -> dict[str, RuleLaw]:
     """The rule's laws for the candidate (detection) and for a second baseline draw (false alarm)."""
-    return fit_rule(rule, pilot, config, reps, seed, draws, context, params, replace, subsets)[0]
+    return fit_rule(rule, pilot, config, reps, seed, draws, context, params, replace, subsets, floor)[0]
 
 
 CONDITIONS = ("candidate", "null")  # detection, false alarm
@@ -192,9 +212,11 @@ CONDITIONS = ("candidate", "null")  # detection, false alarm
 
 def fit_rule(rule: Rule, pilot: Pilot, config: MetricConfig, reps: int, seed: int, draws: int,
              context: Mapping[str, object], params: Mapping[str, object], replace: bool = False,
-             subsets: int = 4) -> tuple[dict[str, RuleLaw], dict[str, list[np.ndarray]]]:
-    """({condition: RuleLaw}, {condition: the draws' differences, [draws] per subset size})."""
-    sizes = pilot_sizes(min(len(pilot.candidate.rows()), len(pilot.baseline.rows())), replace)
+             subsets: int = 4, floor: int = 0) -> tuple[dict[str, RuleLaw], dict[str, list[np.ndarray]]]:
+    """({condition: RuleLaw}, {condition: the draws' differences, [draws] per subset size}). The candidate's
+    draws law carries δ's standard error at the pilot's size."""
+    size = min(len(pilot.candidate.rows()), len(pilot.baseline.rows()))
+    sizes = pilot_sizes(size, replace, floor)
     laws, raw = {}, {}
     for name, cand in zip(CONDITIONS, (pilot.candidate, pilot.null)):
         args = (rule.metric, cand, pilot.baseline, pilot.reference, config, sizes)
@@ -202,26 +224,52 @@ def fit_rule(rule: Rule, pilot: Pilot, config: MetricConfig, reps: int, seed: in
         raw[name], factors = draw_differences(*args, draws, seed, context, params, replace)
         moments = _moments(raw[name], factors)
         delta = 0.0 if name == "null" else moments[-1][0]
-        laws[name] = RuleLaw(fit_law(sizes, [v for _, v in moments], delta), fit_law(sizes, boot, delta))
+        laws[name] = RuleLaw(fit_law(sizes, [v for _, v in moments], delta, None if name == "null" else size),
+                             fit_law(sizes, boot, delta))
     return laws, raw
 
 
 def exact_stop_rate(rule: Rule, cand: Side, base: Side, ref: Side, n: int, draws: int, seed: int,
-                    config: MetricConfig, context: Mapping[str, object], params: Mapping[str, object]) -> float:
-    """Share of `draws` subsets of n rows (with replacement) on which an exact rule does not pass."""
+                    config: MetricConfig, context: Mapping[str, object], params: Mapping[str, object],
+                    mix: float = 1.0) -> float:
+    """Share of `draws` subsets of n rows (with replacement) on which an exact rule does not pass, decided as
+    the gate decides it (status_of on the difference's interval: zero width for a count, the exact interval
+    of a direct comparison such as class_share). `mix` < 1: each candidate row comes from the candidate pilot
+    with that probability, else from the baseline's (the effect scaled towards 0)."""
     metric = metric_for(rule.metric)(params.get(metric_for(rule.metric).name))
     rng = np.random.default_rng([seed, n, 0xE1])
     stops = 0
     for _ in range(draws):
-        va, vb = (point_values(metric, s.take(s.rows()[rng.integers(0, len(s.rows()), n)]), ref.take(), config,
-                               context)[rule.metric] for s in (cand, base))
-        d = va - vb
-        stops += int(d > rule.tolerance if rule.op == "<=" else d < rule.tolerance)
+        ra, rb = (s.rows()[rng.integers(0, len(s.rows()), n)] for s in (cand, base))
+        a = cand.take(ra) if mix >= 1.0 else _mixed(rng, cand, base, ra, mix)
+        _, lo, hi = exact_interval(rule.metric, metric, a, base.take(rb), ref.take(), config, context)
+        stops += int(status_of(rule, lo, hi) != PASS)
     return stops / draws
 
 
+def _mixed(rng: np.random.Generator, cand: Side, base: Side, ra: np.ndarray, mix: float) -> dict[str, np.ndarray]:
+    """The candidate draw `ra` with each row replaced, with probability 1 − mix, by a fresh baseline row."""
+    k = int(rng.binomial(len(ra), mix))
+    rb = base.rows()[rng.integers(0, len(base.rows()), len(ra) - k)]
+    a, b = cand.take(ra[:k]), base.take(rb)
+    return {key: np.concatenate([a[key], b[key]]) for key in a}
+
+
+def exact_interval(output: str, metric: object, a: Mapping[str, np.ndarray], b: Mapping[str, np.ndarray],
+                   ref: Mapping[str, np.ndarray], config: MetricConfig,
+                   context: Mapping[str, object]) -> tuple[float, float, float]:
+    """(difference, lo, hi) of an exact rule between sets a and b, as the gate computes it."""
+    if output in type(metric).direct_comparisons:
+        d = direct_difference(metric, output, a, b)
+        return d.diff, d.lo, d.hi
+    d = point_values(metric, a, ref, config, context)[output] - point_values(metric, b, ref, config, context)[output]
+    return d, d, d
+
+
 def is_exact(rule: Rule) -> bool:
-    return not metric_for(rule.metric).bootstrap_sets
+    """Decided by simulation: not resampled (counts), or compared directly with an exact interval."""
+    cls = metric_for(rule.metric)
+    return not cls.bootstrap_sets or rule.metric in cls.direct_comparisons
 
 
 def separation_probability(gap: float, law: RuleLaw, n: int, z: float) -> float:

@@ -17,7 +17,8 @@ from genbench.compare.find_features import space_of
 from genbench.compare.gate import Rule
 from genbench.compare.paired import Side
 from genbench.compare.laws import Pilot
-from genbench.compare.regressions import IMAGE_KINDS, Regression, blur, kept_rows, noise, shift
+from genbench.compare.regressions import CLASS_KINDS, IMAGE_KINDS, Regression, blur, kept_rows, noise, \
+    partial_kept_rows, shift
 from genbench.errors import ConfigError
 from genbench.eval.inputs import row_inputs
 from genbench.features.base import FeatureExtractor
@@ -60,7 +61,7 @@ def _candidate(base: dict, imgs: PilotImages, ext: FeatureExtractor, kept: np.nd
     if reg.kind in IMAGE_KINDS:
         degraded = blur(imgs.baseline, int(reg.size)) if reg.kind == "blur" else noise(imgs.baseline, reg.size, reg.seed)
         return Side(features(ext, degraded))
-    if reg.kind == "missing-class":
+    if reg.kind in CLASS_KINDS:
         return Side(base, kept)
     if not shifted:
         return Side(base)
@@ -74,16 +75,18 @@ def shifted_space(protocol: Protocol, spaces: Sequence[FeatureSpace]) -> Feature
 
 
 def _kept(imgs: PilotImages, spaces: Mapping[FeatureSpace, dict]) -> np.ndarray | None:
-    """Rows of the baseline a missing-class regression keeps: classes read from the first space whose
-    extractor gives class probabilities, so that every space drops the same images."""
+    """Rows of the baseline a missing- or partial-class regression keeps: classes read from the first space
+    whose extractor gives class probabilities, so that every space drops the same images."""
     reg = imgs.regression
-    if reg is None or reg.kind != "missing-class":
+    if reg is None or reg.kind not in CLASS_KINDS:
         return None
     probs = next((f["baseline"]["class_probs"] for f in spaces.values() if "class_probs" in f["baseline"]), None)
     if probs is None:
         names = ", ".join(sorted({s.extractor for s in spaces}))
-        raise ConfigError(f"--kind missing-class: no extractor of these rules ({names}) gives class probabilities")
-    return kept_rows(probs, int(reg.size), reg.seed)
+        raise ConfigError(f"--kind {reg.kind}: no extractor of these rules ({names}) gives class probabilities")
+    if reg.kind == "missing-class":
+        return kept_rows(probs, int(reg.size), reg.seed)
+    return partial_kept_rows(probs.argmax(1), probs.shape[1], int(reg.size), float(reg.share), reg.seed)
 
 
 def build_pilots(rules: Sequence[Rule], protocol: Protocol, imgs: PilotImages,

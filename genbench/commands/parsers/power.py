@@ -14,10 +14,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help='e.g. "fd<=+15" (repeatable; default: the protocol\'s gate rules)')
     p.add_argument("--baseline", required=True, help="baseline pilot samples (folder, .npz/.npy, dataset name)")
     p.add_argument("--candidate", default=None, help="candidate pilot samples (instead of --kind)")
-    p.add_argument("--kind", default=None, help="a regression of the baseline: blur, noise, missing-class, fd-shift")
+    p.add_argument("--kind", default=None, help="a regression of the baseline: blur, noise, missing-class, partial-class, fd-shift")
     p.add_argument("--size", type=float, default=None,
-                   help="its size: blur steps, noise sigma (of 255), classes removed, fd shift (in the primary "
-                        "metric's feature space; other spaces unchanged)")
+                   help="its size: blur steps, noise sigma (of 255), classes removed or thinned (partial-class), "
+                        "fd shift (in the primary metric's feature space; other spaces unchanged)")
+    p.add_argument("--share", type=float, default=None,
+                   help="partial-class: the fraction of its share each thinned class keeps, e.g. 0.3")
     p.add_argument("--ref", default=None, help="reference set (default: the protocol's)")
     p.add_argument("--sizes", default="250,500,1000,2000,5000,10000,50000", help="N values to plan for")
     p.add_argument("--detect", type=float, default=0.95, help="target detection rate (default 0.95)")
