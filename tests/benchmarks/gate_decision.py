@@ -12,6 +12,7 @@ import numpy as np
 
 from genbench.compare.gate import GateReport, default_rules, paired_outcomes
 from genbench.compare.paired import Side, differences
+from genbench.compare.regressions import partial_rows
 from genbench.protocols import PROTOCOLS
 
 PROTO = PROTOCOLS.get("digits-default")
@@ -29,19 +30,11 @@ def candidate_rows(cond: str, rng: np.random.Generator, labels: np.ndarray, n: i
     """Row indices of one candidate draw from its pool (classes removed for "k classes missing")."""
     allowed = np.arange(pool_size)
     if cond in PARTIAL:
-        return partial_rows(rng, labels, n, int(cond.split()[1]))
+        return partial_rows(rng, labels, n, int(cond.split()[1]), KEPT)
     if cond.endswith("missing"):
         missing = rng.choice(10, size=int(cond[0]), replace=False)
         allowed = allowed[~np.isin(labels, missing)]
     return allowed[rng.integers(0, len(allowed), n)]
-
-
-def partial_rows(rng: np.random.Generator, labels: np.ndarray, n: int, k: int, kept: float = KEPT) -> np.ndarray:
-    """n rows: round(kept · n · share of class k) of class k, the rest drawn from the other classes."""
-    of_k, others = np.flatnonzero(labels == k), np.flatnonzero(labels != k)
-    m = int(round(kept * n * len(of_k) / len(labels)))
-    rows = np.concatenate([of_k[rng.integers(0, len(of_k), m)], others[rng.integers(0, len(others), n - m)]])
-    return rng.permutation(rows)
 
 
 def draw(cond: str, n: int, i: int, labels: np.ndarray, pool_size: int) -> tuple[np.ndarray, str, np.ndarray]:
