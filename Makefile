@@ -25,10 +25,15 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -e '.[test]'
 	touch $@ $(VENV)/.installed-run
 
+# Each starts its boards afresh (a board keeps every protocol version it has seen; these show the current one).
 run: $(VENV)/.installed-run
+	rm -f runs/boards/digits.csv runs/boards/digits.jsonl runs/boards/digits.md runs/boards/digits.ranks.json
 	$(PINNED) $(BIN)/genbench run --suite digits --preset quick --board-dir runs/boards --compare leaderboards
 
 boards: $(VENV)/.installed-run
+	rm -f leaderboards/digits.csv leaderboards/digits.jsonl leaderboards/digits.md leaderboards/digits.ranks.json
+	rm -f leaderboards/digits-tiny.csv leaderboards/digits-tiny.jsonl leaderboards/digits-tiny.md \
+	    leaderboards/digits-tiny.ranks.json
 	$(PINNED) $(BIN)/genbench run --suite digits --preset quick --board-dir leaderboards
 	$(PINNED) $(BIN)/genbench run --suite digits --preset tiny --board-dir leaderboards --no-report
 

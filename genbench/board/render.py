@@ -215,13 +215,13 @@ def render_text(board: "Leaderboard", width: int | None = None, all_columns: boo
 
 
 def _fitting_columns(group: "Group", header: list[str], body: list[list[str]], width: int | None) -> list[int]:
-    """Indexes of the columns shown: rank, model, the primary and gate metrics always; the others while the
-    table stays within `width` (all of them when width is None)."""
+    """Indexes of the columns shown: rank, model and the primary metric always; then the gate metrics, then
+    the others, each while the table stays within `width` (all of them when width is None). Columns keep
+    their order; the first one that does not fit ends the table."""
     if width is None:
         return list(range(len(header)))
-    core = 2 + len([m for m in dict.fromkeys([group.primary] + gate_metrics(group)) if m in group.metrics()])
     size = lambda i: max(len(r[i]) for r in [header] + body)  # noqa: E731
-    keep = list(range(min(core, len(header))))
+    keep = list(range(min(3, len(header))))
     used = sum(size(i) for i in keep) + 2 * (len(keep) - 1)
     for i in range(len(keep), len(header)):
         if used + 2 + size(i) > width:
