@@ -47,8 +47,8 @@ def test_identical_candidate_passes() -> None:
     base = result(10.0, 0.6)
     report, code = decide_gate(result(10.0, 0.6), base, [], None, strict=True)
     assert report.status == PASS and code == 0
-    assert [str(o.rule) for o in report.outcomes] == ["fd<=+15", "recall>=-0.13", "classes_covered>=-0",
-                                                        "fd_pixels<=+0.25", "class_share>=-0.6"]
+    assert [str(o.rule) for o in report.outcomes] == ["fd<=+19", "recall>=-0.15", "classes_covered>=-0",
+                                                        "fd_pixels<=+0.28", "class_share>=-0.6"]
 
 
 def test_clearly_worse_fails() -> None:

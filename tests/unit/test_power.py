@@ -171,9 +171,9 @@ def test_power_plans_a_missing_class_across_feature_spaces(tmp_path) -> None:
     assert main(["power", "--baseline", "digits-train", "--kind", "missing-class", "--size", "1", "--sizes", "250",
                  "--bootstrap", "10", "--draws", "4", "--device", "cpu", "--json", str(out)]) == 0
     p = json.loads(out.read_text())
-    assert set(p["rows"][0]["per_rule"]) == {"fd<=+15", "recall>=-0.13", "classes_covered>=-0", "fd_pixels<=+0.25",
+    assert set(p["rows"][0]["per_rule"]) == {"fd<=+19", "recall>=-0.15", "classes_covered>=-0", "fd_pixels<=+0.28",
                                                "class_share>=-0.6"}
-    assert p["correlations"]["null"]["rules"] == ["fd<=+15", "recall>=-0.13", "fd_pixels<=+0.25"]
+    assert p["correlations"]["null"]["rules"] == ["fd<=+19", "recall>=-0.15", "fd_pixels<=+0.28"]
     fd_fd_pixels = p["correlations"]["null"]["matrix"][0][2]
     assert 0.0 < fd_fd_pixels < 1.0  # one set of images feeds both FDs
 
@@ -189,7 +189,7 @@ def test_an_fd_shift_moves_the_primary_space_only(tmp_path) -> None:
     assert main(["power", "--baseline", "digits-train", "--kind", "fd-shift", "--size", "40", "--sizes", "4000",
                  "--bootstrap", "10", "--draws", "4", "--device", "cpu", "--json", str(out)]) == 0
     p = json.loads(out.read_text())
-    assert p["laws"]["fd_pixels<=+0.25"]["candidate"]["draws"]["delta"] == pytest.approx(0.0, abs=0.05)
-    assert p["laws"]["fd<=+15"]["candidate"]["draws"]["delta"] > 25
+    assert p["laws"]["fd_pixels<=+0.28"]["candidate"]["draws"]["delta"] == pytest.approx(0.0, abs=0.05)
+    assert p["laws"]["fd<=+19"]["candidate"]["draws"]["delta"] > 25
     per = p["rows"][0]["per_rule"]
-    assert per["fd<=+15"][0] > 0.95 and per["fd_pixels<=+0.25"][0] < 0.2
+    assert per["fd<=+19"][0] > 0.95 and per["fd_pixels<=+0.28"][0] < 0.2
