@@ -188,8 +188,9 @@ def table(trials: list[dict], rules: list[Rule] = RULES) -> str:
     return "\n".join(lines) + "\n\nDistribution over baselines: " + _summary(rates) + "."
 
 
-def main(argv: list[str]) -> None:
-    args = [a for a in argv if not a.startswith("--")]
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    args = [a for a in argv if a.isdigit()]
     if "--alternatives" in argv:
         alternatives(int(args[0]) if args else 10)
         argv = [*argv, "--table"]
