@@ -109,6 +109,47 @@ def run(baselines: int, candidates: int, start: int = 0, out: Path = OUT) -> lis
     return done
 
 
+E2E = ROOT / "runs" / "bench-baselines" / "e2e.json"
+E2E_BASELINES = (0, 5, 6)  # a typical one and the two with the most false alarms under version 3 in memory
+CANDIDATE_START = 10  # the candidates of the default run (10 baselines) start at block 10
+
+
+def vae_images(block_: int) -> np.ndarray:
+    """uint8 [N, 3, 8, 8] images of one seed block (the same images whose features `generated` holds)."""
+    from reference_models.api import load
+
+    x, _ = load(model_dir()).sample_labelled(list(range(block_ * N, (block_ + 1) * N)), 1000, progress=False)
+    return x.numpy()
+
+
+def end_to_end(candidates: int) -> list[dict]:
+    """The CI path for E2E_BASELINES: each baseline recorded with `eval --save-features`, each candidate gated
+    with `genbench gate` in a fresh folder (bench_gate.record / bench_gate.gate); resumed from E2E."""
+    from tests.benchmarks import bench_gate
+
+    done = json.loads(E2E.read_text()) if E2E.is_file() else []
+    have = {(d["baseline"], d["candidate"]) for d in done}
+    scratch = OUT.parent / "e2e-scratch"
+    for b in E2E_BASELINES:
+        todo = [c for c in range(candidates) if (b, c) not in have]
+        if not todo:
+            continue
+        import shutil
+
+        shutil.rmtree(scratch, ignore_errors=True)
+        bench_gate.record(scratch / "record", vae_images(b), True)
+        for c in todo:
+            out, secs = bench_gate.gate(scratch / f"ci-{c}", scratch / "record", vae_images(CANDIDATE_START + c))
+            done.append({"baseline": b, "candidate": c, "status": out["status"], "exit_code": out["exit_code"],
+                         "paired": out["paired"], "seconds": secs,
+                         "rules": {r["metric"]: r["status"] for r in out["rules"]},
+                         "diff": {r["metric"]: [r["diff"], *r["diff_ci95"]] for r in out["rules"]}})
+            atomic_write_json(E2E, done)
+            shutil.rmtree(scratch / f"ci-{c}", ignore_errors=True)
+        print(f"baseline {b} done", flush=True)
+    return done
+
+
 def alternatives(k: int) -> list[dict]:
     """k trials of every regression condition (resumed from ALT)."""
     feats, labels, ref = pools()
@@ -188,11 +229,33 @@ def table(trials: list[dict], rules: list[Rule] = RULES) -> str:
     return "\n".join(lines) + "\n\nDistribution over baselines: " + _summary(rates) + "."
 
 
+def _e2e_text(trials: list[dict]) -> str:
+    """The CI-path rates of E2E_BASELINES beside the decision code's on the same images."""
+    e2e = json.loads(E2E.read_text())
+    rows = ["| baseline | CI path: stopped (gate.json, exit 1) | paired | decision code on the same images |",
+            "|---:|---:|---:|---:|"]
+    for b in E2E_BASELINES:
+        mine = [d for d in e2e if d["baseline"] == b]
+        if not mine:
+            continue
+        k, mem = sum(d["exit_code"] == 1 for d in mine), [t for t in trials if t["baseline"] == b]
+        km = sum(bool(stops(t, RULES)) for t in mem)
+        rows.append(f"| {b} | {100 * k / len(mine):.1f}% ({k}/{len(mine)}) | {sum(d['paired'] for d in mine)}/"
+                    f"{len(mine)} | {100 * km / len(mem):.1f}% ({km}/{len(mem)}) |")
+    return ("\n\nThe CI path for three of these baselines (`eval --save-features` for the baseline, `genbench gate` "
+            "per candidate in a fresh folder with a fresh GENBENCH_HOME, through genbench.cli.main; the gate's "
+            "bootstrap seed is the protocol's, so single decisions near a tolerance can differ from the decision "
+            "code's, seeded per pair):\n\n" + "\n".join(rows))
+
+
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     args = [a for a in argv if a.isdigit()]
     if "--alternatives" in argv:
         alternatives(int(args[0]) if args else 10)
+        argv = [*argv, "--table"]
+    if "--e2e" in argv:  # the CI path, through files and genbench's CLI, for three of the baselines
+        end_to_end(40)
         argv = [*argv, "--table"]
     if "--fresh" in argv:  # the rules' check on baselines and candidates they were not chosen on
         run(10, 40, FRESH_START, FRESH)
@@ -208,6 +271,7 @@ def main(argv: list[str] | None = None) -> None:
             + table(trials, V2)
             + (f"\n\nTen other baselines and 40 other candidates (blocks {FRESH_START}-{FRESH_START + 49}), which the "
                "tolerances were not chosen on:\n\n" + table(fresh) if fresh else "")
+            + (_e2e_text(trials) if E2E.is_file() else "")
             + ("\n\nDetection under the same rules (each trial against a fresh real baseline drawn from "
                "digits-train):\n\n" + detection_table(alts) if alts else ""))
     write_section("False alarms by baseline (digits-default)", body)
