@@ -27,6 +27,12 @@ def add_value_range(p: argparse.ArgumentParser) -> None:
 QUIET_HELP = "no progress on stderr (a bar on a terminal; elsewhere a line per stage and at least every 10 s)"
 
 
+def add_feature_store(p: argparse.ArgumentParser) -> None:
+    """--batch-size and --cache-dir of a command that extracts features."""
+    p.add_argument("--batch-size", type=positive_int, default=64)
+    p.add_argument("--cache-dir", default=None, help="feature cache (default $GENBENCH_HOME/cache)")
+
+
 def add_quiet(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help=QUIET_HELP)
 

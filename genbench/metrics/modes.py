@@ -53,8 +53,8 @@ class Modes(Metric):
                "stacked_modes_raw", "stacked_kl")
     higher_is_better = {"modes_captured": True, "modes_captured_raw": True, "high_quality_fraction": True,
                         "reverse_kl": False, "classes_covered": True, "classes_hit_raw": True, "class_kl": False,
-                        "class_hist_p": True, "class_share": True, "stacked_modes_captured": True, "stacked_modes_raw": True,
-                        "stacked_kl": False}
+                        "class_hist_p": True, "class_share": True, "stacked_modes_captured": True,
+                        "stacked_modes_raw": True, "stacked_kl": False}
     needs = ("fake.points", "fake.class_probs", "fake.channel_classes")  # alternatives; see available()
     definition = ("modes / classes covered (significant given the classifier's confusion, and raw), KL, "
                   "class-histogram G-test; 2-D mixtures, classes, stacked digits")

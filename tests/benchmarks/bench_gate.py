@@ -23,10 +23,10 @@ Draws. digits has 1,797 images: 1,438 in digits-train, 359 in digits-test (the r
 real subsets of 1,000 cannot be drawn twice from 1,438, so every set (baseline and candidate alike) is
 N images drawn with replacement from a pool: digits-train itself (real), digits-train without 1 or 2
 classes (chosen per trial), digits-train blurred (3x3 binomial kernel mixed half and half with the
-image) or noised (Gaussian, σ = 25 of 255) (gate_pools.blur / noise), digits-train with one class k kept at 30%
-of its share and the other classes filling up to N ("class k at 30%", gate_decision.partial_rows), or 1,000 samples (seeds 0-999,
-DDIM 50 steps) of a DDPM trained on digits-train with the quick preset for a quarter of its steps (375
-of 1,500). Each trial draws a fresh baseline from digits-train and a fresh candidate (gate_decision.draw,
+image) or noised (Gaussian, σ = 25 of 255) (gate_pools.blur / noise), digits-train with one class k
+kept at 30% of its share and the other classes filling up to N ("class k at 30%",
+genbench.compare.regressions.partial_rows), or 1,000 samples (seeds 0-999, DDIM 50 steps) of a DDPM
+trained on digits-train with the quick preset for a quarter of its steps (375 of 1,500). Each trial draws a fresh baseline from digits-train and a fresh candidate (gate_decision.draw,
 seeded by N, condition and trial). The gate's bootstrap (B = 200) is seeded by the baseline's seed, as
 in CI.
 
@@ -64,7 +64,8 @@ RECORD = ["eval", "--samples", "baseline.npz", "--protocol", "digits-default", "
 GATE = ["gate", "--candidate", "candidate.npz", "--baseline", "baseline_result.json", "--protocol",
         "digits-default", "--json", "gate.json"]
 INTERVALS = ("paired", "independent")
-PARTIAL_DOC = """One class kept at 30% of its share, the others filling up to N = 1,000 (gate_decision.partial_rows), for
+PARTIAL_DOC = """One class kept at 30% of its share, the others filling up to N = 1,000
+(genbench.compare.regressions.partial_rows), for
 each of the ten classes, gated end to end on the CI path exactly as the trials above (record with
 `--save-features`, gate in a fresh folder with a fresh GENBENCH_HOME; paired path only) under digits-default
 version 3's default rules, which add `class_share>=-0.6` (the worst-kept class's share relative to the

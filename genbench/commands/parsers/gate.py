@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from genbench.commands.common import add_device, add_quiet, add_weights, positive_int
+from genbench.commands.common import add_device, add_feature_store, add_quiet, add_weights, positive_int
 from genbench.commands.parsers import Run
 
 INCONCLUSIVE_FAILS = True  # genbench.compare.gate.INCONCLUSIVE_FAILS, declared here (a test checks they agree)
@@ -43,8 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="metric and bootstrap seed (default: the protocol's; never a result file's)")
     p.add_argument("--num-samples", type=positive_int, default=None,
                    help="default: the protocol's N (the baseline's without a protocol N)")
-    p.add_argument("--batch-size", type=positive_int, default=64)
-    p.add_argument("--cache-dir", default=None, help="feature cache (default $GENBENCH_HOME/cache)")
+    add_feature_store(p)
     p.add_argument("--name", default="candidate", help="candidate name in the report")
     add_quiet(p)
     add_device(p)

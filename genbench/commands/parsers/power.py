@@ -14,7 +14,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help='e.g. "fd<=+15" (repeatable; default: the protocol\'s gate rules)')
     p.add_argument("--baseline", required=True, help="baseline pilot samples (folder, .npz/.npy, dataset name)")
     p.add_argument("--candidate", default=None, help="candidate pilot samples (instead of --kind)")
-    p.add_argument("--kind", default=None, help="a regression of the baseline: blur, noise, missing-class, partial-class, fd-shift")
+    p.add_argument("--kind", default=None,
+                   help="a regression of the baseline: blur, noise, missing-class, partial-class, fd-shift")
     p.add_argument("--size", type=float, default=None,
                    help="its size: blur steps, noise sigma (of 255), classes removed or thinned (partial-class), "
                         "fd shift (in the primary metric's feature space; other spaces unchanged)")

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import argparse
 
-from genbench.commands.common import add_device, add_quiet, add_value_range, add_weights, positive_int
+from genbench.commands.common import (add_device, add_feature_store, add_quiet, add_value_range, add_weights,
+                                      positive_int)
 from genbench.commands.parsers import Run
 
 
@@ -26,8 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="with 'import': the layout of FILE")
     p.add_argument("--n", type=positive_int, default=None, help="with 'import': number of images behind mu/sigma")
     p.add_argument("--num", type=positive_int, default=None, help="use the first N images of SOURCE")
-    p.add_argument("--batch-size", type=positive_int, default=64)
-    p.add_argument("--cache-dir", default=None, help="feature cache (default $GENBENCH_HOME/cache)")
+    add_feature_store(p)
     p.add_argument("--no-cache", action="store_true", help="do not read or write the feature cache")
     add_value_range(p)
     add_quiet(p)
