@@ -149,3 +149,48 @@ def test_rooted_fd_refuses_mismatched_dimensions():
     mr, sr = fn.feature_stats(real)
     with pytest.raises(ConfigError, match="dimensions disagree"):
         frechet_distance_rooted(np.zeros(5), np.eye(5), mr, sr, psd_sqrt(sr))
+
+
+def _nuclear_fd(f: np.ndarray, r: np.ndarray) -> float:
+    """FD of two row sets with tr((Σf Σr)^½) = ‖Af Arᵀ‖_* (Σ = AᵀA, A the centred rows / √(n−1)): singular
+    values carry no square-rooted rounding noise in null directions, unlike any eigenvalue path."""
+    af = (f - f.mean(axis=0)) / np.sqrt(len(f) - 1.0)  # [nf, D]
+    ar = (r - r.mean(axis=0)) / np.sqrt(len(r) - 1.0)  # [nr, D]
+    diff = f.mean(axis=0) - r.mean(axis=0)
+    nuclear = np.linalg.svd(af @ ar.T, compute_uv=False).sum()
+    return float(diff @ diff + (af * af).sum() + (ar * ar).sum() - 2.0 * nuclear)
+
+
+def _singular_sets(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Digits-like features: 3 equal channels of 16 'pixels', 4 of them never lit, and dead units in a
+    24-unit embedding (the ranks are 12 and 10, D = 48 and 24)."""
+    rng = np.random.default_rng(seed)
+    pix = rng.uniform(0, 1, (400, 16)) ** 2
+    pix[:, :4] = 0.0
+    emb = np.maximum(rng.standard_normal((300, 24)) @ rng.standard_normal((24, 24)), 0.0)
+    emb[:, 10:] = 0.0
+    return np.tile(pix, 3), emb
+
+
+@pytest.mark.parametrize("space", [0, 1])
+def test_resampled_reference_in_its_range_equals_nuclear_norm_oracle(space):
+    fake_all, real_all = _singular_sets(0), _singular_sets(1)
+    fake, real = fake_all[space][:250], real_all[space][:200]
+    rrows = CountedRows(real)
+    q = rrows.basis()
+    assert q is not None and q.shape[1] == (12 if space == 0 else 10)
+    np.testing.assert_allclose(q.T @ q, np.eye(q.shape[1]), atol=1e-12)
+    frows, rng = CountedRows(fake), np.random.default_rng(5)
+    for _ in range(5):
+        (i, c), (j, cr) = _counts(rng, len(fake)), _counts(rng, len(real))
+        got = fd_of_counts(frows, c, FixedReference.of_counts(rrows, cr))
+        assert got == pytest.approx(_nuclear_fd(fake[i], real[j]), rel=1e-11)
+
+
+def test_full_rank_reference_has_no_basis_and_a_cholesky_factor():
+    _, real = _sets(d=12, nr=200)
+    rows = CountedRows(real)
+    assert rows.basis() is None
+    ref = FixedReference.of_counts(rows, np.ones(len(real)))
+    assert ref.low is not None and ref.root is None
+    np.testing.assert_allclose(ref.low @ ref.low.T, np.cov(real, rowvar=False), rtol=0, atol=1e-12)

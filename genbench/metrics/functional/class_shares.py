@@ -60,7 +60,7 @@ def _ratio(pi: np.ndarray, n_a: float, n_b: float) -> np.ndarray:
 
 def share_change(a: np.ndarray, b: np.ndarray, alpha: float = ALPHA) -> ShareChange:
     """The relative change of the worst-kept class's share from counts b [K] to counts a [K]."""
-    from scipy.stats import beta
+    from scipy.special import betaincinv  # = scipy.stats.beta.ppf(q, a, b), bit for bit, without scipy.stats
 
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)  # [K], [K]
     if a.shape != b.shape or a.ndim != 1 or (a < 0).any() or (b < 0).any():
@@ -71,8 +71,8 @@ def share_change(a: np.ndarray, b: np.ndarray, alpha: float = ALPHA) -> ShareCha
     seen = np.flatnonzero(a + b > 0)
     ak, bk = a[seen], b[seen]  # [K']
     level = alpha / len(seen)
-    pi_lo = np.where(ak > 0, beta.ppf(level / 2, ak, bk + 1), 0.0)
-    pi_hi = np.where(bk > 0, beta.ppf(1 - level / 2, ak + 1, np.maximum(bk, 1e-300)), 1.0)
+    pi_lo = np.where(ak > 0, betaincinv(ak, bk + 1, level / 2), 0.0)
+    pi_hi = np.where(bk > 0, betaincinv(ak + 1, np.maximum(bk, 1e-300), 1 - level / 2), 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         point = np.where(bk > 0, (ak / n_a) / (bk / n_b), np.inf)  # [K']
     i = int(np.argmin(point))

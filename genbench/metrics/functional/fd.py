@@ -29,6 +29,7 @@ import numpy as np
 import torch
 
 from genbench.errors import ConfigError, NotEnoughSamplesError
+from genbench.metrics.functional.fd_fast import CHOL_MIN_PIVOT
 from genbench.numerics import small_linalg
 
 
@@ -50,7 +51,6 @@ def feature_stats(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return x.mean(axis=0), np.cov(x, rowvar=False)
 
 
-CHOL_MIN_PIVOT = 1e-8  # Cholesky path only if every pivot² >= this × the largest variance of Σ₁
 
 
 def _psd_sqrt(sigma: np.ndarray) -> np.ndarray:

@@ -17,8 +17,16 @@ not move a comparison, while the generated sample's noise is what differs betwee
 makes the exact replicate cheap. The interval therefore answers "how far would FD move if another N
 samples were drawn from this model, against this reference". The paired comparison of two models
 (genbench.compare.paired) resamples the shared reference too: each of its replicates draws the reference
-once (`FixedReference.of_counts`: weighted moments, one `eigh` for its root) and scores both models
-against that one draw.
+once (`FixedReference.of_counts`) and scores both models against that one draw.
+
+A resampled reference is held in the range of its pool's centred rows (`CountedRows.basis`, Q [D, r],
+computed once per pool): every resample's covariance lies there, so tr((Σf Σr*)^½) = Σ √λ(Lᵀ (QᵀΣf*Q) L)
+with Qᵀ Σr* Q = L Lᵀ (one Cholesky, r × r; its root by eigh when it is nearly singular). Features with dead
+units or repeated channels (the digits classifier: 32 of 64 units; pixels: 3 equal channels) have r well
+below D, and the exact null directions no longer add the square roots of eigh's rounding noise (about
+1e-8·√scale each) to the replicate: on digits-default's classifier space a paired gate's FD interval moved
+by 2e-7 relative against the full-D root path (tests/unit/test_fd_fast.py checks the replicate against
+the nuclear norm of Af Arᵀ, which has no such noise).
 
 Exact replicate from row counts c [N] (Σc = n; a resample is a multiset of rows). Let X0 = X − μ (the
 rows centred once at their full mean), m = X0ᵀc/n and Y = X0 R:
@@ -28,10 +36,9 @@ a weighted Gram of the ~63% distinct rows (a symmetric rank-k update, `dsyrk`, �
 multiply-adds, on rows gathered into a reused buffer), a rank-1 `dsyr` and one `eigvalsh` (torch.linalg:
 LAPACK from MKL in the torch wheels, 2.7× faster than numpy's OpenBLAS dsyevd at 2048-d on one thread).
 The same Gram on X0 itself gives Σ* of a resampled reference. Against a fixed reference Y is computed once
-(n·d² work); when the reference is resampled too its root changes every replicate, so the fixed-root
-trick (Y cached) cannot apply: the drawn rows are rotated by that replicate's R (x0ᵢ R, 2·n'·d² work),
-still cheaper than forming Σf* and then R Σf* R (4·d³). Either way the value equals the full
-recomputation (np.cov of the materialised resample, then FD) up to rounding; tests/unit/test_fd_fast.py
+(n·d² work); when the reference is resampled too its factor changes every replicate, so Σf* is formed in
+the reference's basis (rows X0 Q, projected once per pool pair) and congruent with L (4·r³ work). Either
+way the value equals the full recomputation (np.cov of the materialised resample, then FD) up to rounding; tests/unit/test_fd_fast.py
 checks 1e-9.
 """
 from __future__ import annotations
@@ -46,6 +53,8 @@ from scipy.linalg.blas import dsyr, dsyrk
 from genbench.errors import ConfigError
 from genbench.numerics import small_linalg
 
+CHOL_MIN_PIVOT = 1e-8  # Cholesky path only if every pivot² >= this × the largest variance of Σ
+RANGE_TOL = 1e-12  # a direction of the centred rows with variance below this × the largest is null
 CHUNK = 8192  # rows per rank-k update: bounds the scaled copy to CHUNK × D float64
 
 
@@ -86,11 +95,14 @@ def frechet_distance_rooted(mu_f: np.ndarray, sigma_f: np.ndarray, mu_r: np.ndar
 
 @dataclass(frozen=True)
 class FixedReference:
-    """The reference side of FD, fixed across the FDs computed against it."""
+    """The reference side of FD, fixed across the FDs computed against it: its covariance's symmetric root
+    R = Σr^½, or (a resampled reference, `of_counts`) its lower Cholesky factor L, Σr = L Lᵀ."""
 
     mu: np.ndarray  # [D] float64
     trace: float  # tr Σr
-    root: np.ndarray  # [D, D] float64, R = Σr^½
+    root: np.ndarray | None  # [r, r] float64, R = Σr^½ (in `basis` when given; None when `low` is given)
+    low: np.ndarray | None = None  # [r, r] float64 lower-triangular L with Σr = L Lᵀ (in `basis` when given)
+    basis: np.ndarray | None = None  # [D, r] orthonormal columns spanning Σr's range (None: all of R^D)
 
     @classmethod
     def of(cls, mu: np.ndarray, sigma: np.ndarray, root: np.ndarray | None = None) -> "FixedReference":
@@ -100,19 +112,47 @@ class FixedReference:
 
     @classmethod
     def of_counts(cls, rows: "CountedRows", c: np.ndarray) -> "FixedReference":
-        """The reference resample with row counts c [N] over `rows` (its root from one eigh)."""
-        return cls.of(*rows.moments(c))
+        """The reference resample with row counts c [N] over `rows`, held in the range of the pool's centred
+        rows (every resample's covariance lies there): S = Qᵀ Σr* Q [r, r] by its Cholesky factor (one
+        `potrf`), or its root (one eigh) when S is (nearly) singular."""
+        basis = rows.basis()
+        n, m = rows.shift(c)
+        s = rows.covariance_in(c, n, m, basis)  # [r, r]
+        trace = float((c @ rows.sq - n * (m @ m)) / (n - 1.0))  # tr Σr*
+        low = cholesky_lower(s)
+        return cls(rows.mu + m, trace, psd_sqrt(s) if low is None else None, low, basis)
+
+    def congruence(self, s: np.ndarray) -> np.ndarray:
+        """Lᵀ S L, or R S R [r, r], of a full symmetric S [r, r] given in this reference's basis: its
+        eigenvalues are those of Σf Σr."""
+        return self.low.T @ s @ self.low if self.low is not None else self.root @ s @ self.root
 
     def distance(self, mu_f: np.ndarray, sigma_f: np.ndarray) -> float:
         """FD of a generated set's statistics (mean [D], covariance [D, D]) against this reference:
         tr((Σf Σr)^½) = Σ √λ(R Σf R)."""
+        if self.root is None or self.basis is not None:
+            raise ConfigError("FD: a resampled reference scores row counts only (fd_of_counts)")
         rsr = self.root @ sigma_f @ self.root  # [D, D] R Σf R
         return self.fd_from(mu_f, float(np.trace(sigma_f)), rsr)
 
     def fd_from(self, mu_f: np.ndarray, trace_f: float, rsr_upper: np.ndarray) -> float:
-        """FD from the generated mean [D], tr Σf and R Σf R [D, D] (its upper triangle is read)."""
+        """FD from the generated mean [D], tr Σf and R Σf R (or Lᵀ Σf L) [D, D] (its upper triangle is read)."""
         diff = mu_f - self.mu
         return float(diff @ diff + trace_f + self.trace - 2.0 * _trace_sqrt_eig(rsr_upper))
+
+
+def cholesky_lower(sigma: np.ndarray) -> np.ndarray | None:
+    """Lower Cholesky factor [D, D] of a symmetric Σ [D, D], or None when Σ is singular or numerically close
+    to it (a pivot² below CHOL_MIN_PIVOT × the largest variance): the eigh path is kept there."""
+    s = np.asarray(sigma, dtype=np.float64)
+    try:
+        with small_linalg(len(s)):
+            low = np.linalg.cholesky(s)
+    except np.linalg.LinAlgError:
+        return None
+    pivots = np.diagonal(low) ** 2  # [D]
+    scale = float(np.diagonal(s).max()) if len(s) else 0.0
+    return low if scale > 0 and float(pivots.min()) >= CHOL_MIN_PIVOT * scale else None
 
 
 class CountedRows:
@@ -128,8 +168,9 @@ class CountedRows:
         x -= self.mu
         self.x0 = x  # [N, D]
         self.sq = np.einsum("ij,ij->i", x, x)  # [N] ‖x0ᵢ‖²
-        self._gram: np.ndarray | None = None  # work buffers, allocated on first use
-        self._buf: np.ndarray | None = None
+        self._work: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # width -> (gram, rows) buffers, on first use
+        self._basis: tuple[np.ndarray | None] | None = None  # (basis or None,), computed on first use
+        self._projected: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # id(basis) -> (basis, X0 basis [N, r])
 
     @property
     def dim(self) -> int:
@@ -142,33 +183,62 @@ class CountedRows:
             raise ConfigError(f"FD bootstrap: a resample needs at least 2 rows, got {n:g}")
         return n, (c @ self.x0) / n
 
+    def basis(self) -> np.ndarray | None:
+        """[D, r] orthonormal basis of the range of the centred rows (the eigenvectors of X0ᵀX0 whose
+        eigenvalue exceeds RANGE_TOL × the largest), or None when that is all of R^D. Dead units and
+        repeated channels leave exact null directions; eigh puts rounding noise (about 1e-16 of the
+        largest) there, whose square roots FD would otherwise add up."""
+        if self._basis is None:
+            g = dsyrk(1.0, self.x0.T, trans=0)  # upper [D, D] X0ᵀ X0
+            with small_linalg(self.dim):
+                w, v = (t.numpy() for t in torch.linalg.eigh(torch.from_numpy(np.ascontiguousarray(g)), UPLO="U"))
+            keep = w > RANGE_TOL * max(float(w.max()), 0.0)  # [D]
+            self._basis = (None if keep.all() else np.ascontiguousarray(v[:, keep]),)
+        return self._basis[0]
+
+    def projected(self, basis: np.ndarray | None) -> np.ndarray:
+        """[N, r] the centred rows in `basis` (X0 itself when None), kept per basis (the basis kept alive
+        with it, so its id stays its own)."""
+        if basis is None:
+            return self.x0
+        if id(basis) not in self._projected:
+            self._projected[id(basis)] = (basis, self.x0 @ basis)
+        return self._projected[id(basis)][1]
+
+    def covariance_in(self, c: np.ndarray, n: float, m: np.ndarray, basis: np.ndarray | None) -> np.ndarray:
+        """Qᵀ Σ* Q [r, r] (full symmetric, fresh) of the resample c (size n, mean shift m [D]) in `basis` Q
+        [D, r] (None: Σ* itself): (Zᵀ diag(c) Z − n (Qᵀm)(Qᵀm)ᵀ)/(n−1), Z = X0 Q."""
+        gram = self.weighted_gram(c, 1.0 / (n - 1.0), self.projected(basis))
+        mq = m if basis is None else m @ basis  # [r]
+        gram = dsyr(-n / (n - 1.0), mq, a=gram, lower=0, overwrite_a=1)
+        return np.triu(gram) + np.triu(gram, 1).T
+
     def moments(self, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(mean [D], N−1 covariance [D, D]) of the resample c: (X0ᵀ diag(c) X0 − n m mᵀ)/(n−1)."""
         n, m = self.shift(c)
-        gram = self.weighted_gram(c, 1.0 / (n - 1.0))
-        gram = dsyr(-n / (n - 1.0), m, a=gram, lower=0, overwrite_a=1)
-        return self.mu + m, np.triu(gram) + np.triu(gram, 1).T  # a fresh full symmetric [D, D]
+        return self.mu + m, self.covariance_in(c, n, m, None)
 
     def weighted_gram(self, c: np.ndarray, alpha: float, rows: np.ndarray | None = None,
                       rotate: np.ndarray | None = None) -> np.ndarray:
-        """Upper triangle [D, D] of alpha Σ cᵢ zᵢ zᵢᵀ over the drawn rows (cᵢ > 0), zᵢ the row i of `rows`
-        ([N, D]; None: X0), times `rotate` [D, D] if given. Symmetric rank-k updates of CHUNK rows at a
+        """Upper triangle [W, W] of alpha Σ cᵢ zᵢ zᵢᵀ over the drawn rows (cᵢ > 0), zᵢ the row i of `rows`
+        ([N, W]; None: X0), times `rotate` [W, W] if given. Symmetric rank-k updates of CHUNK rows at a
         time, gathered into buffers reused across calls (no fresh pages per replicate); the result lives in
-        a buffer that the next call overwrites."""
+        a buffer that the next call of the same width overwrites."""
         src, drawn = self.x0 if rows is None else rows, np.flatnonzero(c)
-        if self._gram is None:
-            self._gram = np.zeros((self.dim, self.dim), order="F")  # [D, D] float64
-            self._buf = np.empty((min(CHUNK, self.n), self.dim))  # [chunk, D] float64
-        gram = self._gram
+        width = src.shape[1]
+        if width not in self._work:
+            self._work[width] = (np.zeros((width, width), order="F"),  # [W, W] float64
+                                 np.empty((min(CHUNK, self.n), width)))  # [chunk, W] float64
+        gram, buf = self._work[width]
         gram.fill(0.0)
         for start in range(0, len(drawn), CHUNK):
             sel = drawn[start:start + CHUNK]
-            part = self._buf[:len(sel)]
+            part = buf[:len(sel)]
             if rotate is None:
                 np.take(src, sel, axis=0, out=part)
             else:
                 np.matmul(src[sel], rotate, out=part)
-            part *= np.sqrt(c[sel])[:, None]  # [c, D]
+            part *= np.sqrt(c[sel])[:, None]  # [c, W]
             gram = dsyrk(alpha, part.T, beta=1.0, c=gram, trans=0, overwrite_c=1)
         return gram
 
@@ -177,13 +247,15 @@ def fd_of_counts(rows: CountedRows, c: np.ndarray, ref: FixedReference, y: np.nd
     """FD of the resample with row counts c [N] of `rows` against `ref` (formulas: module docstring).
 
     y: the rows in the reference root's basis, X0 R [N, D], when the reference is fixed across replicates
-    (computed once by the caller); None (the reference is itself a resample) rotates the drawn rows only.
+    (computed once by the caller); None: Σf* in the reference's basis, then Lᵀ Σf* L (or R Σf* R).
     """
     if rows.dim != len(ref.mu):
         raise ConfigError(f"FD bootstrap: features of dimension {rows.dim} do not fit a {len(ref.mu)}-d reference")
     n, m = rows.shift(c)
     tr_f = (c @ rows.sq - n * (m @ m)) / (n - 1.0)
-    gram = rows.weighted_gram(c, 1.0 / (n - 1.0), y, None if y is not None else ref.root)  # Yᵀ diag(c) Y/(n−1)
+    if y is None:  # a resampled reference: Σf* in its basis, then one congruence
+        return ref.fd_from(rows.mu + m, tr_f, ref.congruence(rows.covariance_in(c, n, m, ref.basis)))
+    gram = rows.weighted_gram(c, 1.0 / (n - 1.0), y)  # Yᵀ diag(c) Y/(n−1)
     gram = dsyr(-n / (n - 1.0), ref.root @ m, a=gram, lower=0, overwrite_a=1)  # − n (Rm)(Rm)ᵀ/(n−1)
     return ref.fd_from(rows.mu + m, tr_f, gram)
 

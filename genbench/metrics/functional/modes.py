@@ -38,18 +38,28 @@ ALPHA = 0.001  # per class / mode, one-sided
 
 def significant_counts(counts: np.ndarray, rates: np.ndarray, alpha: float = ALPHA) -> np.ndarray:
     """Boolean [K]: count n_k is significant against Bin(N, rate_k), N = counts.sum(), one-sided."""
-    from scipy.stats import binom
-
     c = np.asarray(counts, dtype=np.float64)  # [K]
     r = np.clip(np.asarray(rates, dtype=np.float64), 0.0, 1.0)  # [K]
     n = int(round(c.sum()))
-    pvals = binom.sf(c - 1, n, r)  # P(X >= n_k)
-    return (c > 0) & (pvals < alpha)
+    return (c > 0) & (binomial_sf(c - 1, n, r) < alpha)
+
+
+def binomial_sf(k: np.ndarray, n: int, p: np.ndarray) -> np.ndarray:
+    """[K] P(X > k), X ~ Bin(n, p), for integer-valued k: the regularised incomplete beta I_p(k+1, n−k),
+    which is what scipy.stats.binom.sf evaluates (bit for bit, tested), without importing scipy.stats
+    (0.4 s of every command that scores classes)."""
+    from scipy.special import betainc
+
+    k = np.asarray(k, dtype=np.float64)
+    inside = (k >= 0) & (k < n)
+    with np.errstate(invalid="ignore"):
+        sf = betainc(np.where(inside, k + 1.0, 1.0), np.where(inside, n - k, 1.0), p)
+    return np.where(inside, sf, np.where(k < 0, 1.0, 0.0))
 
 
 def g_test_p(fake_counts: np.ndarray, real_counts: np.ndarray) -> tuple[float, float]:
     """(G, p) of the G-test of homogeneity of two histograms over the bins seen in either."""
-    from scipy.stats import chi2
+    from scipy.special import chdtrc  # = scipy.stats.chi2.sf(x, df), bit for bit, without scipy.stats
 
     table = np.stack([fake_counts, real_counts]).astype(np.float64)  # [2, K]
     table = table[:, table.sum(axis=0) > 0]
@@ -58,7 +68,7 @@ def g_test_p(fake_counts: np.ndarray, real_counts: np.ndarray) -> tuple[float, f
     expected = table.sum(axis=1, keepdims=True) * table.sum(axis=0, keepdims=True) / table.sum()
     nz = table > 0
     g = float(2.0 * (table[nz] * np.log(table[nz] / expected[nz])).sum())
-    return g, float(chi2.sf(g, table.shape[1] - 1))
+    return g, float(chdtrc(table.shape[1] - 1, g))
 
 
 def kl_to_uniform(counts: np.ndarray) -> float:
