@@ -5,9 +5,10 @@
    whole protocol. With `--compare-rev REV` the same measurement runs on a checkout of REV in a
    subprocess (a temporary git worktree), so before and after are measured side by side in one run.
    Budget: whole evaluation <= 15 s; no metric's interval above 5x its point plus 1 s.
-2. KID at 50,000 x 50,000, 2048-d, 100 subsets of 1,000, from random features: genbench's point, the
-   same estimator in torch-fidelity (`metric_kid.kid_features_to_metric`, float32 kernels) on the same
-   features, and genbench with B = 200 (the row-count engine). Budget: point <= torch-fidelity; B = 200
+2. KID at 50,000 x 50,000, 2048-d, 100 subsets of 1,000, from random features: `kid`'s point in its
+   default float32 numerics and in float64 (kd's convention), the same estimator in torch-fidelity
+   (`metric_kid.kid_features_to_metric`, float32) on the same features, and `kid` with B = 200 (the
+   row-count engine). Budget: float32 point <= torch-fidelity (medians of 3 interleaved runs); B = 200
    <= 3 minutes.
 3. IS at 50,000 (1,008 logits), 10 splits, with B = 200.
 4. The README's CI step: `genbench gate` from a committed baseline result and its features file at N = 1,000
@@ -36,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[2]
 FAMILIES = ("fd", "kd", "classifier_score", "pr", "dc", "vendi", "modes", "ndb", "duplicates", "ssim_diversity")
 BOOT = 200
 N_DIGITS, N_BIG, DIM = 1000, 50_000, 2048
+KID_REPEATS = 3  # kid's float32 point and torch-fidelity: medians of this many interleaved runs
 
 
 def _peak_gib() -> float:
@@ -68,7 +70,15 @@ def _big(seed: int, shift: float, dim: int = DIM) -> np.ndarray:
     return (np.random.default_rng(seed).standard_normal((N_BIG, dim), dtype=np.float32) + shift)
 
 
+def _timed(f):
+    t0 = time.perf_counter()
+    out = f()
+    return out, time.perf_counter() - t0
+
+
 def case_kid() -> dict:
+    """kid's point in its default float32 convention and in float64 (kd's), torch-fidelity on the same features
+    in the same process, and kid with B = 200."""
     import torch
     from torch_fidelity.metric_kid import kid_features_to_metric
 
@@ -76,18 +86,22 @@ def case_kid() -> dict:
 
     load_all()
     fake, real = _big(2, 0.02), _big(1, 0.0)
-    m = METRICS.get("kd")()  # 100 subsets of 1,000
+    kid = METRICS.get("kid")
+    m32, m64 = kid(), kid(kid.Params(precision="float64"))  # 100 subsets of 1,000
     inputs = MetricInputs({"fake.embedding": fake, "real.embedding": real})
-    t0 = time.perf_counter()
-    point = m.point(inputs, MetricConfig())["kd"].value
-    t1 = time.perf_counter()
-    tf = kid_features_to_metric(torch.from_numpy(fake), torch.from_numpy(real), kid_subsets=100,
-                                kid_subset_size=1000, rng_seed=0, verbose=False)["kernel_inception_distance_mean"]
-    t2 = time.perf_counter()
-    v = compute_with_ci(m, inputs, MetricConfig(bootstrap=BOOT))["kd"]
-    t3 = time.perf_counter()
-    return {"point_s": t1 - t0, "torch_fidelity_s": t2 - t1, "ci_s": t3 - t2, "value": point, "tf_value": tf,
-            "ci95": list(v.ci95), "peak_gib": _peak_gib()}
+    points, tfs = [], []
+    for _ in range(KID_REPEATS):  # interleaved, so a neighbour's load falls on both alike
+        point, t = _timed(lambda: m32.point(inputs, MetricConfig())["kid"].value)
+        points.append(t)
+        tf, t = _timed(lambda: kid_features_to_metric(
+            torch.from_numpy(fake), torch.from_numpy(real), kid_subsets=100, kid_subset_size=1000, rng_seed=0,
+            verbose=False)["kernel_inception_distance_mean"])
+        tfs.append(t)
+    point64, point64_s = _timed(lambda: m64.point(inputs, MetricConfig())["kid"].value)
+    v, ci_s = _timed(lambda: compute_with_ci(m32, inputs, MetricConfig(bootstrap=BOOT))["kid"])
+    return {"point_s": float(np.median(points)), "point64_s": point64_s, "torch_fidelity_s": float(np.median(tfs)),
+            "point_runs_s": points, "torch_fidelity_runs_s": tfs, "ci_s": ci_s, "value": point / 1000.0,
+            "value64": point64 / 1000.0, "tf_value": tf, "ci95": list(v.ci95), "peak_gib": _peak_gib()}
 
 
 def case_is() -> dict:
@@ -197,10 +211,11 @@ def _body(res: dict, rev: str | None) -> str:
     if "kid" in res:
         k = res["kid"]
         lines += ["", "### KID at 50,000 × 50,000, 2048-d, 100 subsets of 1,000 (random features)", "",
-                  "| genbench point s | torch-fidelity point s (float32 kernels) | genbench B = 200 s (point + "
-                  "interval) | peak RSS GiB | genbench value | torch-fidelity value |", "|---:|---:|---:|---:|---:|---:|",
-                  f"| {k['point_s']:.1f} | {k['torch_fidelity_s']:.1f} | {k['ci_s']:.1f} | {k['peak_gib']:.2f} | "
-                  f"{k['value']:.3e} | {k['tf_value']:.3e} |"]
+                  "| kid point s (float32, default; median of 3) | point s (float64, kd's convention) | "
+                  "torch-fidelity point s (float32; median of 3) | kid B = 200 s (point + interval) | peak RSS GiB | "
+                  "kid value (raw MMD²) | float64 value | torch-fidelity value |", "|" + "---:|" * 8,
+                  f"| {k['point_s']:.1f} | {k['point64_s']:.1f} | {k['torch_fidelity_s']:.1f} | {k['ci_s']:.1f} | "
+                  f"{k['peak_gib']:.2f} | {k['value']:.4e} | {k['value64']:.4e} | {k['tf_value']:.4e} |"]
     if "is" in res:
         i = res["is"]
         lines += ["", "### IS at 50,000 (1,008 classes, 10 splits)", "",

@@ -79,6 +79,51 @@ def test_kid_matches_torch_fidelity_when_subset_is_whole_set():
     assert std == pytest.approx(0.0, abs=1e-12)
 
 
+KID_POLY = dict(kid_kernel="poly", kid_kernel_poly_degree=3, kid_kernel_poly_gamma=None, kid_kernel_poly_coef0=1)
+
+
+@pytest.mark.parametrize("d", [48, 2048])  # 1/d inexact in float32, and Inception's width (1/d exact)
+def test_kid_float32_subsets_equal_torch_fidelitys_bit_for_bit(d):
+    """precision "float32" (kid's default) is torch-fidelity's numerics: on the same rows in the same order, a
+    subset's MMD² equals torch_fidelity/metric_kid.py's `kernel_mmd` (its `kernel_poly` and unbiased `mmd2` on
+    float32 features) exactly, and the mean over genbench's subsets is the mean of those values."""
+    from torch_fidelity.metric_kid import kernel_mmd
+
+    from genbench.metrics.functional.kd_counts import subset_rows
+
+    x, y = (_features(5, 150, d).astype(np.float32), _features(6, 140, d, shift=0.2).astype(np.float32))
+    rows = subset_rows(150, 140, 4, 100, 0)
+    theirs = [float(kernel_mmd(x[i], y[j], **KID_POLY)) for i, j in rows]
+    assert [fn.mmd2_unbiased_poly(x[i], y[j], precision="float32") for i, j in rows] == theirs
+    assert fn.kernel_inception_distance(x, y, 4, 100, 0, precision="float32")[0] == np.mean(theirs)
+    assert fn.kernel_inception_distance(x, y, 4, 100, 0)[0] != np.mean(theirs)  # float64: the other convention
+
+
+def test_kid_default_equals_kid_features_to_metric_on_the_same_subset():
+    """End to end: `kid` with its defaults but one subset of the whole sets equals 1000 × torch-fidelity's
+    kid_features_to_metric when both take the same rows in the same order. torch-fidelity permutes with
+    RandomState(rng_seed).choice, so its inputs are laid out for its permutation to yield genbench's subset."""
+    from torch_fidelity.metric_kid import kid_features_to_metric
+
+    from genbench.metrics import METRICS, MetricConfig, MetricInputs, load_all
+    from genbench.metrics.functional.kd_counts import subset_rows
+
+    load_all()
+    n, seed = 120, 3
+    x, y = (np.abs(_features(s, n, 2048, shift=sh)).astype(np.float32) for s, sh in ((7, 0.1), (8, 0.0)))
+    (i, j), = subset_rows(n, n, 1, n, seed)
+    rs = np.random.RandomState(1)
+    pi, pj = rs.choice(n, n, replace=False), rs.choice(n, n, replace=False)  # torch-fidelity's draws
+    xt, yt = np.empty_like(x), np.empty_like(y)
+    xt[pi], yt[pj] = x[i], y[j]  # xt[pi] is genbench's subset x[i]
+    ref = kid_features_to_metric(torch.from_numpy(xt), torch.from_numpy(yt), kid_subsets=1, kid_subset_size=n,
+                                 verbose=False, rng_seed=1, **KID_POLY)["kernel_inception_distance_mean"]
+    kid = METRICS.get("kid")
+    got = kid(kid.Params(subsets=1, subset_size=n)).point(
+        MetricInputs({"fake.embedding": x, "real.embedding": y}), MetricConfig(seed=seed))["kid"]
+    assert got.value == 1000.0 * ref and got.details["precision"] == "float32"
+
+
 def _prdc_reference(real: np.ndarray, fake: np.ndarray, k: int) -> dict:
     import prdc
 

@@ -26,8 +26,14 @@ def _counts(rng: np.random.Generator, n: int) -> np.ndarray:
     return np.bincount(rng.integers(0, n, n), minlength=n).astype(np.float64)
 
 
-def _kd(subsets: int = 12, size: int = 40):
-    return METRICS.get("kd")(METRICS.get("kd").Params(subsets=subsets, subset_size=size))
+def _kd(subsets: int = 12, size: int = 40, precision: str = "float64"):
+    return METRICS.get("kd")(METRICS.get("kd").Params(subsets=subsets, subset_size=size, precision=precision))
+
+
+# precision "float32" (kid's default): the point sums each subset's m² float32 kernel values (of order 1 here)
+# in float32 as torch-fidelity does, the replicates sum the same float32 kernels in float64. They agree to the
+# float32 summation error, about log2(m²)·2⁻²⁴ ≈ 1e-6 of the kernels' mean, not bit for bit.
+F32_SUM_ABS = 1e-6
 
 
 def test_kd_identity_counts_give_the_point_value():
@@ -39,16 +45,44 @@ def test_kd_identity_counts_give_the_point_value():
     assert got == pytest.approx(point, rel=1e-12, abs=1e-15)
 
 
+def test_kd_float32_identity_counts_give_the_point_value_to_float32_rounding():
+    fake, real = _sets()
+    m, cfg = _kd(precision="float32"), MetricConfig(seed=3)
+    point = m.point(MetricInputs({"fake.embedding": fake, "real.embedding": real}), cfg)["kd"]
+    got = m.count_values(("kd",), Resample(Pool.of(fake), np.ones(80)), Resample(Pool.of(real), np.ones(60)), cfg)
+    assert point.details["precision"] == "float32"
+    assert got["kd"] == pytest.approx(point.value, abs=F32_SUM_ABS)
+    assert point.value != _kd().point(MetricInputs({"fake.embedding": fake, "real.embedding": real}), cfg)["kd"].value
+
+
+@pytest.mark.parametrize("precision", ["float64", "float32"])
 @pytest.mark.parametrize("size", [2, 5, 40])
-def test_kd_counts_equal_the_materialised_subsets(size):
-    """Tiny subsets leave some subsets with fewer than 2 drawn rows: both forms leave those out alike."""
+def test_kd_counts_equal_the_materialised_subsets(size, precision):
+    """Tiny subsets leave some subsets with fewer than 2 drawn rows: both forms leave those out alike. float32:
+    the materialised form's kernels come from repeated rows (other BLAS shapes), which may round a product
+    differently; both sum in float64, so they agree to float32 rounding of the kernels (F32_SUM_ABS)."""
     fake, real = _sets(1, nf=12, nr=9) if size < 40 else _sets(1)
-    m, rng, cfg = _kd(subsets=30, size=size), np.random.default_rng(4), MetricConfig(seed=1)
+    m, rng, cfg = _kd(subsets=30, size=size, precision=precision), np.random.default_rng(4), MetricConfig(seed=1)
     fp, rp = Pool.of(fake), Pool.of(real)
+    tol = dict(rel=1e-10, abs=1e-13) if precision == "float64" else dict(abs=F32_SUM_ABS)
     for _ in range(5):
         f, r = Resample(fp, _counts(rng, len(fake))), Resample(rp, _counts(rng, len(real)))
         fast, slow = m.count_values(("kd",), f, r, cfg)["kd"], m.materialised_values(("kd",), f, r, cfg)["kd"]
-        assert fast == pytest.approx(slow, rel=1e-10, abs=1e-13)
+        assert fast == pytest.approx(slow, **tol)
+
+
+def test_float32_replicate_kernels_are_the_points():
+    """The replicates' float32 kernels are the point's own (kd_counts.poly_kernel, torch-fidelity's expression),
+    only upcast: with every count 1 a subset's weighted MMD² is the float64 sum of the point's float32 kernels."""
+    fake, real = _sets(4)
+    x, y = fake[:40], real[:40]
+    kxx, kyy, kxy = (kd_counts.poly_kernel(a, b).astype(np.float64) for a, b in ((x, x), (y, y), (x, y)))
+    want = ((kxx.sum() - np.trace(kxx)) / (40 * 39) + (kyy.sum() - np.trace(kyy)) / (40 * 39)
+            - 2.0 * kxy.sum() / 1600)
+    got = kd_counts.weighted_mmd2(x, y, np.ones((1, 40)), np.ones((1, 40)))[0]
+    assert kd_counts.poly_kernel(x, y).dtype == np.float32 and got == pytest.approx(want, rel=1e-12)
+    ref = (np.matmul(x, y.T) * (1.0 / x.shape[1]) + 1) ** 3  # torch_fidelity/metric_kid.py kernel_poly
+    assert np.array_equal(kd_counts.poly_kernel(x, y), ref)
 
 
 def test_kd_subsets_are_the_points_own():

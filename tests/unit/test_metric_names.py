@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from genbench.errors import ConfigError
 from genbench.metrics import METRICS, MetricConfig, MetricInputs, functional as fn, load_all
 from genbench.features import EXTRACTORS, load_all as load_extractors
 from genbench.features.base import extractor_traits
@@ -45,11 +46,33 @@ def test_no_preset_reports_an_inception_name_on_another_extractor():
 
 def test_kid_is_kd_times_1000_with_its_unit_and_no_subset_std_as_std():
     inputs = _inputs("inception-v3-tf")
-    kd = METRICS.get("kd")().compute(inputs, NO_BOOT)["kd"]
-    kid = METRICS.get("kid")().compute(inputs, NO_BOOT)["kid"]
+    kd_cls, kid_cls = METRICS.get("kd"), METRICS.get("kid")
+    kd = kd_cls(kd_cls.Params(precision="float32")).compute(inputs, NO_BOOT)["kd"]  # kid's default numerics
+    kid = kid_cls().compute(inputs, NO_BOOT)["kid"]
     assert kid.value == pytest.approx(1000.0 * kd.value, rel=1e-12)
     assert kid.details["unit"] == "×10³" and METRICS.get("kid").units == {"kid": "×10³"}
     assert kid.std is None and kid.details["subset_std"] == pytest.approx(1000.0 * kd.details["subset_std"])
+
+
+def test_kid_defaults_to_float32_numerics_and_kd_to_float64():
+    """KID's published numbers come from float32 code (torch-fidelity, clean-fid, Bińkowski et al.); kd has none
+    and keeps genbench's float64. Each value names its precision; the other one is a setting."""
+    inputs = _inputs("inception-v3-tf")
+    kd_cls, kid_cls = METRICS.get("kd"), METRICS.get("kid")
+    assert (kid_cls.Params().precision, kd_cls.Params().precision) == ("float32", "float64")
+    assert issubclass(kid_cls.Params, kd_cls.Params) and not isinstance(kd_cls.Params(), kid_cls.Params)
+    kid32 = kid_cls().compute(inputs, NO_BOOT)["kid"]
+    kid64 = kid_cls(kid_cls.Params(precision="float64")).compute(inputs, NO_BOOT)["kid"]
+    kd64 = kd_cls().compute(inputs, NO_BOOT)["kd"]
+    assert (kid32.details["precision"], kid64.details["precision"], kd64.details["precision"]) == (
+        "float32", "float64", "float64")
+    assert kid64.value == pytest.approx(1000.0 * kd64.value, rel=1e-12)
+    # float32 sums of m² kernel values of order 1: the conventions differ by about 1e-7 of those sums
+    assert kid32.value == pytest.approx(kid64.value, abs=1000.0 * 1e-5) and kid32.value != kid64.value
+    for cls in (kd_cls, kid_cls):
+        with pytest.raises(ConfigError, match="precision.*float32, float64"):
+            cls.Params(precision="float16")
+    assert "float32" in kid_cls.definition and "float64" in kd_cls.definition
 
 
 def test_classifier_score_is_the_inception_score_formula_with_the_same_modes():

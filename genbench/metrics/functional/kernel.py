@@ -3,6 +3,12 @@
 - KID (Bińkowski et al. 2018): unbiased MMD² with k(x,y) = (xᵀy/d + 1)³ over seeded subsets; the
   estimator is torch-fidelity's `metric_kid.mmd2(..., mmd_est="unbiased")` (within-set sums exclude the
   diagonal, the cross term keeps it and divides by m²); std over subsets with ddof=0 like torch-fidelity.
+  Two numerics per subset, `precision`: "float32" (`kid`'s default) is torch-fidelity's, clean-fid's
+  (`kernel_distance`) and the original code's of Bińkowski et al.: rows cast to float32, kernels in
+  float32, and torch-fidelity's sums in float32 (each within-set kernel's row sums less its diagonal, then
+  summed; the cross kernel's column sums, then summed), so one subset's MMD² equals torch-fidelity's bit for
+  bit on the same rows. "float64" (`kd`'s default, genbench's own) computes kernels and sums in float64.
+  Subset means are float64 in both. One kernel buffer per call, filled in place.
 - CMMD (Jayasumana et al. 2024): 1000 × MMD² with a Gaussian kernel exp(−‖x−y‖²/(2σ²)), σ = 10.
   `cmmd` (the default) is the biased minimum-variance estimator of the authors' code
   (google-research/google-research `cmmd/distance.py`, `mmd`): the means of all n², m² and n·m kernel
@@ -23,7 +29,7 @@ import numpy as np
 import torch
 
 from genbench.errors import ConfigError, NotEnoughSamplesError
-from genbench.metrics.functional.kd_counts import poly_kernel, subset_rows
+from genbench.metrics.functional.kd_counts import poly_kernel, precision_dtype, subset_rows
 from genbench.metrics.functional.kd_counts import subset_size as subset_size_of
 from genbench.metrics.knn import Tiling, kernel_sum
 
@@ -35,21 +41,66 @@ def _rows(x: np.ndarray, name: str) -> np.ndarray:
     return a
 
 
-def mmd2_unbiased_poly(x: np.ndarray, y: np.ndarray) -> float:
-    """KID's unbiased MMD² between equal-size sets x, y [m, D] with the cubic polynomial kernel."""
+def _matrix(x: np.ndarray, name: str) -> np.ndarray:
+    """x as a 2-D [N, D] array in its own dtype (subsets are cast row by row, not the whole set)."""
+    a = np.asarray(x)
+    if a.ndim != 2:
+        raise ConfigError(f"{name}: expected a 2-D [N, D] array, got shape {a.shape}")
+    return a
+
+
+def _mmd2_float32(x: np.ndarray, y: np.ndarray, buf: np.ndarray) -> np.float32:
+    """torch-fidelity's unbiased `mmd2` of float32 rows x, y [m, D]: its float32 sums in its order."""
     m = len(x)
-    kxx, kyy, kxy = poly_kernel(x, x), poly_kernel(y, y), poly_kernel(x, y)
-    within = (kxx.sum() - np.trace(kxx) + kyy.sum() - np.trace(kyy)) / (m * (m - 1))
-    return float(within - 2.0 * kxy.sum() / (m * m))
+    kxx = poly_kernel(x, x, buf)  # [m, m]
+    sxx = (kxx.sum(axis=1) - np.diagonal(kxx)).sum()
+    kyy = poly_kernel(y, y, buf)
+    syy = (kyy.sum(axis=1) - np.diagonal(kyy)).sum()
+    sxy = poly_kernel(x, y, buf).sum(axis=0).sum()
+    return (sxx + syy) / (m * (m - 1)) - 2 * sxy / (m * m)
 
 
-def kernel_inception_distance(fake: np.ndarray, real: np.ndarray, subsets: int = 100,
-                              subset_size: int = 1000, seed: int = 0) -> tuple[float, float, int]:
-    """(mean, std, m): MMD² over `subsets` random subsets of size m = min(subset_size, N_fake, N_real)."""
-    x, y = _rows(fake, "fake"), _rows(real, "real")
+def _mmd2_float64(x: np.ndarray, y: np.ndarray, buf: np.ndarray) -> np.float64:
+    """genbench's float64 unbiased MMD² of float64 rows x, y [m, D]: whole-matrix sums less the traces."""
+    m = len(x)
+    kxx = poly_kernel(x, x, buf)  # [m, m]
+    sxx, txx = kxx.sum(), np.trace(kxx)
+    kyy = poly_kernel(y, y, buf)
+    syy, tyy = kyy.sum(), np.trace(kyy)
+    sxy = poly_kernel(x, y, buf).sum()
+    return (sxx - txx + syy - tyy) / (m * (m - 1)) - 2.0 * sxy / (m * m)
+
+
+def _subset_mmd2(x: np.ndarray, y: np.ndarray, buf: np.ndarray) -> float:
+    """One subset's unbiased MMD² of rows x, y [m, D] in buf's dtype (buf: [m, m], the kernel buffer)."""
+    return float((_mmd2_float32 if buf.dtype == np.float32 else _mmd2_float64)(x, y, buf))
+
+
+def mmd2_unbiased_poly(x: np.ndarray, y: np.ndarray, precision: str = "float64") -> float:
+    """KID's unbiased MMD² between equal-size sets x, y [m, D] with the cubic polynomial kernel, kernels and
+    sums in `precision` ("float32": torch-fidelity's numerics; "float64": genbench's; module docstring)."""
+    dtype = precision_dtype(precision)
+    return _subset_mmd2(np.asarray(x, dtype), np.asarray(y, dtype), np.empty((len(x), len(x)), dtype))
+
+
+def _gather(a: np.ndarray, rows: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """a[rows] in out's dtype, into out [m, D] when a already has it (no fresh [m, D] array per subset)."""
+    if a.dtype != out.dtype:
+        return a[rows].astype(out.dtype)
+    return np.take(a, rows, axis=0, out=out, mode="clip")  # rows are in range; "clip" writes out unbuffered
+
+
+def kernel_inception_distance(fake: np.ndarray, real: np.ndarray, subsets: int = 100, subset_size: int = 1000,
+                              seed: int = 0, precision: str = "float64") -> tuple[float, float, int]:
+    """(mean, std, m): MMD² over `subsets` random subsets of size m = min(subset_size, N_fake, N_real), each in
+    `precision`; mean and std over subsets in float64."""
+    dtype = precision_dtype(precision)
+    x, y = _matrix(fake, "fake"), _matrix(real, "real")
     m = subset_size_of(len(x), len(y), subset_size)
-    vals = np.array([mmd2_unbiased_poly(x[i], y[j]) for i, j in subset_rows(len(x), len(y), subsets, m, seed)])
-    return float(vals.mean()), float(vals.std()), m  # vals: [subsets] float64
+    xs, ys, buf = np.empty((m, x.shape[1]), dtype), np.empty((m, y.shape[1]), dtype), np.empty((m, m), dtype)
+    vals = np.array([_subset_mmd2(_gather(x, i, xs), _gather(y, j, ys), buf)
+                     for i, j in subset_rows(len(x), len(y), subsets, m, seed)])  # [subsets] float64
+    return float(vals.mean()), float(vals.std()), m
 
 
 CMMD_ESTIMATORS = ("biased", "unbiased")
