@@ -106,3 +106,28 @@ def test_help_exits_0(argv, capsys):
 
     assert main(argv) == 0
     assert "usage: genbench" in capsys.readouterr().out
+
+
+_PROGRAM = """
+import atexit, sys, torch
+from genbench.cli import program
+mark = sys.argv[1]
+atexit.register(lambda: open(mark, "w").write("exit handlers ran"))
+sys.argv = ["genbench", *sys.argv[2:]]
+program()
+"""
+
+
+@pytest.mark.parametrize("argv,code,stream,text", [
+    (["gate", "--help"], 0, "stdout", "--baseline"),
+    (["eval", "--samples", "no-such-file.npz", "--protocol", "digits-default"], 2, "stderr", "no-such-file.npz"),
+])
+def test_program_skips_teardown_but_keeps_exit_handlers_streams_and_code(tmp_path, argv, code, stream, text):
+    """With torch loaded, the program leaves by os._exit after the exit handlers: nothing it printed or
+    registered is lost, and the exit code is main's."""
+    mark = tmp_path / "atexit.txt"
+    out = subprocess.run([sys.executable, "-c", _PROGRAM, str(mark), *argv], capture_output=True, text=True,
+                         cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT.parent)})
+    assert out.returncode == code, out.stderr
+    assert text in getattr(out, stream)
+    assert mark.read_text() == "exit handlers ran"
