@@ -42,7 +42,7 @@ GIB = 1024**3
 FD_METHODS = ("fd-genbench", "fd-genbench-noroot", "fd-sqrtm", "fd-eigvals")
 CASES = ("fd", "fd-ci", "prdc-genbench", "prdc-pkg")
 B_RUN_ENV = "GENBENCH_BENCH_B_RUN"  # replicates actually run (default BOOT); fewer extrapolate to BOOT
-LABELS = {"fd-genbench": "genbench, cached reference root", "fd-genbench-noroot": "genbench, no cached root (2 eigh)",
+LABELS = {"fd-genbench": "genbench, cached reference root", "fd-genbench-noroot": "genbench, cold (Cholesky + eigvalsh)",
           "fd-sqrtm": "scipy.linalg.sqrtm (pytorch-fid)", "fd-eigvals": "eigvals of Σ₁Σ₂ (torch-fidelity)",
           "prdc-genbench": "genbench functional.prdc", "prdc-pkg": "prdc.compute_prdc"}
 
