@@ -78,7 +78,7 @@ def test_engine_equals_full_recomputation_for_both_uses(d, nf, nr):
         stats_f = fn.feature_stats(fake[i])  # np.cov of the materialised resample
         want_fixed = fn.frechet_distance(*stats_f, *fn.feature_stats(real))
         assert fd_of_counts(frows, c, fixed, y) == pytest.approx(want_fixed, rel=1e-9)
-        assert fd_of_counts(frows, c, fixed) == pytest.approx(want_fixed, rel=1e-9)  # rotated per call
+        assert fd_of_counts(frows, c, fixed) == pytest.approx(want_fixed, rel=1e-9)  # Σf* then R Σf* R
         want_both = fn.frechet_distance(*stats_f, *fn.feature_stats(real[j]))
         assert fd_of_counts(frows, c, FixedReference.of_counts(rrows, cr)) == pytest.approx(want_both, rel=1e-9)
         assert counts_fd(Resample(Pool.of(fake), c), Resample(Pool.of(real), cr)) == pytest.approx(want_both,

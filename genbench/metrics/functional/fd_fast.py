@@ -218,12 +218,11 @@ class CountedRows:
         n, m = self.shift(c)
         return self.mu + m, self.covariance_in(c, n, m, None)
 
-    def weighted_gram(self, c: np.ndarray, alpha: float, rows: np.ndarray | None = None,
-                      rotate: np.ndarray | None = None) -> np.ndarray:
+    def weighted_gram(self, c: np.ndarray, alpha: float, rows: np.ndarray | None = None) -> np.ndarray:
         """Upper triangle [W, W] of alpha Σ cᵢ zᵢ zᵢᵀ over the drawn rows (cᵢ > 0), zᵢ the row i of `rows`
-        ([N, W]; None: X0), times `rotate` [W, W] if given. Symmetric rank-k updates of CHUNK rows at a
-        time, gathered into buffers reused across calls (no fresh pages per replicate); the result lives in
-        a buffer that the next call of the same width overwrites."""
+        ([N, W]; None: X0). Symmetric rank-k updates of CHUNK rows at a time, gathered into buffers reused
+        across calls (no fresh pages per replicate); the result lives in a buffer that the next call of the
+        same width overwrites."""
         src, drawn = self.x0 if rows is None else rows, np.flatnonzero(c)
         width = src.shape[1]
         if width not in self._work:
@@ -234,10 +233,7 @@ class CountedRows:
         for start in range(0, len(drawn), CHUNK):
             sel = drawn[start:start + CHUNK]
             part = buf[:len(sel)]
-            if rotate is None:
-                np.take(src, sel, axis=0, out=part)
-            else:
-                np.matmul(src[sel], rotate, out=part)
+            np.take(src, sel, axis=0, out=part)
             part *= np.sqrt(c[sel])[:, None]  # [c, W]
             gram = dsyrk(alpha, part.T, beta=1.0, c=gram, trans=0, overwrite_c=1)
         return gram
