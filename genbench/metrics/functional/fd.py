@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from genbench.errors import ConfigError, NotEnoughSamplesError
-from genbench.metrics.functional.fd_fast import CHOL_MIN_PIVOT
+from genbench.metrics.functional.fd_fast import well_pivoted
 from genbench.numerics import small_linalg
 
 
@@ -74,9 +74,7 @@ def _cholesky(sigma: torch.Tensor) -> torch.Tensor | None:
     low, info = torch.linalg.cholesky_ex(sigma)
     if int(info) != 0:
         return None
-    pivots = torch.diagonal(low) ** 2  # [D] the pivots of the factorisation
-    scale = float(torch.diagonal(sigma).max())
-    return low if scale > 0 and float(pivots.min()) >= CHOL_MIN_PIVOT * scale else None
+    return low if well_pivoted(torch.diagonal(low).numpy(), torch.diagonal(sigma).numpy()) else None
 
 
 def trace_sqrt_product(sigma1: np.ndarray, sigma2: np.ndarray) -> float:

@@ -150,9 +150,14 @@ def cholesky_lower(sigma: np.ndarray) -> np.ndarray | None:
             low = np.linalg.cholesky(s)
     except np.linalg.LinAlgError:
         return None
-    pivots = np.diagonal(low) ** 2  # [D]
-    scale = float(np.diagonal(s).max()) if len(s) else 0.0
-    return low if scale > 0 and float(pivots.min()) >= CHOL_MIN_PIVOT * scale else None
+    return low if well_pivoted(np.diagonal(low), np.diagonal(s)) else None
+
+
+def well_pivoted(low_diag: np.ndarray, sigma_diag: np.ndarray) -> bool:
+    """Whether a Cholesky factor is usable: every pivot² (its diagonal [D] squared) at least CHOL_MIN_PIVOT
+    × the largest variance (Σ's diagonal [D]); the one test of the cold FD and the resampled reference."""
+    scale = float(np.max(sigma_diag)) if len(sigma_diag) else 0.0
+    return scale > 0 and float(np.min(np.asarray(low_diag) ** 2)) >= CHOL_MIN_PIVOT * scale
 
 
 class CountedRows:
